@@ -1,0 +1,230 @@
+"""One work blurb (``li.work.blurb``, ``li.bookmark.blurb``, a reading or series item) -> Record.
+
+A blurb is AO3's summary card of a work: the same partial (works/_work_module)
+renders it on tag, user, collection and search listings, bookmarks, Marked for
+Later, series pages and the adult-content interstitial. It carries the work's
+metadata and counters but never its text, its published date or its
+collections (only their number), so the record it becomes has no chapters,
+``published`` None, ``collections`` [] and ``updated`` = the blurb's date.
+
+Why the code looks the way it does:
+
+* The rating/warning/category/completion icons come from three cache
+  generations of markup on one page (the wrapping ``a`` differs), so only the
+  inner span classes (``span.rating``, ``span.warnings``, ``span.category``,
+  ``span.iswip``) are read, never the link.
+* A bookmark blurb also holds the bookmarker's module (its own ``p.datetime``,
+  ``ul.meta.tags`` of bookmarker tags, notes). Everything here is read from
+  the work's ``div.header`` and the first tag list that is not ``.meta``.
+* Speed: a listing page has 20 blurbs, so the stats list and the tag list are
+  each walked once in Python over a handful of nodes instead of one CSS query
+  per field.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+from selectolax.lexbor import LexborNode
+
+from ficindex.parser.common import (
+    authors_from,
+    block_text,
+    clean,
+    iso_date,
+    parse_chapter_counts,
+    tag_names,
+    to_int,
+    work_id_from_href,
+)
+from ficindex.record import CollectionRef, Record, SeriesRef
+
+_SERIES_ID = re.compile(r"/series/(\d+)")
+_COLLECTION_NAME = re.compile(r"/collections/([^/?#]+)")
+#: The tag-list ``li`` classes (works/_work_module via blurb_tag_block) -> record field.
+_TAG_LIST_FIELDS = {
+    "warnings": "warnings",
+    "relationships": "relationships",
+    "characters": "characters",
+    "freeforms": "freeforms",
+}
+#: Counters AO3 leaves out of the stats list when they are zero.
+_ZERO_WHEN_ABSENT = ("comments", "kudos", "bookmarks")
+
+
+def blurb_work_id(li: LexborNode) -> int | None:
+    """The work id of a blurb: its ``work-NNN`` class, else the title link, else ``id=work_NNN``.
+
+    Bookmark blurbs have ``id=bookmark_BID``, so the class comes first; series
+    and external-work bookmarks (``series-NNN``, ``external-work-NNN``) and
+    bookmarks of deleted items have none and give None.
+    """
+    for token in (li.attributes.get("class") or "").split():
+        if token.startswith("work-") and token[5:].isdigit():
+            return int(token[5:])
+    heading = li.css_first("div.header h4.heading a")
+    if heading is not None:
+        work_id = work_id_from_href(heading.attributes.get("href"))
+        if work_id is not None:
+            return work_id
+    li_id = li.attributes.get("id") or ""
+    if li_id.startswith("work_") and li_id[5:].isdigit():
+        return int(li_id[5:])
+    return None
+
+
+def parse_blurb(li: LexborNode) -> Record:
+    """Read one blurb ``li`` into a record of kind ``work`` (``unrevealed`` for a mystery blurb).
+
+    Blurbs of things that are not AO3 works (a bookmarked series or external
+    work, a bookmark of a deleted item) give a record of kind ``unknown``.
+    The summary node is consumed (see :func:`~ficindex.parser.common.block_text`).
+    """
+    classes = (li.attributes.get("class") or "").split()
+    work_id = blurb_work_id(li)
+    if "mystery" in classes:
+        return _mystery(li, work_id)
+    if work_id is None:
+        return Record(kind="unknown")
+
+    record = Record(kind="work", work_id=work_id)
+    header = li.css_first("div.header") or li
+    heading = header.css_first("h4.heading")
+    _read_heading(record, heading, "anonymous" in classes)
+    record.fandoms = tag_names(header.css_first("h5.fandoms"))
+    date = header.css_first("p.datetime")
+    record.updated = iso_date(date.text()) if date is not None else None
+    saw_completion = _read_required_tags(record, header.css_first("ul.required-tags"))
+    _read_tag_list(record, li.css_first("ul.tags:not(.meta)"))
+    record.series = _series(li.css_first("ul.series"))
+    _read_stats(record, li.css_first("dl.stats"))
+    if not saw_completion and record.chapters_total is not None:
+        # No completion icon (odd markup): fall back on the chapter counts.
+        record.completed = record.chapters_posted == record.chapters_total
+    record.summary = block_text(li.css_first("blockquote.userstuff.summary"))
+    return record
+
+
+def _read_heading(record: Record, heading: LexborNode | None, anonymous_class: bool) -> None:
+    """Title, creators, gift recipients and the lock icon from the blurb's ``h4.heading``."""
+    if heading is None:
+        return
+    title = heading.css_first("a")
+    if title is not None:
+        record.title = clean(title.text()) or None
+    record.authors = authors_from(heading)
+    # Anonymous works print the word "Anonymous" where the byline links would be.
+    record.anonymous = anonymous_class or (
+        not record.authors and "Anonymous" in heading.text(deep=False)
+    )
+    record.gifts = [
+        name for name in (clean(a.text()) for a in heading.css('a[href*="/gifts"]')) if name
+    ]
+    record.restricted = (
+        heading.css_first('img[src*="lockblue"], img[alt="(Restricted)"]') is not None
+    )
+
+
+def _read_required_tags(record: Record, required: LexborNode | None) -> bool:
+    """Rating, categories and completion from the symbol spans (their ``title`` lists the tags).
+
+    Warnings are taken from here only as a fallback: the tag list shows them
+    as separate links, which is safer than splitting a title on ", ".
+    Returns whether the completion icon was there.
+    """
+    if required is None:
+        return False
+    saw_completion = False
+    for span in required.css("span.rating, span.warnings, span.category, span.iswip"):
+        css = (span.attributes.get("class") or "").split()
+        label = clean(span.attributes.get("title")) or clean(span.text())
+        if "rating" in css:
+            record.rating = label or None
+        elif "warnings" in css:
+            record.warnings = _split_title(label)
+        elif "category" in css:
+            record.categories = [] if "category-none" in css else _split_title(label)
+        else:
+            saw_completion = True
+            record.completed = "complete-yes" in css
+    return saw_completion
+
+
+def _split_title(label: str) -> list[str]:
+    """``"F/M, M/M"`` -> ["F/M", "M/M"] (AO3 joins the tag names with ", ")."""
+    return [part for part in (p.strip() for p in label.split(", ")) if part] if label else []
+
+
+def _read_tag_list(record: Record, tags: LexborNode | None) -> None:
+    """Warnings, relationships, characters and freeforms from ``ul.tags``, in page order."""
+    if tags is None:
+        return
+    found: dict[str, list[str]] = {}
+    for link in tags.css("a.tag"):
+        owner = link.parent
+        # Warnings sit in li.warnings > strong > a.tag; the others directly in their li.
+        if owner is not None and owner.tag == "strong":
+            owner = owner.parent
+        if owner is None:
+            continue
+        field_name = _TAG_LIST_FIELDS.get((owner.attributes.get("class") or "").strip())
+        name = clean(link.text())
+        if field_name and name:
+            found.setdefault(field_name, []).append(name)
+    for field_name, names in found.items():
+        setattr(record, field_name, names)
+
+
+def _series(series_list: LexborNode | None) -> list[SeriesRef]:
+    """``Part <strong>N</strong> of <a href="/series/SID">TITLE</a>`` items."""
+    if series_list is None:
+        return []
+    refs: list[SeriesRef] = []
+    for item in series_list.css("li"):
+        link = item.css_first('a[href*="/series/"]')
+        if link is None:
+            continue
+        match = _SERIES_ID.search(link.attributes.get("href") or "")
+        if not match:
+            continue
+        position = item.css_first("strong")
+        refs.append(
+            SeriesRef(
+                id=int(match.group(1)),
+                title=clean(link.text()),
+                position=to_int(position.text()) if position is not None else None,
+            )
+        )
+    return refs
+
+
+def _read_stats(record: Record, stats: LexborNode | None) -> None:
+    """Language, words, chapters and the counters from ``dl.stats`` (one walk over its ``dd``s)."""
+    values: dict[str, str] = {}
+    if stats is not None:
+        for node in stats.iter():
+            if node.tag == "dd":
+                values[(node.attributes.get("class") or "").strip()] = node.text()
+    record.language = clean(values.get("language")) or None
+    record.words = to_int(values.get("words"))
+    record.chapters_posted, record.chapters_total = parse_chapter_counts(values.get("chapters"))
+    for name in _ZERO_WHEN_ABSENT:
+        setattr(record, name, to_int(values[name]) if name in values else 0)
+    record.hits = to_int(values.get("hits"))
+
+
+def _mystery(li: LexborNode, work_id: int | None) -> Record:
+    """A mystery blurb (works/_mystery_blurb) hides everything but the work id and its collection.
+
+    Its summary is AO3's fixed "will be revealed soon" sentence, not the
+    work's, so it is not kept; the "Part of" links name the unrevealed
+    collection(s).
+    """
+    collections = []
+    for link in li.css('h5.heading a[href*="/collections/"]'):
+        match = _COLLECTION_NAME.search(link.attributes.get("href") or "")
+        if match:
+            name = unquote(match.group(1))
+            collections.append(CollectionRef(name=name, title=clean(link.text())))
+    return Record(kind="unrevealed", work_id=work_id, collections=collections)
