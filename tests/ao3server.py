@@ -1048,7 +1048,7 @@ class _Handler(BaseHTTPRequestHandler):
             if response is None and fault is not None:
                 response = self._fault(owner, fault)
                 if response is None:  # the fault already wrote (or refused to write) the answer
-                    status = {"drop": 200, "hang": 0}.get(fault.kind, 0)
+                    status = 200 if fault.kind == "drop" else 0
                     return
             if response is None:
                 if site.latency:
@@ -1059,7 +1059,11 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         finally:
-            owner.record(LogEntry(arrived, "GET", self.path, status, dict(self.headers.items())))
+            if not getattr(self, "logged", False):
+                owner.record(
+                    LogEntry(arrived, "GET", self.path, status, dict(self.headers.items()))
+                )
+            self.logged = False
 
     def _throttled(self, site: Site, now: float) -> Response | None:
         throttle = site.throttle
@@ -1097,6 +1101,10 @@ class _Handler(BaseHTTPRequestHandler):
             owner.stopping.wait(fault.delay)
             return self._normal()
         if kind == "hang":
+            owner.record(
+                LogEntry(time.monotonic(), "GET", self.path, 0, dict(self.headers.items()))
+            )
+            self.logged = True
             owner.stopping.wait(fault.delay)
             self.close_connection = True
             return None
@@ -1140,6 +1148,13 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     owner: AO3Server
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Clients that hang up (timeouts, cancelled crawls) are normal here, not errors."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            super().handle_error(request, client_address)
 
 
 class AO3Server:

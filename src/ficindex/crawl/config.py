@@ -1,0 +1,74 @@
+"""What one crawl or refresh run is allowed to do on the network.
+
+The defaults are chosen for AO3's real limits, not for speed. AO3's
+Rack::Attack throttle answers 429 after roughly 70-100 quick requests and
+blocks for minutes, and users report that about 20 requests per minute stays
+clear (AO3-MARKUP.md section 2.5; limits were tightened in January 2025). The
+default rate of 0.2 requests per second (12 per minute, one request every five
+seconds) keeps a multi-day crawl well under that line, leaves room for the
+reader traffic that shares a campus or office IP, and still fetches about
+17,000 works a day at one request per work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from ficindex import PROJECT_URL, __version__
+from ficindex.errors import BadInput
+
+DEFAULT_BASE_URL = "https://archiveofourown.org"
+DEFAULT_RATE = 0.2
+DEFAULT_USER_AGENT = f"ficindex/{__version__} (+{PROJECT_URL})"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchConfig:
+    """Network settings shared by every request of a run.
+
+    ``rate`` is a ceiling on request *starts* per second for the whole run,
+    across all workers; ``concurrency`` only hides latency (with a 1 s response
+    time, 2 workers are enough to keep 0.2-1 req/s). ``max_retries`` counts
+    retries after the first attempt. ``max_retry_after`` caps how long one
+    ``Retry-After`` can pause the run (AO3 asks for a few minutes at most);
+    ``backoff_initial``/``backoff_max`` bound the exponential wait between
+    retries of a failing URL.
+    """
+
+    base_url: str = DEFAULT_BASE_URL
+    rate: float = DEFAULT_RATE
+    concurrency: int = 2
+    user_agent: str = DEFAULT_USER_AGENT
+    max_retries: int = 5
+    connect_timeout: float = 15.0
+    read_timeout: float = 60.0
+    max_bytes: int = 50_000_000
+    obey_robots: bool = True
+    backoff_initial: float = 2.0
+    backoff_max: float = 300.0
+    max_retry_after: float = 900.0
+    max_redirects: int = 5
+
+    def __post_init__(self) -> None:
+        if not self.rate > 0:
+            raise BadInput(
+                f"--rate must be a positive number of requests per second, not {self.rate}"
+            )
+        if self.concurrency < 1:
+            raise BadInput(f"--concurrency must be at least 1, not {self.concurrency}")
+        if self.max_retries < 0:
+            raise BadInput(f"--max-retries must be 0 or more, not {self.max_retries}")
+        if not self.user_agent.strip():
+            raise BadInput("--user-agent must not be empty")
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise BadInput(
+                f"--base-url {self.base_url!r} is not an http(s) URL such as {DEFAULT_BASE_URL}"
+            )
+        object.__setattr__(self, "base_url", f"{parts.scheme}://{parts.netloc}")
+
+    @property
+    def host(self) -> str:
+        """``host[:port]`` of the one site this run may contact."""
+        return urlsplit(self.base_url).netloc.lower()

@@ -1,0 +1,292 @@
+"""One HTTP client per run: polite, retried, size-capped, and kept on the AO3 host.
+
+Every request (redirect hops and retries included) first takes its turn from
+the shared :class:`~ficindex.crawl.ratelimit.RateLimiter`. Redirects are
+followed by hand so that a hop to another host is refused and recorded, never
+followed, and so that AO3's login redirect (a restricted or hidden work) ends
+the fetch at once: the redirect itself says what the page would, and fetching
+the login form would cost a request for nothing.
+
+Transient failures are retried with tenacity: timeouts, connection errors,
+responses cut short, 429, 5xx (Cloudflare's 52x included) and Cloudflare's 403
+challenge page. Between retries of one URL the wait grows exponentially with
+jitter; a ``Retry-After`` (and any 429) instead pauses the whole run through
+the limiter, so the retry itself waits no extra time. After ``max_retries`` the
+caller gets a :class:`FetchResult` with ``error`` set, never an exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+from tenacity.stop import stop_base
+from tenacity.wait import wait_base
+
+from ficindex.crawl.config import FetchConfig
+from ficindex.crawl.ratelimit import RateLimiter, parse_retry_after
+
+_REDIRECTS = (301, 302, 303, 307, 308)
+_CLOUDFLARE_MARKERS = (b"challenge-platform", b"Just a moment...", b"cf-chl", b"shields are up")
+LOGIN_PATH = "/users/login"
+
+
+def utc_now() -> str:
+    """The current UTC time as ISO-8601 with a ``Z``, to the second."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(slots=True)
+class FetchResult:
+    """What one fetch came to, after redirects and retries.
+
+    ``status`` is the last HTTP status seen (``None`` if no response ever
+    came); ``error`` says why the fetch failed (``None`` when a response was
+    received and accepted, whatever its status, e.g. a 404).
+    """
+
+    url: str
+    final_url: str
+    status: int | None
+    body: bytes
+    fetched_at: str
+    content_type: str = ""
+    redirects: list[str] = field(default_factory=list)
+    attempts: int = 1
+    error: str | None = None
+
+    @property
+    def login_redirect(self) -> bool:
+        """AO3 sent a guest to the login page: the work is restricted or hidden."""
+        return self.status in _REDIRECTS and urlsplit(self.final_url).path == LOGIN_PATH
+
+
+@dataclass(slots=True)
+class FetchStats:
+    """Counters the progress display and the summary read."""
+
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    bytes: int = 0
+    refused_redirects: int = 0
+
+
+class _Retryable(Exception):
+    """A transient failure worth another attempt; ``paused`` when the limiter already waits."""
+
+    def __init__(self, reason: str, status: int | None = None, *, paused: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.paused = paused
+
+
+class _Final(Exception):
+    """A failure that another attempt would not change (oversize, off-host redirect, loop)."""
+
+    def __init__(self, reason: str, status: int | None, final_url: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.final_url = final_url
+
+
+class _WaitBackoffUnlessPaused(wait_base):
+    """Exponential backoff with jitter, or nothing when a shared pause already does the waiting."""
+
+    def __init__(self, initial: float, maximum: float) -> None:
+        self.backoff = wait_exponential_jitter(initial=initial, max=maximum, jitter=initial)
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        outcome = retry_state.outcome
+        exc = outcome.exception() if outcome is not None else None
+        if isinstance(exc, _Retryable) and exc.paused:
+            return 0.0
+        return self.backoff(retry_state)
+
+
+class _StopWhen(stop_base):
+    """Stop retrying once the run is shutting down (a second Ctrl-C)."""
+
+    def __init__(self, event: asyncio.Event) -> None:
+        self.event = event
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.event.is_set()
+
+
+class Fetcher:
+    """Use as ``async with Fetcher(config) as fetcher: result = await fetcher.get(url)``."""
+
+    def __init__(
+        self,
+        config: FetchConfig,
+        *,
+        limiter: RateLimiter | None = None,
+        abort: asyncio.Event | None = None,
+    ) -> None:
+        self.config = config
+        self.limiter = limiter or RateLimiter(
+            config.rate, backoff_initial=config.backoff_initial, backoff_max=config.backoff_max
+        )
+        self.abort = abort or asyncio.Event()
+        self.stats = FetchStats()
+        self._client: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> Fetcher:
+        config = self.config
+        self._client = httpx.AsyncClient(
+            headers={
+                "User-Agent": config.user_agent,
+                "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+                "Accept-Language": "en",
+            },
+            timeout=httpx.Timeout(
+                connect=config.connect_timeout,
+                read=config.read_timeout,
+                write=config.read_timeout,
+                pool=None,  # waiting for a free connection is the limiter's business
+            ),
+            limits=httpx.Limits(
+                max_connections=config.concurrency,
+                max_keepalive_connections=config.concurrency,
+                keepalive_expiry=30,
+            ),
+            follow_redirects=False,
+            trust_env=False,  # never route through a proxy the user did not name: one host only
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def url(self, path_or_url: str) -> str:
+        """An absolute URL on the configured host."""
+        return urljoin(self.config.base_url + "/", path_or_url)
+
+    def on_host(self, url: str) -> bool:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and parts.netloc.lower() == self.config.host
+
+    async def get(self, url: str) -> FetchResult:
+        """GET ``url`` (on the configured host) with retries; never raises for network trouble."""
+        url = self.url(url)
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.config.max_retries + 1) | _StopWhen(self.abort),
+            wait=_WaitBackoffUnlessPaused(self.config.backoff_initial, self.config.backoff_max),
+            retry=retry_if_exception_type(_Retryable),
+            before_sleep=self._count_retry,
+            reraise=True,
+        )
+        attempts = 0
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    attempts = attempt.retry_state.attempt_number
+                    result = await self._once(url)
+        except _Retryable as exc:
+            note = f" after {attempts} attempts" if attempts > 1 else ""
+            return FetchResult(
+                url, url, exc.status, b"", utc_now(), attempts=attempts, error=exc.reason + note
+            )
+        except _Final as exc:
+            return FetchResult(
+                url, exc.final_url, exc.status, b"", utc_now(), attempts=attempts, error=exc.reason
+            )
+        result.attempts = attempts
+        return result
+
+    def _count_retry(self, retry_state: RetryCallState) -> None:
+        self.stats.retries += 1
+
+    async def _once(self, url: str) -> FetchResult:
+        """One attempt: the request and its redirect hops, each taking a turn from the limiter."""
+        assert self._client is not None, "use Fetcher as an async context manager"
+        current, redirects = url, []
+        for _hop in range(self.config.max_redirects + 1):
+            if not self.on_host(current):
+                self.stats.refused_redirects += 1
+                raise _Final(f"redirect to another host refused: {current}", _REDIRECTS[1], current)
+            await self.limiter.acquire()
+            self.stats.requests += 1
+            status, headers, body = await self._request(current)
+            if status in _REDIRECTS and "location" in headers:
+                current = urljoin(current, headers["location"])
+                redirects.append(current)
+                if urlsplit(current).path == LOGIN_PATH and self.on_host(current):
+                    return FetchResult(url, current, status, b"", utc_now(), "", redirects)
+                continue
+            self._judge(status, headers, body)
+            self.limiter.succeeded()
+            content_type = headers.get("content-type", "")
+            return FetchResult(url, current, status, body, utc_now(), content_type, redirects)
+        raise _Final(
+            f"too many redirects (more than {self.config.max_redirects}), last to {current}",
+            _REDIRECTS[1],
+            current,
+        )
+
+    async def _request(self, url: str) -> tuple[int, httpx.Headers, bytes]:
+        assert self._client is not None
+        cap = self.config.max_bytes
+        try:
+            async with self._client.stream(
+                "GET", url, extensions={"trace": self._trace}
+            ) as response:
+                length = response.headers.get("content-length", "")
+                if length.isdigit() and int(length) > cap:
+                    raise _Final(
+                        f"response too large ({int(length):,} bytes, limit {cap:,})",
+                        response.status_code,
+                        url,
+                    )
+                chunks, size = [], 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > cap:
+                        raise _Final(
+                            f"response too large (over {cap:,} bytes)", response.status_code, url
+                        )
+                    chunks.append(chunk)
+                self.stats.bytes += size
+                return response.status_code, response.headers, b"".join(chunks)
+        except httpx.TimeoutException as exc:
+            raise _Retryable(f"timed out ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:  # connect errors, resets, bodies cut short
+            raise _Retryable(f"connection failed ({type(exc).__name__}: {exc})") from exc
+
+    async def _trace(self, event: str, info: dict) -> None:
+        """httpcore's trace hook: tell the limiter when the request headers really leave."""
+        if event.endswith("send_request_headers.started"):
+            self.limiter.started(time.monotonic())
+
+    def _judge(self, status: int, headers: httpx.Headers, body: bytes) -> None:
+        """Raise for responses to retry; return for responses to hand to the caller."""
+        retry_after = parse_retry_after(headers.get("retry-after"))
+        if status == 429:
+            self.stats.throttled += 1
+            pause = self.limiter.throttled(retry_after, cap=self.config.max_retry_after)
+            raise _Retryable(f"HTTP 429 Too Many Requests (paused {pause:.0f} s)", 429, paused=True)
+        if status >= 500:
+            if retry_after is not None:
+                self.limiter.pause(min(retry_after, self.config.max_retry_after))
+            raise _Retryable(f"HTTP {status}", status, paused=retry_after is not None)
+        if status == 403 and (
+            headers.get("cf-mitigated", "").lower() == "challenge"
+            or any(marker in body for marker in _CLOUDFLARE_MARKERS)
+        ):
+            raise _Retryable("HTTP 403 Cloudflare challenge page", 403)

@@ -1,0 +1,54 @@
+"""robots.txt, read once per run and obeyed (as Scrapy's ROBOTSTXT_OBEY does).
+
+AO3's robots.txt disallows ``/works?`` (the filtered works index) and the
+search pages, and allows work pages with ``view_adult``/``view_full_work`` and
+the tag, user, collection and series listings. A URL it disallows is reported
+to the user and never fetched. A missing robots.txt (4xx) allows everything,
+as the robots exclusion standard says; one that cannot be read at all (5xx or
+network errors after retries) stops the run before it fetches anything else.
+A ``Crawl-delay`` lowers the rate of the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from protego import Protego
+
+from ficindex.crawl.fetcher import Fetcher
+from ficindex.errors import CannotStart
+
+
+@dataclass(slots=True)
+class Robots:
+    """The rules for our user agent; ``parser`` is None when everything is allowed."""
+
+    parser: Protego | None
+    user_agent: str
+
+    def allowed(self, url: str) -> bool:
+        return self.parser is None or bool(self.parser.can_fetch(url, self.user_agent))
+
+    def crawl_delay(self) -> float | None:
+        if self.parser is None:
+            return None
+        delay = self.parser.crawl_delay(self.user_agent)
+        return float(delay) if delay else None
+
+
+async def load_robots(fetcher: Fetcher) -> Robots:
+    """Fetch ``/robots.txt`` from the configured host (unless the config says not to obey it)."""
+    config = fetcher.config
+    if not config.obey_robots:
+        return Robots(None, config.user_agent)
+    result = await fetcher.get("/robots.txt")
+    if result.error is not None or result.status is None or result.status >= 500:
+        reason = result.error or f"HTTP {result.status}"
+        raise CannotStart(
+            f"could not read {config.base_url}/robots.txt ({reason}); "
+            "the site may be down or throttling: try again later"
+        )
+    if result.status != 200:
+        return Robots(None, config.user_agent)
+    text = result.body.decode("utf-8", errors="replace")
+    return Robots(Protego.parse(text), config.user_agent)
