@@ -1,0 +1,241 @@
+"""The crawl job's state, kept in the index itself so that a killed run can simply be rerun.
+
+Tables (migration set ``ficindex-crawl``):
+
+* ``crawl_targets``: one row per TARGET ever given (``key`` from
+  :mod:`ficindex.crawl.targets`), with where its listing walk stands
+  (``next_url``; NULL once walked to the end, ``done_at`` set), the pages
+  walked, the heading's total and how many works lay past AO3's result cap.
+* ``crawl_pages``: each listing page walked, when, and how many works it listed.
+* ``crawl_works``: every work the job must fetch: ``state`` ``queued``,
+  ``done`` or ``failed``; ``outcome`` (ok, deleted, restricted, hidden,
+  unrevealed, failed); ``reason`` of a failure; ``attempts`` over all runs.
+* ``fetch_log``: every fetch (URL, status, attempts, bytes, error, time), for
+  auditing what the crawler asked of the site.
+
+Each step's frontier update is written in the same transaction as the data it
+stands for (a work's record and raw page, a listing page's queued works), so
+after a crash the frontier never claims more than the index holds, and never
+less than one step behind it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+import sqlite_utils
+
+from ficindex.crawl.targets import Target
+
+migrations = sqlite_utils.Migrations("ficindex-crawl")
+
+
+@migrations()
+def m001_frontier(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE crawl_targets (
+            key TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            url TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            next_url TEXT,
+            pages_done INTEGER NOT NULL DEFAULT 0,
+            total INTEGER,
+            unreachable INTEGER NOT NULL DEFAULT 0,
+            last_page_ids TEXT,
+            done_at TEXT
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE crawl_pages (
+            url TEXT PRIMARY KEY,
+            target TEXT NOT NULL REFERENCES crawl_targets(key),
+            page INTEGER,
+            works INTEGER NOT NULL,
+            fetched_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE crawl_works (
+            work_id INTEGER PRIMARY KEY,
+            state TEXT NOT NULL CHECK (state IN ('queued', 'done', 'failed')),
+            outcome TEXT,
+            reason TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            target TEXT,
+            queued_at TEXT NOT NULL,
+            done_at TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX crawl_works_state ON crawl_works(state, queued_at)")
+    db.execute(
+        """
+        CREATE TABLE fetch_log (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL,
+            status INTEGER,
+            attempts INTEGER NOT NULL,
+            bytes INTEGER NOT NULL,
+            error TEXT,
+            fetched_at TEXT NOT NULL
+        )
+        """
+    )
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Create or upgrade the frontier tables (idempotent)."""
+    migrations.apply(db)
+
+
+def add_target(db: sqlite_utils.Database, target: Target, *, at: str) -> dict:
+    """Register a TARGET (once); returns its row, with progress from earlier runs if any."""
+    db.execute(
+        "INSERT INTO crawl_targets (key, kind, url, added_at, next_url) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT(key) DO NOTHING",
+        [target.key, target.kind, target.path, at, target.path if target.is_listing else None],
+    )
+    return target_row(db, target.key)
+
+
+def target_row(db: sqlite_utils.Database, key: str) -> dict:
+    rows = list(db.query("SELECT * FROM crawl_targets WHERE key = ?", [key]))
+    if not rows:
+        raise KeyError(key)
+    return rows[0]
+
+
+def listing_targets(db: sqlite_utils.Database) -> list[dict]:
+    """Every listing target ever crawled into this index, oldest first (what refresh re-walks)."""
+    return list(db.query("SELECT * FROM crawl_targets WHERE kind != 'work' ORDER BY added_at, key"))
+
+
+def restart_target(db: sqlite_utils.Database, key: str) -> None:
+    """Walk a listing again from page 1 (a refresh), forgetting where the last walk ended."""
+    db.execute(
+        "UPDATE crawl_targets SET next_url = key, pages_done = 0, last_page_ids = NULL, "
+        "done_at = NULL WHERE key = ?",
+        [key],
+    )
+
+
+def page_done(
+    db: sqlite_utils.Database,
+    key: str,
+    *,
+    url: str,
+    page: int | None,
+    next_url: str | None,
+    total: int | None,
+    work_ids: list[int],
+    unreachable: int,
+    at: str,
+) -> None:
+    """Record one listing page walked; ``next_url`` None ends the target's walk."""
+    db.execute(
+        "INSERT INTO crawl_pages (url, target, page, works, fetched_at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT(url) DO UPDATE SET works = excluded.works, fetched_at = excluded.fetched_at",
+        [url, key, page, len(work_ids), at],
+    )
+    db.execute(
+        "UPDATE crawl_targets SET next_url = ?, pages_done = pages_done + 1, total = ?, "
+        "unreachable = ?, last_page_ids = ?, done_at = ? WHERE key = ?",
+        [next_url, total, unreachable, json.dumps(work_ids), None if next_url else at, key],
+    )
+
+
+def finish_target(db: sqlite_utils.Database, key: str, *, at: str) -> None:
+    db.execute("UPDATE crawl_targets SET next_url = NULL, done_at = ? WHERE key = ?", [at, key])
+
+
+def enqueue(
+    db: sqlite_utils.Database,
+    work_ids: Iterable[int],
+    *,
+    target: str | None,
+    at: str,
+    force: bool = False,
+) -> int:
+    """Queue works to fetch; ones already known stay as they are unless ``force``. Returns new."""
+    new = 0
+    for work_id in work_ids:
+        cursor = db.execute(
+            "INSERT INTO crawl_works (work_id, state, target, queued_at) VALUES (?, 'queued', ?, ?)"
+            " ON CONFLICT(work_id) DO NOTHING",
+            [work_id, target, at],
+        )
+        if cursor.rowcount:
+            new += 1
+        elif force:
+            db.execute(
+                "UPDATE crawl_works SET state = 'queued', queued_at = ? "
+                "WHERE work_id = ? AND state != 'queued'",
+                [at, work_id],
+            )
+    return new
+
+
+def requeue_failed(db: sqlite_utils.Database) -> int:
+    """Give works that failed in an earlier run another chance (rerunning is how users retry)."""
+    return db.execute("UPDATE crawl_works SET state = 'queued' WHERE state = 'failed'").rowcount
+
+
+def next_queued(db: sqlite_utils.Database, limit: int, *, skip: Iterable[int] = ()) -> list[int]:
+    """The oldest queued works, skipping ones already in hand."""
+    skip = set(skip)
+    rows = db.query(
+        "SELECT work_id FROM crawl_works WHERE state = 'queued' ORDER BY queued_at, rowid LIMIT ?",
+        [limit + len(skip)],
+    )
+    return [r["work_id"] for r in rows if r["work_id"] not in skip][:limit]
+
+
+def queued_count(db: sqlite_utils.Database) -> int:
+    return db.execute("SELECT count(*) FROM crawl_works WHERE state = 'queued'").fetchone()[0]
+
+
+def work_state(db: sqlite_utils.Database, work_id: int) -> str | None:
+    row = db.execute("SELECT state FROM crawl_works WHERE work_id = ?", [work_id]).fetchone()
+    return row[0] if row else None
+
+
+def finish_work(
+    db: sqlite_utils.Database,
+    work_id: int,
+    outcome: str,
+    *,
+    reason: str | None,
+    attempts: int,
+    at: str,
+) -> None:
+    """A work's fetch is over: outcome ``failed`` leaves it ``failed``, any other ``done``."""
+    state = "failed" if outcome == "failed" else "done"
+    db.execute(
+        "UPDATE crawl_works SET state = ?, outcome = ?, reason = ?, attempts = attempts + ?, "
+        "done_at = ? WHERE work_id = ?",
+        [state, outcome, reason, attempts, at, work_id],
+    )
+
+
+def log_fetch(
+    db: sqlite_utils.Database,
+    *,
+    url: str,
+    status: int | None,
+    attempts: int,
+    size: int,
+    error: str | None,
+    at: str,
+) -> None:
+    db.execute(
+        "INSERT INTO fetch_log (url, status, attempts, bytes, error, fetched_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [url, status, attempts, size, error, at],
+    )
