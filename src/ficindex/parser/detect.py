@@ -1,0 +1,162 @@
+"""Which kind of page is this? (SPEC section 2 ``kind``)
+
+The class of ``div#main`` names the Rails controller action that rendered the
+page (``works-show``, ``chapters-show``, ``sessions-new``, ``system errors
+error-404``, ...), so it is read first (AO3-MARKUP section 0). Titles and
+structure decide only where it is missing: saved fragments, Cloudflare pages,
+other sites. Listings are recognised by the listing parser's own
+:func:`~ficindex.parser.listing.is_listing`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from ficindex.parser.common import clean
+
+#: Kinds whose page must have arrived whole: a cut-off copy of them is an error page.
+COMPLETE_PAGE_KINDS = ("work", "listing", "adult_interstitial")
+
+_WORK_ACTIONS = ("works-show", "chapters-show", "works-navigate")
+_ERROR_CODE = re.compile(r"\berror-(\d{3})\b")
+_STATUS_IN_TEXT = re.compile(
+    r"\b(?:Error|error code|HTTP)\s*:?\s*(\d{3})\b|\b(\d{3})\s*(?:Error|:)"
+)
+#: Cloudflare's challenge and error pages (they never have AO3's div#main).
+_CLOUDFLARE_SELECTOR = (
+    "#cf-wrapper, #cf-error-details, .cf-error-details, #challenge-form, #challenge-body-text, "
+    "#challenge-running, .cf-browser-verification, script[src*='/cdn-cgi/challenge-platform/']"
+)
+_CLOUDFLARE_TITLES = ("just a moment", "attention required", "cloudflare")
+#: The plain-text body Rack::Attack sends with an HTTP 429.
+_RATE_LIMIT_TEXT = ("retry later",)
+#: Labels a plain-text copy of a work page has on lines of their own.
+_PLAINTEXT_WORK_LABELS = frozenset(
+    ("Stats:", "Published:", "Words:", "Chapters:", "Work Text:", "Chapter Text", "Work Header")
+)
+
+
+def page_kind(tree: LexborHTMLParser) -> str:
+    """One of ``ficindex.record.KINDS`` for a parsed HTML page."""
+    main = tree.css_first("div#main")
+    title = page_title(tree)
+    if main is None:
+        return _kind_without_main(tree, title)
+    classes = (main.attributes.get("class") or "").split()
+    code = _error_code(classes)
+    if code is not None:
+        return {"404": "not_found", "429": "rate_limited"}.get(code, "error_page")
+    if "sessions-new" in classes or "sessions-create" in classes:
+        return "restricted" if _is_restricted_login(main) else "unknown"
+    if any(action in classes for action in _WORK_ACTIONS):
+        return _work_action_kind(main, title)
+    from ficindex.parser.listing import is_listing  # work pages never pay for the import
+
+    if is_listing(tree):
+        return "listing"
+    return _kind_by_structure(main)
+
+
+def page_title(tree: LexborHTMLParser) -> str:
+    node = tree.css_first("title")
+    return clean(node.text()) if node is not None else ""
+
+
+def is_complete(tree: LexborHTMLParser, ends_like_a_page: bool) -> bool:
+    """An AO3 page arrived whole if it ends with ``</html>`` or still has its footer.
+
+    (Some tools save only the body, without ``</html>``; AO3's footer follows
+    the content on every page, so a page cut off inside the content has neither.)
+    """
+    return ends_like_a_page or tree.css_first("div#footer") is not None
+
+
+def is_rate_limit_text(text: str) -> bool:
+    """Rack::Attack's 429 body is the bare line "Retry later"."""
+    return len(text) < 200 and text.lower().rstrip(".!\n ") in _RATE_LIMIT_TEXT
+
+
+def is_plaintext_work(text: str) -> bool:
+    """A plain-text copy of a work page: at least two of AO3's labels on lines of their own."""
+    found = 0
+    for line in text[:20000].splitlines():
+        if line.strip() in _PLAINTEXT_WORK_LABELS:
+            found += 1
+            if found >= 2:
+                return True
+    return False
+
+
+def _error_code(classes: list[str]) -> str | None:
+    if "errors" not in classes:
+        return None
+    for token in classes:
+        match = _ERROR_CODE.fullmatch(token) if token.startswith("error-") else None
+        if match:
+            return match.group(1)
+    return "000"  # an error page without a code is still an error page
+
+
+def _is_restricted_login(main: LexborNode) -> bool:
+    """The login page a guest gets for a registered-users-only work (AO3-MARKUP 2.2)."""
+    text = clean(main.text())
+    if "only available to registered users" in text:
+        return True
+    for form in main.css("form[action*='return_to']"):
+        if "%2Fworks%2F" in (form.attributes.get("action") or ""):
+            return True
+    return False
+
+
+def _work_action_kind(main: LexborNode, title: str) -> str:
+    if main.css_first("p.caution") is not None and (
+        main.css_first("a[href*='view_adult=true']") is not None
+    ):
+        return "adult_interstitial"
+    if main.css_first("dl.work.meta, div#chapters") is not None:
+        return "work"
+    if title.startswith("Mystery Work") or _has_unrevealed_notice(main):
+        return "unrevealed"
+    return "unknown"
+
+
+def _has_unrevealed_notice(main: LexborNode) -> bool:
+    return any("will be revealed" in clean(p.text()) for p in main.css("p.notice"))
+
+
+def _kind_by_structure(main: LexborNode) -> str:
+    """An AO3 page whose action is not one we know: read what it contains."""
+    if main.css_first("dl.work.meta") is not None:
+        return "work"
+    heading = main.css_first("h2.heading")
+    heading_text = clean(heading.text()) if heading is not None else ""
+    if heading_text == "Error 429":
+        return "rate_limited"
+    if heading_text.startswith("Error "):
+        return "error_page"
+    return "unknown"
+
+
+def _kind_without_main(tree: LexborHTMLParser, title: str) -> str:
+    """No div#main: a Cloudflare or server error page, a work fragment, or another site."""
+    lowered = title.lower()
+    if tree.css_first(_CLOUDFLARE_SELECTOR) is not None or any(
+        marker in lowered for marker in _CLOUDFLARE_TITLES
+    ):
+        return "error_page"
+    if tree.css_first("dl.work.meta") is not None:
+        return "work"
+    root = tree.body or tree.root
+    heading = root.css_first("h1, h2") if root is not None else None
+    heading_text = clean(heading.text()) if heading is not None else ""
+    codes = {m.group(1) or m.group(2) for m in _STATUS_IN_TEXT.finditer(f"{title} {heading_text}")}
+    if "429" in codes or "too many requests" in lowered or heading_text.lower() == "retry later":
+        return "rate_limited"
+    if any(code.startswith("5") for code in codes):
+        return "error_page"
+    if codes & {"403", "404", "408"}:
+        # Not AO3's own error page (it has div#main): a proxy's error, worth a retry.
+        return "error_page"
+    return "unknown"

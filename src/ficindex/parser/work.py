@@ -1,0 +1,297 @@
+"""Work pages -> a ``work`` record, in all three layouts AO3 renders (AO3-MARKUP section 1).
+
+* full-work view (``?view_full_work=true``): ``div#chapters > div.chapter`` per chapter;
+* single-chapter works: the text sits in ``div#chapters > div.userstuff`` under a
+  "Work Text:" landmark, with no chapter wrapper;
+* chapter view (``/works/ID/chapters/CID``): one ``div.chapter``; the work summary
+  and notes appear only on the first chapter, the work's end notes only on the last.
+
+Metadata is read before any text, because :func:`~ficindex.parser.common.block_text`
+consumes the nodes it reads. Every lookup is scoped to a small container
+(the meta list, the preface, one chapter) so the page is never searched as a whole
+more than a few times: on a 1 MB page each whole-tree query costs as much as
+reading all the text.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from ficindex.parser.common import (
+    authors_from,
+    block_text,
+    chapter_id_from_href,
+    clean,
+    iso_date,
+    parse_chapter_counts,
+    tag_names,
+    to_int,
+    work_id_from_href,
+)
+from ficindex.record import Chapter, CollectionRef, Record, SeriesRef
+
+#: ``dd`` classes of the meta list that hold tags -> record field.
+_TAG_FIELDS = {
+    "warning": "warnings",
+    "category": "categories",
+    "fandom": "fandoms",
+    "relationship": "relationships",
+    "character": "characters",
+    "freeform": "freeforms",
+}
+#: Counters AO3 leaves out of the stats when they are zero (AO3-MARKUP 1.4).
+_ZERO_WHEN_ABSENT = ("comments", "kudos", "bookmarks")
+_SERIES_ID = re.compile(r"/series/(\d+)")
+_PART = re.compile(r"Part\s+([\d,.]+)")
+_COLLECTION_NAME = re.compile(r"/collections/([^/?#]+)")
+_DOWNLOAD_ID = re.compile(r"/downloads/(\d+)")
+_WORK_ID_PARAM = re.compile(r"[?&]work_id=(\d+)")
+_CHAPTER_NUMBER = re.compile(r"chapter-(\d+)")
+#: Where a work page names its own work, most reliable first. Series and
+#: "inspired by" links name *other* works, so they are never consulted.
+_OWN_WORK_LINKS = (
+    "ul.work.navigation li.share a",
+    "ul.work.navigation li.download a",
+    "ul.work.navigation li.chapter a",
+    "ul.work.navigation li.comments a",
+    "div#chapters h3.title a",
+    "dl.work.meta dd.bookmarks a",
+    "ul.work.navigation form[action*='/works/']",
+)
+
+
+def parse_work(tree: LexborHTMLParser, main: LexborNode, url: str | None) -> Record:
+    """Read a work page (any layout) into a record of kind ``work``."""
+    record = Record(kind="work", work_id=find_work_id(main, url))
+    meta = main.css_first("dl.work.meta")
+    if meta is not None:
+        _read_meta(record, meta)
+    preface = main.css_first("div#workskin > div.preface") or main.css_first(
+        "div.preface.group:not(.chapter):not(.afterword)"
+    )
+    if preface is not None:
+        _read_preface(record, preface)
+    chapters = main.css_first("div#chapters")
+    record.chapters = _read_chapters(chapters, main) if chapters is not None else []
+    # Text last: block_text consumes the nodes it reads.
+    if preface is not None:
+        record.summary = block_text(preface.css_first("div.summary blockquote.userstuff"))
+        record.notes = block_text(preface.css_first("div.notes blockquote.userstuff"))
+    record.end_notes = block_text(main.css_first("div#work_endnotes blockquote.userstuff"))
+    return record
+
+
+def find_work_id(main: LexborNode, url: str | None = None) -> int | None:
+    """The page's own work id: kudos form, then action links, chapter links, bookmarks link.
+
+    ``url`` (the page address) is the last resort.
+    """
+    kudos = main.css_first("input#kudo_commentable_id")
+    if kudos is not None:
+        kudos_type = main.css_first("input#kudo_commentable_type")
+        value = kudos.attributes.get("value") or ""
+        if value.isdigit() and (kudos_type is None or kudos_type.attributes.get("value") == "Work"):
+            return int(value)
+    for selector in _OWN_WORK_LINKS:
+        node = main.css_first(selector)
+        if node is None:
+            continue
+        work_id = _work_id_in(node.attributes.get("href") or node.attributes.get("action"))
+        if work_id is not None:
+            return work_id
+    return work_id_from_href(url)
+
+
+def _work_id_in(href: str | None) -> int | None:
+    if not href:
+        return None
+    for pattern in (_DOWNLOAD_ID, _WORK_ID_PARAM):
+        match = pattern.search(href)
+        if match:
+            return int(match.group(1))
+    return work_id_from_href(href)
+
+
+def _read_meta(record: Record, meta: LexborNode) -> None:
+    """The ``dl.work.meta`` list: tags, language, series, collections and the stats."""
+    for dd in meta.iter():
+        if dd.tag != "dd":
+            continue
+        classes = (dd.attributes.get("class") or "").split()
+        if not classes:
+            continue
+        kind = classes[0]
+        if kind == "rating":
+            ratings = tag_names(dd)
+            record.rating = ratings[0] if ratings else None
+        elif kind in _TAG_FIELDS:
+            setattr(record, _TAG_FIELDS[kind], tag_names(dd))
+        elif kind == "language":
+            record.language = clean(dd.text()) or None
+        elif kind == "series":
+            record.series = _series(dd)
+        elif kind == "collections":
+            record.collections = _collections(dd)
+        elif kind == "stats":
+            _read_stats(record, dd.css_first("dl.stats") or dd)
+
+
+def _series(dd: LexborNode) -> list[SeriesRef]:
+    """Each ``span.series``: "Part N of <a href=/series/ID>Title</a>" (prev/next links aside)."""
+    found: list[SeriesRef] = []
+    for span in dd.css("span.series"):
+        position_node = span.css_first("span.position") or span
+        link = position_node.css_first("a[href*='/series/']")
+        if link is None:
+            continue
+        match = _SERIES_ID.search(link.attributes.get("href") or "")
+        if match is None:
+            continue
+        part = _PART.search(clean(position_node.text()))
+        found.append(
+            SeriesRef(
+                id=int(match.group(1)),
+                title=clean(link.text()),
+                position=to_int(part.group(1)) if part else None,
+            )
+        )
+    return found
+
+
+def _collections(dd: LexborNode) -> list[CollectionRef]:
+    found: list[CollectionRef] = []
+    for link in dd.css("a[href*='/collections/']"):
+        match = _COLLECTION_NAME.search(link.attributes.get("href") or "")
+        if match:
+            found.append(CollectionRef(name=unquote(match.group(1)), title=clean(link.text())))
+    return found
+
+
+def _read_stats(record: Record, stats: LexborNode) -> None:
+    """``dl.stats``: dt/dd pairs by class; status says "Updated:" or "Completed:"."""
+    values: dict[str, str] = {}
+    status_label = ""
+    for node in stats.iter():
+        css = (node.attributes.get("class") or "").split()
+        if not css:
+            continue
+        if node.tag == "dd":
+            values[css[0]] = clean(node.text())
+        elif node.tag == "dt" and css[0] == "status":
+            status_label = clean(node.text())
+    record.published = iso_date(values.get("published"))
+    record.words = to_int(values.get("words"))
+    record.chapters_posted, record.chapters_total = parse_chapter_counts(values.get("chapters"))
+    for name in _ZERO_WHEN_ABSENT:
+        setattr(record, name, to_int(values[name]) if name in values else 0)
+    record.hits = to_int(values.get("hits"))
+    status_date = iso_date(values.get("status"))
+    # No status row on a 1/1 work: it was last changed when it was published.
+    record.updated = status_date or record.published
+    if status_label.startswith("Completed"):
+        record.completed = True
+    elif status_label.startswith("Updated"):
+        record.completed = False
+    else:
+        record.completed = (
+            record.chapters_total is not None and record.chapters_posted == record.chapters_total
+        )
+
+
+def _read_preface(record: Record, preface: LexborNode) -> None:
+    """Title (and lock icon), byline, gift recipients; summary and notes are read later."""
+    title = preface.css_first("h2.title")
+    if title is not None:
+        record.title = clean(title.text()) or None
+        record.restricted = any(
+            "lockblue" in (img.attributes.get("src") or "")
+            or img.attributes.get("title") == "Restricted"
+            for img in title.css("img")
+        )
+    byline = preface.css_first("h3.byline")
+    if byline is not None:
+        record.authors = authors_from(byline)
+        text = clean(byline.text())
+        # Anonymous works show the bare word; their creators see "Anonymous [links]".
+        record.anonymous = text == "Anonymous" or text.startswith("Anonymous [")
+    for item in preface.css("div.notes ul.associations li"):
+        if clean(item.text()).startswith("For "):
+            record.gifts.extend(clean(a.text()) for a in item.css("a") if clean(a.text()))
+
+
+def _read_chapters(chapters: LexborNode, main: LexborNode) -> list[Chapter]:
+    wrappers = [node for node in chapters.iter() if _is_chapter_wrapper(node)]
+    if not wrappers:
+        # A single-chapter work: text under the "Work Text:" landmark, no wrapper.
+        return [Chapter(number=1, text=block_text(chapters.css_first("div.userstuff")) or "")]
+    index = _chapter_index(main) if len(wrappers) == 1 else {}
+    found = []
+    for position, wrapper in enumerate(wrappers, 1):
+        found.append(_read_chapter(wrapper, position, index))
+    return found
+
+
+def _is_chapter_wrapper(node: LexborNode) -> bool:
+    return node.tag == "div" and "chapter" in (node.attributes.get("class") or "").split()
+
+
+def _chapter_index(main: LexborNode) -> dict[int, int]:
+    """Chapter number -> id from the chapter view's ``select#selected_id`` ("3. Title")."""
+    index: dict[int, int] = {}
+    select = main.css_first("select#selected_id")
+    if select is None:
+        return index
+    for option in select.css("option"):
+        number, _, _ = clean(option.text()).partition(".")
+        value = option.attributes.get("value") or ""
+        if number.isdigit() and value.isdigit():
+            index[int(number)] = int(value)
+    return index
+
+
+def _read_chapter(wrapper: LexborNode, position: int, index: dict[int, int]) -> Chapter:
+    match = _CHAPTER_NUMBER.fullmatch(wrapper.attributes.get("id") or "")
+    number = int(match.group(1)) if match else position
+    chapter = Chapter(number=number, chapter_id=index.get(number))
+    head: LexborNode | None = None
+    body: LexborNode | None = None
+    tail: LexborNode | None = None
+    for child in wrapper.iter():
+        classes = (child.attributes.get("class") or "").split()
+        if "userstuff" in classes:
+            body = child
+        elif "preface" in classes:
+            if body is None and head is None:
+                head = child
+            else:
+                tail = child
+    if head is not None:
+        _read_chapter_heading(chapter, head.css_first("h3.title"))
+        chapter.summary = block_text(head.css_first("div.summary blockquote.userstuff"))
+        chapter.notes = block_text(head.css_first("div.notes:not(.end) blockquote.userstuff"))
+    if tail is not None:
+        chapter.end_notes = block_text(tail.css_first("div.end.notes blockquote.userstuff"))
+    chapter.text = block_text(body) or ""
+    return chapter
+
+
+def _read_chapter_heading(chapter: Chapter, heading: LexborNode | None) -> None:
+    """``<a href=/works/W/chapters/C>Chapter N</a>: Title`` -> chapter id and title (or None)."""
+    if heading is None:
+        return
+    full = clean(heading.text())
+    link = heading.css_first("a")
+    label = ""
+    if link is not None:
+        label = clean(link.text())
+        chapter.chapter_id = chapter_id_from_href(link.attributes.get("href")) or chapter.chapter_id
+    if label and full.startswith(label):
+        rest = full[len(label) :].strip()
+    else:
+        rest = re.sub(r"^Chapter\s+\d+", "", full).strip()
+    if rest.startswith(":"):
+        rest = rest[1:].strip()
+    chapter.title = rest or None
