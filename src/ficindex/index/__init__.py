@@ -1,0 +1,123 @@
+"""The SQLite index (SPEC section 3): open it, and the errors every command shares.
+
+:func:`open_index` is the only way ficindex opens an index file. It refuses a
+file that is not SQLite, an index made by a newer ficindex, or (for read
+commands) a missing file, each with one line; it turns on WAL so Datasette and
+``search`` can read while a crawl writes, turns on foreign keys, and applies
+any pending migration so an older index is upgraded in place.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from ficindex.errors import BadInput, CannotStart
+from ficindex.index.schema import MIGRATION_NAMES, MIGRATIONS
+
+__all__ = ["open_index", "sqlite_errors"]
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+#: How long a writer waits for another writer's transaction before giving up (seconds).
+BUSY_TIMEOUT = 10.0
+
+
+def open_index(
+    path: str | os.PathLike[str],
+    *,
+    create: bool = True,
+    read_only: bool = False,
+    timeout: float = BUSY_TIMEOUT,
+) -> Database:
+    """Open (and create, or upgrade) the index at ``path``.
+
+    ``create=False`` is for read commands: a missing file is an error (exit 2)
+    rather than a new empty index. ``read_only=True`` also forbids every write
+    and ``ATTACH`` on the connection, so user-supplied SQL (``query``,
+    ``export --sql``) can only read.
+    """
+    file = Path(path)
+    in_memory = str(path) == ":memory:"
+    if not in_memory:
+        _check_file(file, create)
+    conn = sqlite3.connect(str(file), timeout=timeout)
+    db = Database(conn)
+    try:
+        with sqlite_errors(str(path)):
+            db.execute("PRAGMA foreign_keys = ON")
+            if not in_memory and db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode = wal")
+            # WAL + NORMAL: a commit is durable against a crash of the process, and only
+            # a power cut can lose the last transactions; commits stay cheap per file.
+            db.execute("PRAGMA synchronous = NORMAL")
+            _check_version(db, str(path), create)
+            if MIGRATIONS.pending(db):
+                MIGRATIONS.apply(db)
+    except BaseException:
+        conn.close()
+        raise
+    if read_only:
+        db.execute("PRAGMA query_only = 1")
+        conn.set_authorizer(_deny_attach)
+    return db
+
+
+def _check_file(file: Path, create: bool) -> None:
+    if file.is_dir():
+        raise BadInput(f"{file} is a directory; give the path of an index file, e.g. fics.db")
+    if not file.exists():
+        if not create:
+            raise BadInput(
+                f"no index at {file}; create one with 'ficindex import' or 'ficindex crawl'"
+            )
+        return
+    with file.open("rb") as fh:
+        head = fh.read(len(_SQLITE_MAGIC))
+    if head and head != _SQLITE_MAGIC:
+        raise BadInput(f"{file} is not a SQLite database; give the path of a ficindex index")
+
+
+def _check_version(db: Database, path: str, create: bool) -> None:
+    applied = [m.name for m in MIGRATIONS.applied(db)]
+    unknown = [name for name in applied if name not in MIGRATION_NAMES]
+    if unknown:
+        raise BadInput(
+            f"{path} was made by a newer ficindex (schema step {unknown[-1]!r} is unknown "
+            "here); upgrade ficindex to use it"
+        )
+    if not applied and not create and db.table_names():
+        raise BadInput(f"{path} is a SQLite database but not a ficindex index")
+
+
+def _deny_attach(action: int, *_args: object) -> int:
+    return sqlite3.SQLITE_DENY if action == sqlite3.SQLITE_ATTACH else sqlite3.SQLITE_OK
+
+
+@contextmanager
+def sqlite_errors(path: str) -> Iterator[None]:
+    """Turn SQLite's lock and corruption errors into ficindex's one-line errors.
+
+    A lock held past the busy timeout means another run is writing: exit 3, try
+    later. A damaged file is bad input: exit 2, never a traceback.
+    """
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            raise CannotStart(
+                f"{path} is being written by another process ({text}); "
+                "wait for it to finish and try again"
+            ) from exc
+        raise
+    except sqlite3.DatabaseError as exc:
+        text = str(exc)
+        if "not a database" in text or "malformed" in text or "corrupt" in text:
+            raise BadInput(f"{path} is not a usable SQLite database ({text})") from exc
+        raise
