@@ -73,3 +73,8 @@ def cli() -> None:
     Every command that touches an index takes the database file as its first
     argument; it is created on first use.
     """
+
+
+from ficindex.cli.parse import parse_command  # noqa: E402
+
+cli.add_command(parse_command)

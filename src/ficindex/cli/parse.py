@@ -1,0 +1,69 @@
+"""``ficindex parse FILE...``: saved pages -> JSON Lines records on stdout, no database."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from ficindex.errors import ParseError
+from ficindex.parser import parse_page
+
+_EPILOG = """\b
+Examples:
+  ficindex parse saved/work-12345.html
+  ficindex parse page1.html page2.html > records.jsonl
+  ficindex parse - < saved/work-12345.html
+  ficindex parse work.html | jq '{title, words, kudos}'
+"""
+
+
+@click.command("parse", epilog=_EPILOG)
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+def parse_command(files: tuple[str, ...]) -> None:
+    """Parse saved AO3 pages into JSON records, one line per FILE, in argument order.
+
+    A FILE is an AO3 page saved as HTML (a work in any layout, an
+    adult-content warning, a login, 404 or error page, a listing) or a
+    plain-text copy of a work page. "-" reads standard input. Every record
+    has all keys of the record format; "kind" says what the page was
+    (work, adult_interstitial, restricted, not_found, unrevealed, listing,
+    rate_limited, error_page, unknown). An empty file gives kind "unknown".
+
+    A FILE that cannot be read, or holds binary data rather than a page,
+    gets one "Error:" line on stderr naming it and no record; the other
+    files are still parsed, and the exit status is then 2.
+    """
+    out = click.get_binary_stream("stdout")
+    failed = 0
+    for name in files:
+        try:
+            data = click.get_binary_stream("stdin").read() if name == "-" else _read(name)
+            record = parse_page(data)
+        except (OSError, ParseError) as exc:
+            failed += 1
+            click.echo(f"Error: {_describe(name, exc)}", err=True)
+            continue
+        line = json.dumps(record.to_dict(), ensure_ascii=False) + "\n"
+        try:
+            out.write(line.encode("utf-8"))
+            out.flush()
+        except BrokenPipeError:  # the reader (e.g. `head`) has gone: stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
+    if failed:
+        sys.exit(2)
+
+
+def _read(name: str) -> bytes:
+    with open(name, "rb") as handle:
+        return handle.read()
+
+
+def _describe(name: str, exc: Exception) -> str:
+    label = "standard input" if name == "-" else name
+    if isinstance(exc, OSError):
+        return f"{label}: {exc.strerror or exc}"
+    return f"{label}: {exc}"
