@@ -75,6 +75,9 @@ def cli() -> None:
     """
 
 
+from ficindex.cli.crawl import crawl_command  # noqa: E402
+
+cli.add_command(crawl_command)
 from ficindex.cli.parse import parse_command  # noqa: E402
 
 cli.add_command(parse_command)

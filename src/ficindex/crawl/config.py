@@ -23,7 +23,7 @@ DEFAULT_RATE = 0.2
 DEFAULT_USER_AGENT = f"ficindex/{__version__} (+{PROJECT_URL})"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class FetchConfig:
     """Network settings shared by every request of a run.
 

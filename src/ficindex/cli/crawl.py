@@ -1,0 +1,100 @@
+"""``ficindex crawl DB TARGET...``: fetch works and listings from AO3 into the index."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ficindex.crawl.config import DEFAULT_BASE_URL, DEFAULT_RATE, FetchConfig
+from ficindex.crawl.crawler import CrawlOptions, run_crawl
+from ficindex.crawl.targets import parse_target
+from ficindex.progress import Progress
+
+
+@click.command(name="crawl")
+@click.argument("db", type=click.Path(dir_okay=False))
+@click.argument("targets", nargs=-1, required=True)
+@click.option(
+    "--rate",
+    type=float,
+    default=DEFAULT_RATE,
+    show_default=True,
+    help="Most requests per second, for the whole run (AO3 throttles well below 1).",
+)
+@click.option(
+    "--concurrency",
+    type=int,
+    default=FetchConfig.concurrency,
+    show_default=True,
+    help="Requests in flight at once (hides latency; never raises the rate).",
+)
+@click.option("--user-agent", help="User-Agent header [default: ficindex/VERSION (+PROJECT URL)]")
+@click.option(
+    "--max-retries",
+    type=int,
+    default=FetchConfig.max_retries,
+    show_default=True,
+    help="Retries of a failing request before its work is recorded as failed.",
+)
+@click.option(
+    "--base-url",
+    default=DEFAULT_BASE_URL,
+    show_default=True,
+    help="The AO3 host to fetch from (a mirror, or a local test server).",
+)
+@click.option(
+    "--metadata-only",
+    is_flag=True,
+    help="Index the blurbs of listing pages (20 works per request) without fetching the works.",
+)
+@click.option("--max-works", type=click.IntRange(min=1), help="Fetch at most this many works.")
+@click.option(
+    "--max-pages", type=click.IntRange(min=1), help="Fetch at most this many listing pages."
+)
+@click.option("--silent", is_flag=True, help="No progress and no summary; the exit code tells.")
+def crawl_command(
+    db: str,
+    targets: tuple[str, ...],
+    rate: float,
+    concurrency: int,
+    user_agent: str | None,
+    max_retries: int,
+    base_url: str,
+    metadata_only: bool,
+    max_works: int | None,
+    max_pages: int | None,
+    silent: bool,
+) -> None:
+    """Fetch TARGETs from AO3 into the index DB, politely, resumably.
+
+    TARGET is a work id, a work or chapter URL, or a listing URL: tag works,
+    user or pseud works, collection works, a series, bookmarks, search
+    results. Listings are followed page by page and every work found is
+    fetched once, whole (view_full_work=true&view_adult=true).
+
+    Stop it at any time (Ctrl-C finishes the works in hand); run the same
+    command again to continue. Exit codes: 0 done, 1 some items failed (named
+    in the summary), 2 bad input, 3 the index is in use by another run, 130
+    interrupted.
+
+    \b
+    Example:
+      ficindex crawl fics.db https://archiveofourown.org/tags/Fluff/works --max-works 100
+    """
+    kwargs = {"user_agent": user_agent} if user_agent is not None else {}
+    config = FetchConfig(
+        base_url=base_url,
+        rate=rate,
+        concurrency=concurrency,
+        max_retries=max_retries,
+        **kwargs,
+    )
+    parsed = [parse_target(t, config) for t in targets]
+    options = CrawlOptions(metadata_only=metadata_only, max_works=max_works, max_pages=max_pages)
+    progress = Progress(silent=silent)
+    result = run_crawl(db, parsed, config, options, progress=progress)
+    if not silent:
+        for line in result.summary("crawl"):
+            click.echo(line, err=True)
+    sys.exit(result.exit_code)

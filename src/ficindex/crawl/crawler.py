@@ -1,0 +1,551 @@
+"""The crawl job: walk listings, fetch each work once, store it, and survive being stopped.
+
+This is the library behind ``ficindex crawl`` and ``ficindex refresh``:
+
+* :func:`run_crawl` (synchronous: takes the index lock, opens the index,
+  installs Ctrl-C handling and runs :func:`crawl`);
+* :func:`crawl` (the coroutine doing the work on an open index);
+* :class:`ListingPolicy` decides, page by page, which works of a listing to
+  fetch, which blurbs to store, and when to stop walking. The default
+  :class:`CrawlPolicy` fetches every work (or, ``metadata_only``, stores the
+  blurbs); ``refresh`` plugs in its own policy to stop at the first page of
+  known, unchanged works.
+
+How a run goes: every TARGET is registered in the frontier; work targets are
+queued; one walker follows each listing target's next links (resuming where an
+earlier run stopped) and queues the works it finds, staying only a few pages
+ahead of the fetchers; ``concurrency`` workers take queued works oldest first
+and fetch each with ``view_full_work=true&view_adult=true``. Every step (a
+work's record, its raw page and its frontier row; a listing page and the works
+it queued) is one SQLite transaction, so a run killed at any moment loses at
+most the step in flight, and running the same command again continues.
+Works left queued by an earlier, interrupted run on the same index are
+finished too.
+
+Ctrl-C (or SIGTERM) stops taking new work, finishes the works in hand and
+returns ``interrupted``; a second Ctrl-C abandons them (they stay queued).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+from urllib.parse import urlsplit
+
+import sqlite_utils
+from selectolax.lexbor import LexborHTMLParser
+
+from ficindex.crawl import frontier
+from ficindex.crawl.config import FetchConfig
+from ficindex.crawl.fetcher import Fetcher, FetchResult, utc_now
+from ficindex.crawl.robots import Robots, load_robots
+from ficindex.crawl.targets import Target, work_path
+from ficindex.errors import ParseError
+from ficindex.index import open_index
+from ficindex.index.store import mark_status, save_raw_page, save_record
+from ficindex.lock import index_lock
+from ficindex.parser import parse_page
+from ficindex.parser.listing import is_listing, parse_listing
+from ficindex.progress import CrawlStats, Progress
+from ficindex.record import Record
+
+PER_PAGE = 20
+#: How many listed works may wait in the queue before the walker fetches another page.
+LOOKAHEAD = 2 * PER_PAGE
+#: Failures named one by one in the summary; the rest are counted (all are in ``crawl_works``).
+SHOWN_FAILURES = 20
+#: Exit code of a run stopped by Ctrl-C or SIGTERM (the shell's convention for SIGINT).
+EXIT_INTERRUPTED = 130
+
+
+@dataclass(slots=True)
+class CrawlOptions:
+    """What to do, as opposed to how to talk to the site (that is :class:`FetchConfig`)."""
+
+    metadata_only: bool = False
+    max_works: int | None = None  # works fetched by this run
+    max_pages: int | None = None  # listing pages fetched by this run
+
+
+@dataclass(slots=True)
+class PageDecision:
+    """What to do with one listing page.
+
+    ``fetch``: work ids to queue (``force`` re-queues works already done);
+    ``blurbs``: blurb records to store as they are; ``stop``: walk no further.
+    """
+
+    fetch: list[int] = field(default_factory=list)
+    blurbs: list[Record] = field(default_factory=list)
+    stop: bool = False
+    force: bool = False
+
+
+class ListingPolicy(Protocol):
+    """Decides per listing page; may read the index (``db``) but must not write it."""
+
+    def on_page(self, db: sqlite_utils.Database, target: Target, page: Record) -> PageDecision: ...
+
+
+@dataclass(slots=True)
+class CrawlPolicy:
+    """``crawl``: queue every listed work, or store the blurbs with ``metadata_only``."""
+
+    metadata_only: bool = False
+
+    def on_page(self, db: sqlite_utils.Database, target: Target, page: Record) -> PageDecision:
+        works = page.listing.works if page.listing else []
+        if self.metadata_only:
+            return PageDecision(blurbs=[w for w in works if w.work_id and w.kind == "work"])
+        return PageDecision(fetch=[w.work_id for w in works if w.work_id and w.kind == "work"])
+
+
+@dataclass(slots=True)
+class CrawlResult:
+    stats: CrawlStats
+    interrupted: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """SPEC exit codes: 0 all done, 1 some items failed; 130 when stopped by Ctrl-C."""
+        if self.interrupted:
+            return EXIT_INTERRUPTED
+        return 1 if self.stats.failures else 0
+
+    def summary(self, command: str = "crawl") -> list[str]:
+        """The closing lines: totals, then each failure (the first SHOWN_FAILURES of them)."""
+        s = self.stats
+        counts = ", ".join(f"{n} {name}" for name, n in s.outcomes.items() if n)
+        verb = "interrupted" if self.interrupted else "finished"
+        lines = [
+            f"{command} {verb}: {s.works} works ({counts or 'none'}), {s.blurbs} blurbs, "
+            f"{s.pages} listing pages, {s.requests} requests, {s.retries} retries, "
+            f"{s.throttled} x 429, {s.elapsed():.1f} s"
+        ]
+        if self.interrupted:
+            lines.append("run the same command again to continue where this run stopped")
+        lines += [f"warning: {w}" for w in self.warnings]
+        for what, why in s.failures[:SHOWN_FAILURES]:
+            lines.append(f"failed: {what}: {why}")
+        if len(s.failures) > SHOWN_FAILURES:
+            lines.append(
+                f"... and {len(s.failures) - SHOWN_FAILURES} more "
+                "(SELECT * FROM crawl_works WHERE state = 'failed')"
+            )
+        return lines
+
+
+class _Run:
+    """One crawl's moving parts; see :func:`crawl`."""
+
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        fetcher: Fetcher,
+        robots: Robots,
+        options: CrawlOptions,
+        policy: ListingPolicy,
+        progress: Progress,
+        stopping: asyncio.Event,
+    ) -> None:
+        self.db = db
+        self.fetcher = fetcher
+        self.robots = robots
+        self.options = options
+        self.policy = policy
+        self.progress = progress
+        self.stopping = stopping
+        self.result = CrawlResult(CrawlStats())
+        self.in_hand: set[int] = set()
+        self.started_works = 0
+        self.changed = asyncio.Event()  # the queue grew, or the walker finished
+        self.walker_done = False
+
+    @property
+    def stats(self) -> CrawlStats:
+        return self.result.stats
+
+    def _tick(self) -> None:
+        s, f = self.stats, self.fetcher.stats
+        s.requests, s.retries, s.throttled = f.requests, f.retries, f.throttled
+        s.queued = frontier.queued_count(self.db)
+        self.progress.update(s)
+
+    def _budget_left(self) -> bool:
+        limit = self.options.max_works
+        return limit is None or self.started_works < limit
+
+    # --- listings ---------------------------------------------------------------------------
+
+    async def walk(self, targets: Sequence[Target]) -> None:
+        try:
+            for target in targets:
+                if self.stopping.is_set() or not await self._walk_one(target):
+                    break
+        finally:
+            self.walker_done = True
+            self.changed.set()
+
+    async def _walk_one(self, target: Target) -> bool:
+        """Walk one listing from where it stands; False when the run's page budget is spent."""
+        row = frontier.target_row(self.db, target.key)
+        next_url = row["next_url"]
+        last_ids = json.loads(row["last_page_ids"]) if row["last_page_ids"] else None
+        pages_here = row["pages_done"]
+        while next_url and not self.stopping.is_set():
+            if self.options.max_pages is not None and self.stats.pages >= self.options.max_pages:
+                return False
+            while not self.options.metadata_only:
+                if not self._budget_left():
+                    return False
+                if self._walker_may_go_on():
+                    break
+                self.changed.clear()
+                await self.changed.wait()
+                if self.stopping.is_set():
+                    return True
+            url = self.fetcher.url(next_url)
+            if not self.robots.allowed(url):
+                self.stats.failures.append((target.key, f"robots.txt disallows {url}"))
+                return True
+            result = await self.fetcher.get(url)
+            at = result.fetched_at
+            page = self._listing_or_failure(target, result)
+            if page is None:
+                with self.db.atomic():
+                    self._log(result)
+                return True
+            listing = page.listing
+            assert listing is not None
+            ids = [w.work_id for w in listing.works if w.work_id]
+            pages_here += 1
+            decision = self.policy.on_page(self.db, target, page)
+            following = None if decision.stop else listing.next_url
+            if ids and ids == last_ids:
+                following = None  # AO3 clamps pages past its cap: a repeat means the end
+            if following and not self.fetcher.on_host(following):
+                self.stats.failures.append(
+                    (target.key, f"next page link leaves {self.fetcher.config.host}: {following}")
+                )
+                following = None
+            unreachable = 0
+            if following is None and not decision.stop and listing.total:
+                reached = (max(listing.page or pages_here, 1) - 1) * PER_PAGE + len(ids)
+                unreachable = max(0, listing.total - reached)
+            with self.db.atomic():
+                for blurb in decision.blurbs:
+                    save_record(self.db, blurb, fetched_at=at, source_url=result.final_url)
+                if decision.blurbs:
+                    save_raw_page(
+                        self.db,
+                        url=result.final_url,
+                        fetched_at=at,
+                        http_status=result.status or 0,
+                        body=result.body,
+                        work_id=None,
+                    )
+                frontier.enqueue(
+                    self.db, decision.fetch, target=target.key, at=at, force=decision.force
+                )
+                frontier.page_done(
+                    self.db,
+                    target.key,
+                    url=_path(result.final_url),
+                    page=listing.page,
+                    next_url=_path(following) if following else None,
+                    total=listing.total,
+                    work_ids=ids,
+                    unreachable=unreachable,
+                    at=at,
+                )
+                self._log(result)
+            self.stats.pages += 1
+            self.stats.blurbs += len(decision.blurbs)
+            if unreachable:
+                self.stats.unreachable += unreachable
+                self.result.warnings.append(
+                    f"{target.key}: AO3 lists {listing.total:,} works but stops serving pages "
+                    f"after page {listing.page or pages_here:,}; {unreachable:,} works were "
+                    "unreachable (split the listing, e.g. by sub-tag or date filter, to reach them)"
+                )
+            last_ids, next_url = ids, following
+            self.changed.set()
+            self._tick()
+        return True
+
+    def _walker_may_go_on(self) -> bool:
+        """Stay a couple of pages ahead of the fetchers, and stop once --max-works is covered."""
+        queued = frontier.queued_count(self.db) - len(self.in_hand)
+        limit = self.options.max_works
+        if limit is not None and self.started_works + queued >= limit:
+            return False
+        return queued < max(LOOKAHEAD, 2 * self.fetcher.config.concurrency)
+
+    def _listing_or_failure(self, target: Target, result: FetchResult) -> Record | None:
+        if result.error is not None:
+            self.stats.failures.append((target.key, f"{result.url}: {result.error}"))
+            return None
+        if result.status != 200:
+            self.stats.failures.append((target.key, f"{result.url}: HTTP {result.status}"))
+            return None
+        tree = LexborHTMLParser(result.body)
+        if not is_listing(tree):
+            self.stats.failures.append((target.key, f"{result.url} is not a listing page"))
+            return None
+        return parse_listing(tree, result.final_url)
+
+    # --- works ------------------------------------------------------------------------------
+
+    async def work_loop(self) -> None:
+        while not self.stopping.is_set() and self._budget_left():
+            batch = frontier.next_queued(self.db, 1, skip=self.in_hand)
+            if not batch:
+                if self.walker_done:
+                    return
+                self.changed.clear()
+                await self.changed.wait()
+                continue
+            work_id = batch[0]
+            self.in_hand.add(work_id)
+            self.started_works += 1
+            try:
+                await self._fetch_work(work_id)
+            finally:
+                self.in_hand.discard(work_id)
+                self.changed.set()
+                self._tick()
+
+    async def _fetch_work(self, work_id: int) -> None:
+        url = self.fetcher.url(work_path(work_id))
+        if not self.robots.allowed(url):
+            self._finish(work_id, "failed", f"robots.txt disallows {url}", None, None)
+            return
+        result = await self.fetcher.get(url)
+        if result.error is not None and self.fetcher.abort.is_set():
+            return  # abandoned by a second Ctrl-C: stays queued for the next run
+        outcome, reason, record = await self._judge_work(work_id, result)
+        self._finish(work_id, outcome, reason, record, result)
+
+    async def _judge_work(
+        self, work_id: int, result: FetchResult
+    ) -> tuple[str, str | None, Record | None]:
+        """(outcome, failure reason, record to store) for one work's fetch."""
+        if result.error is not None:
+            return "failed", result.error, None
+        if result.login_redirect:
+            if "restricted=true" in result.final_url:
+                return "restricted", None, Record(kind="restricted", work_id=work_id)
+            return "hidden", None, None
+        if result.status not in (200, 404):
+            return "failed", f"HTTP {result.status}", None
+        if "html" not in result.content_type.lower():
+            kind = result.content_type or "no content type"
+            return "failed", f"not an HTML page ({kind})", None
+        try:
+            record = await asyncio.to_thread(parse_page, result.body, result.final_url)
+        except ParseError as exc:
+            return "failed", f"unreadable page: {exc}", None
+        if record.kind in ("not_found", "restricted", "unrevealed"):
+            record.work_id = work_id
+            outcome = {"not_found": "deleted"}.get(record.kind, record.kind)
+            return outcome, None, record
+        if record.kind != "work":
+            return "failed", f"got a page of kind {record.kind!r} instead of the work", None
+        if record.work_id != work_id:
+            return "failed", f"the page is work {record.work_id}, not {work_id}", None
+        return "ok", None, record
+
+    def _finish(
+        self,
+        work_id: int,
+        outcome: str,
+        reason: str | None,
+        record: Record | None,
+        result: FetchResult | None,
+    ) -> None:
+        at = result.fetched_at if result else utc_now()
+        with self.db.atomic():
+            if record is not None:
+                save_record(self.db, record, fetched_at=at, source_url=result and result.final_url)
+            if outcome == "hidden":
+                mark_status(self.db, work_id, "hidden", at=at)
+            if result is not None and result.body and outcome != "failed":
+                save_raw_page(
+                    self.db,
+                    url=result.final_url,
+                    fetched_at=at,
+                    http_status=result.status or 0,
+                    body=result.body,
+                    work_id=work_id,
+                )
+            frontier.finish_work(
+                self.db,
+                work_id,
+                outcome,
+                reason=reason,
+                attempts=result.attempts if result else 0,
+                at=at,
+            )
+            if result is not None:
+                self._log(result)
+        self.stats.outcomes[outcome] += 1
+        if outcome == "failed":
+            self.stats.failures.append((f"work {work_id}", reason or "unknown reason"))
+
+    def _log(self, result: FetchResult) -> None:
+        frontier.log_fetch(
+            self.db,
+            url=result.final_url,
+            status=result.status,
+            attempts=result.attempts,
+            size=len(result.body),
+            error=result.error,
+            at=result.fetched_at,
+        )
+
+
+def _path(url: str) -> str:
+    """Path and query of a URL on the configured host (the frontier stores no host)."""
+    parts = urlsplit(url)
+    return parts.path + ("?" + parts.query if parts.query else "")
+
+
+async def crawl(
+    db: sqlite_utils.Database,
+    targets: Sequence[Target],
+    config: FetchConfig,
+    options: CrawlOptions | None = None,
+    *,
+    policy: ListingPolicy | None = None,
+    progress: Progress | None = None,
+    stopping: asyncio.Event | None = None,
+    abort: asyncio.Event | None = None,
+) -> CrawlResult:
+    """Crawl ``targets`` into the open index ``db`` and return what happened.
+
+    ``stopping`` set: take no new work, finish what is in hand. ``abort`` set:
+    stop retrying at once (in-hand works stay queued). Works already queued in
+    the frontier (by earlier runs, or by the caller, e.g. refresh's
+    ``--older-than``) are fetched too.
+    """
+    options = options or CrawlOptions()
+    policy = policy or CrawlPolicy(metadata_only=options.metadata_only)
+    progress = progress or Progress(silent=True)
+    stopping = stopping or asyncio.Event()
+    abort = abort or asyncio.Event()
+    frontier.migrate(db)
+    at = utc_now()
+    with db.atomic():
+        frontier.requeue_failed(db)
+        for target in targets:
+            frontier.add_target(db, target, at=at)
+            if not target.is_listing:
+                assert target.work_id is not None
+                if frontier.work_state(db, target.work_id) is None:
+                    frontier.enqueue(db, [target.work_id], target=target.key, at=at)
+    async with Fetcher(config, abort=abort) as fetcher:
+        robots = await load_robots(fetcher)
+        delay = robots.crawl_delay()
+        if delay and 1 / delay < fetcher.limiter.max_rate:
+            fetcher.limiter.max_rate = fetcher.limiter.rate = 1 / delay
+            progress.message(f"robots.txt asks for a crawl delay of {delay:g} s: rate lowered")
+        run = _Run(db, fetcher, robots, options, policy, progress, stopping)
+
+        async def wake_on_stop() -> None:
+            await stopping.wait()
+            run.changed.set()
+
+        listings = [t for t in targets if t.is_listing]
+        workers = 0 if options.metadata_only else config.concurrency
+        tasks = [asyncio.ensure_future(run.walk(listings))]
+        tasks += [asyncio.ensure_future(run.work_loop()) for _ in range(workers)]
+
+        async def cancel_on_abort() -> None:
+            await abort.wait()
+            for task in tasks:
+                task.cancel()
+
+        watchers = [asyncio.ensure_future(wake_on_stop()), asyncio.ensure_future(cancel_on_abort())]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    raise task.exception()  # a bug, not a network problem: let it show
+        finally:
+            for task in (*watchers, *tasks):
+                task.cancel()
+            for task in tasks:
+                task.cancel()
+            run._tick()
+            progress.update(run.stats, force=True)
+            progress.clear()
+    run.result.interrupted = stopping.is_set()
+    return run.result
+
+
+def run_crawl(
+    db_path: str | os.PathLike[str],
+    targets: Sequence[Target],
+    config: FetchConfig,
+    options: CrawlOptions | None = None,
+    *,
+    policy: ListingPolicy | None = None,
+    progress: Progress | None = None,
+) -> CrawlResult:
+    """Hold the index lock, open the index and run :func:`crawl` with Ctrl-C handling.
+
+    The first SIGINT/SIGTERM asks the run to finish the works in hand; the
+    second abandons them at once (they stay queued for the next run).
+    """
+    progress = progress or Progress(silent=True)
+    with index_lock(db_path):
+        db = open_index(db_path)
+        try:
+            return asyncio.run(_with_signals(db, targets, config, options, policy, progress))
+        finally:
+            db.close()
+
+
+async def _with_signals(
+    db: sqlite_utils.Database,
+    targets: Sequence[Target],
+    config: FetchConfig,
+    options: CrawlOptions | None,
+    policy: ListingPolicy | None,
+    progress: Progress,
+) -> CrawlResult:
+    loop = asyncio.get_running_loop()
+    stopping, abort = asyncio.Event(), asyncio.Event()
+
+    def on_signal() -> None:
+        if not stopping.is_set():
+            stopping.set()
+            progress.message(
+                "stopping: finishing the works in hand (press Ctrl-C again to stop at once)"
+            )
+        elif not abort.is_set():
+            abort.set()
+            progress.message("stopping at once; unfinished works stay queued for the next run")
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal)
+    try:
+        return await crawl(
+            db,
+            targets,
+            config,
+            options,
+            policy=policy,
+            progress=progress,
+            stopping=stopping,
+            abort=abort,
+        )
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
