@@ -29,7 +29,7 @@ from urllib.parse import unquote
 from selectolax.lexbor import LexborNode
 
 from ficindex.parser.common import (
-    authors_from,
+    author_from_href,
     block_text,
     clean,
     iso_date,
@@ -48,6 +48,22 @@ _TAG_LIST_FIELDS = {
     "relationships": "relationships",
     "characters": "characters",
     "freeforms": "freeforms",
+}
+#: The parts of a blurb: name -> (tag, a class it has, a class it must not have).
+#: A bookmark blurb's bookmarker tags are ``ul.meta.tags``, never the work's.
+_BLURB_PARTS: dict[str, tuple[str, str, str | None]] = {
+    "header": ("div", "header", None),
+    "tags": ("ul", "tags", "meta"),
+    "series": ("ul", "series", None),
+    "stats": ("dl", "stats", None),
+    "summary": ("blockquote", "summary", None),
+}
+#: The parts of a blurb's ``div.header``.
+_HEADER_PARTS: dict[str, tuple[str, str, str | None]] = {
+    "heading": ("h4", "heading", "landmark"),
+    "fandoms": ("h5", "fandoms", None),
+    "required": ("ul", "required-tags", None),
+    "date": ("p", "datetime", None),
 }
 #: Counters AO3 leaves out of the stats list when they are zero.
 _ZERO_WHEN_ABSENT = ("comments", "kudos", "bookmarks")
@@ -89,40 +105,81 @@ def parse_blurb(li: LexborNode) -> Record:
         return Record(kind="unknown")
 
     record = Record(kind="work", work_id=work_id)
-    header = li.css_first("div.header") or li
-    heading = header.css_first("h4.heading")
-    _read_heading(record, heading, "anonymous" in classes)
-    record.fandoms = tag_names(header.css_first("h5.fandoms"))
-    date = header.css_first("p.datetime")
+    parts = _parts(li, _BLURB_PARTS)
+    header = parts.get("header") or li
+    head = _parts(header, _HEADER_PARTS)
+    _read_heading(record, head.get("heading"), "anonymous" in classes)
+    record.fandoms = tag_names(head.get("fandoms"))
+    date = head.get("date")
     record.updated = iso_date(date.text()) if date is not None else None
-    saw_completion = _read_required_tags(record, header.css_first("ul.required-tags"))
-    _read_tag_list(record, li.css_first("ul.tags:not(.meta)"))
-    record.series = _series(li.css_first("ul.series"))
-    _read_stats(record, li.css_first("dl.stats"))
+    saw_completion = _read_required_tags(record, head.get("required"))
+    _read_tag_list(record, parts.get("tags"))
+    record.series = _series(parts.get("series"))
+    _read_stats(record, parts.get("stats"))
     if not saw_completion and record.chapters_total is not None:
         # No completion icon (odd markup): fall back on the chapter counts.
         record.completed = record.chapters_posted == record.chapters_total
-    record.summary = block_text(li.css_first("blockquote.userstuff.summary"))
+    record.summary = block_text(parts.get("summary"))
     return record
 
 
+def _parts(
+    node: LexborNode, wanted: dict[str, tuple[str, str, str | None]]
+) -> dict[str, LexborNode]:
+    """Find the named parts among ``node``'s children in one walk; search deeper if none is there.
+
+    ``wanted`` maps a part name to (tag, a class it has, a class it must not
+    have). AO3 renders every part of a blurb as a direct child, and one walk
+    in Python over a dozen children costs less than a CSS query per part; the
+    subtree search keeps odd nesting working.
+    """
+    found: dict[str, LexborNode] = {}
+    for child in node.iter():
+        tag = child.tag
+        for name, (part_tag, has, lacks) in wanted.items():
+            if tag == part_tag and name not in found:
+                classes = (child.attributes.get("class") or "").split()
+                if has in classes and (lacks is None or lacks not in classes):
+                    found[name] = child
+                    break
+    if not found:
+        for name, (part_tag, has, lacks) in wanted.items():
+            selector = f"{part_tag}.{has}" + (f":not(.{lacks})" if lacks else "")
+            match = node.css_first(selector)
+            if match is not None:
+                found[name] = match
+    return found
+
+
 def _read_heading(record: Record, heading: LexborNode | None, anonymous_class: bool) -> None:
-    """Title, creators, gift recipients and the lock icon from the blurb's ``h4.heading``."""
+    """Title, creators, gift recipients and the lock icon from the blurb's ``h4.heading``.
+
+    The title is the first link; creators are ``a[rel=author]``; recipients
+    link to ``/users/U/gifts`` (or ``/gifts?recipient=`` for a name without an
+    account); the lockblue image marks a registered-users-only work.
+    """
     if heading is None:
         return
-    title = heading.css_first("a")
-    if title is not None:
-        record.title = clean(title.text()) or None
-    record.authors = authors_from(heading)
+    for node in heading.css("a, img"):
+        attrs = node.attributes
+        if node.tag == "img":
+            if "lockblue" in (attrs.get("src") or "") or attrs.get("alt") == "(Restricted)":
+                record.restricted = True
+            continue
+        href = attrs.get("href") or ""
+        if attrs.get("rel") == "author":
+            author = author_from_href(href)
+            if author is not None and author not in record.authors:
+                record.authors.append(author)
+        elif "/gifts" in href:
+            name = clean(node.text())
+            if name:
+                record.gifts.append(name)
+        elif record.title is None:
+            record.title = clean(node.text()) or None
     # Anonymous works print the word "Anonymous" where the byline links would be.
     record.anonymous = anonymous_class or (
         not record.authors and "Anonymous" in heading.text(deep=False)
-    )
-    record.gifts = [
-        name for name in (clean(a.text()) for a in heading.css('a[href*="/gifts"]')) if name
-    ]
-    record.restricted = (
-        heading.css_first('img[src*="lockblue"], img[alt="(Restricted)"]') is not None
     )
 
 
@@ -157,20 +214,25 @@ def _split_title(label: str) -> list[str]:
 
 
 def _read_tag_list(record: Record, tags: LexborNode | None) -> None:
-    """Warnings, relationships, characters and freeforms from ``ul.tags``, in page order."""
+    """Warnings, relationships, characters and freeforms from ``ul.tags``, in page order.
+
+    AO3 gives every tag its own ``li`` (class = the tag type), so one walk over
+    the list's children with each item's text is enough. An item with an
+    ``id`` is the "Show warnings" / "Show additional tags" toggle that replaces
+    a group a logged-in reader chose to hide: it names no tag.
+    """
     if tags is None:
         return
     found: dict[str, list[str]] = {}
-    for link in tags.css("a.tag"):
-        owner = link.parent
-        # Warnings sit in li.warnings > strong > a.tag; the others directly in their li.
-        if owner is not None and owner.tag == "strong":
-            owner = owner.parent
-        if owner is None:
+    for item in tags.iter():
+        if item.tag != "li":
             continue
-        field_name = _TAG_LIST_FIELDS.get((owner.attributes.get("class") or "").strip())
-        name = clean(link.text())
-        if field_name and name:
+        attrs = item.attributes
+        field_name = _TAG_LIST_FIELDS.get((attrs.get("class") or "").strip())
+        if field_name is None or "id" in attrs:
+            continue
+        name = clean(item.text())
+        if name:
             found.setdefault(field_name, []).append(name)
     for field_name, names in found.items():
         setattr(record, field_name, names)
