@@ -42,13 +42,8 @@ from ficindex.record import CollectionRef, Record, SeriesRef
 
 _SERIES_ID = re.compile(r"/series/(\d+)")
 _COLLECTION_NAME = re.compile(r"/collections/([^/?#]+)")
-#: The tag-list ``li`` classes (works/_work_module via blurb_tag_block) -> record field.
-_TAG_LIST_FIELDS = {
-    "warnings": "warnings",
-    "relationships": "relationships",
-    "characters": "characters",
-    "freeforms": "freeforms",
-}
+#: The tag-list ``li`` classes (blurb_tag_block), each also the record field it fills.
+_TAG_LIST_FIELDS = frozenset({"warnings", "relationships", "characters", "freeforms"})
 #: The parts of a blurb: name -> (tag, a class it has, a class it must not have).
 #: A bookmark blurb's bookmarker tags are ``ul.meta.tags``, never the work's.
 _BLURB_PARTS: dict[str, tuple[str, str, str | None]] = {
@@ -228,8 +223,8 @@ def _read_tag_list(record: Record, tags: LexborNode | None) -> None:
         if item.tag != "li":
             continue
         attrs = item.attributes
-        field_name = _TAG_LIST_FIELDS.get((attrs.get("class") or "").strip())
-        if field_name is None or "id" in attrs:
+        field_name = (attrs.get("class") or "").strip()
+        if field_name not in _TAG_LIST_FIELDS or "id" in attrs:
             continue
         name = clean(item.text())
         if name:
