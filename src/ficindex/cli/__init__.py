@@ -81,3 +81,18 @@ cli.add_command(crawl_command)
 from ficindex.cli.parse import parse_command  # noqa: E402
 
 cli.add_command(parse_command)
+from ficindex.cli.importer import import_command  # noqa: E402
+
+cli.add_command(import_command)
+from ficindex.cli.search import search_command  # noqa: E402
+
+cli.add_command(search_command)
+from ficindex.cli.export import export_command  # noqa: E402
+
+cli.add_command(export_command)
+from ficindex.cli.query import query_command  # noqa: E402
+
+cli.add_command(query_command)
+from ficindex.cli.reparse import reparse_command  # noqa: E402
+
+cli.add_command(reparse_command)

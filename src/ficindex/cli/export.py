@@ -1,0 +1,63 @@
+"""``ficindex export DB``: works as JSON Lines records, CSV rows or plain-text files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ficindex.cli.search import filter_options, filters_from
+from ficindex.index import open_index, sqlite_errors
+from ficindex.index.export import select_work_ids, write_csv, write_jsonl, write_txt
+
+
+@click.command("export")
+@click.argument("db", type=click.Path(dir_okay=False))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv", "txt"]),
+    default="jsonl",
+    show_default=True,
+    help="jsonl: full records with chapters; csv: one row per work; txt: a directory of files.",
+)
+@filter_options
+@click.option(
+    "--sql",
+    help="Export the works this query selects, e.g. 'select id from works where kudos > 100'.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(),
+    help="Output file (jsonl, csv; default stdout) or directory (txt, required).",
+)
+def export_command(db: str, fmt: str, sql: str | None, output: str | None, **options: Any) -> None:
+    """Write works from the index DB, filtered like 'search' or chosen by --sql.
+
+    \b
+    Examples:
+      ficindex export fics.db --fandom 'Good Omens (TV)' -o good-omens.jsonl
+      ficindex export fics.db --format csv --complete --kudos-min 500 -o popular.csv
+      ficindex export fics.db --format txt --sql "select id from works where words < 5000" -o out/
+    """
+    filters = filters_from(options)
+    if sql is not None and not filters.is_empty():
+        raise click.UsageError("give either --sql or filters, not both")
+    if fmt == "txt" and output is None:
+        raise click.UsageError("--format txt writes a directory: give it with -o DIRECTORY")
+    index = open_index(db, create=False, read_only=True)
+    with sqlite_errors(db):
+        ids = select_work_ids(index, filters, sql)
+        if fmt == "txt":
+            count = write_txt(index, ids, output)
+        elif output is None:
+            count = _write(fmt, index, ids, click.get_text_stream("stdout"))
+        else:
+            with open(output, "w", encoding="utf-8", newline="") as out:
+                count = _write(fmt, index, ids, out)
+    click.echo(f"Exported {count} works", err=True)
+
+
+def _write(fmt: str, index: Any, ids: list[int], out: Any) -> int:
+    return write_jsonl(index, ids, out) if fmt == "jsonl" else write_csv(index, ids, out)

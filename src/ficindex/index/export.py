@@ -1,0 +1,328 @@
+"""Works out of the index: back into SPEC records (JSON Lines), CSV rows, or text files.
+
+:func:`work_record` rebuilds the exact record of SPEC section 2 from the
+tables, so ``parse -> import -> export --format jsonl`` gives back what
+``parse`` printed. Works known only by id (a 404 or a login page for a work
+never seen) have no record to give and are left out.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import unicodedata
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from sqlite_utils import Database
+
+from ficindex.errors import BadInput
+from ficindex.index.filters import Filters
+from ficindex.record import TAG_FIELDS, Author, Chapter, CollectionRef, Record, SeriesRef
+
+#: Columns of a CSV export, in order; list fields are joined with ", ".
+CSV_COLUMNS = (
+    "id",
+    "title",
+    "authors",
+    "anonymous",
+    "gifts",
+    "rating",
+    *TAG_FIELDS,
+    "language",
+    "series",
+    "collections",
+    "published",
+    "updated",
+    "completed",
+    "words",
+    "chapters_posted",
+    "chapters_total",
+    "comments",
+    "kudos",
+    "bookmarks",
+    "hits",
+    "summary",
+    "notes",
+    "end_notes",
+    "restricted",
+    "status",
+    "url",
+)
+
+WORK_URL = "https://archiveofourown.org/works/{}"
+#: File names stay well under every filesystem's 255-byte limit.
+_MAX_NAME_BYTES = 120
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_UNSAFE_NAME_CHARS = set('/\\:*?"<>|')
+
+
+def select_work_ids(
+    db: Database, filters: Filters | None = None, sql: str | None = None
+) -> list[int]:
+    """The ids of the works to export, by filters or by a user's ``SELECT id FROM works ...``.
+
+    The user's SQL runs on the connection as opened (read-only for export), and
+    only its first column is used.
+    """
+    if sql is not None:
+        try:
+            rows = db.execute(sql).fetchall()
+        except Exception as exc:
+            raise BadInput(
+                f"--sql failed: {exc}; it must be a query like 'select id from works'"
+            ) from exc
+        ids = []
+        for row in rows:
+            if not row or not isinstance(row[0], int):
+                raise BadInput("--sql must return work ids (integers) in its first column")
+            ids.append(row[0])
+        return list(dict.fromkeys(ids))
+    where, params = (filters or Filters()).where()
+    return [
+        r[0]
+        for r in db.execute(
+            f"SELECT id FROM works WHERE title IS NOT NULL AND {where} ORDER BY id", params
+        )
+    ]
+
+
+def work_record(db: Database, work_id: int) -> Record | None:
+    """The SPEC record of one stored work (chapters in order, vanished ones left out)."""
+    cursor = db.execute("SELECT * FROM works WHERE id = ?", [work_id])
+    names = [d[0] for d in cursor.description]
+    found = cursor.fetchone()
+    if found is None:
+        return None
+    row = dict(zip(names, found, strict=True))
+    if row["title"] is None:
+        return None
+    authors = [
+        Author(pseud=pseud, user=user)
+        for user, pseud in db.execute(
+            "SELECT a.user, a.pseud FROM work_authors l JOIN authors a ON a.id = l.author "
+            "WHERE l.work = ? ORDER BY l.rowid",
+            [work_id],
+        )
+    ]
+    series = [
+        SeriesRef(id=sid, title=title, position=position)
+        for sid, title, position in db.execute(
+            "SELECT s.id, s.title, l.position FROM work_series l JOIN series s "
+            "ON s.id = l.series WHERE l.work = ? ORDER BY l.rowid",
+            [work_id],
+        )
+    ]
+    collections = [
+        CollectionRef(name=name, title=title)
+        for name, title in db.execute(
+            "SELECT c.name, c.title FROM work_collections l JOIN collections c "
+            "ON c.id = l.collection WHERE l.work = ? ORDER BY l.rowid",
+            [work_id],
+        )
+    ]
+    chapters = [
+        Chapter(
+            number=number,
+            chapter_id=cid if cid > 0 else None,
+            title=title,
+            summary=summary,
+            notes=notes,
+            end_notes=end_notes,
+            text=text,
+        )
+        for cid, number, title, summary, notes, end_notes, text in db.execute(
+            "SELECT id, number, title, summary, notes, end_notes, text FROM chapters "
+            "WHERE work = ? AND vanished_at IS NULL ORDER BY number",
+            [work_id],
+        )
+    ]
+    record = Record(
+        kind="work",
+        work_id=work_id,
+        title=row["title"],
+        authors=authors,
+        anonymous=bool(row["anonymous"]),
+        gifts=json.loads(row["gifts"]),
+        rating=row["rating"],
+        language=row["language"],
+        series=series,
+        collections=collections,
+        published=row["published"],
+        updated=row["updated"],
+        completed=bool(row["completed"]),
+        words=row["words"],
+        comments=row["comments"],
+        kudos=row["kudos"],
+        bookmarks=row["bookmarks"],
+        hits=row["hits"],
+        chapters_posted=row["chapters_posted"],
+        chapters_total=row["chapters_total"],
+        summary=row["summary"],
+        notes=row["notes"],
+        end_notes=row["end_notes"],
+        restricted=bool(row["restricted"]),
+        chapters=chapters,
+    )
+    for name in TAG_FIELDS:
+        setattr(record, name, json.loads(row[name]))
+    return record
+
+
+def records(db: Database, ids: Iterable[int]) -> Iterator[Record]:
+    """Stream records one at a time (an export never holds the corpus in memory)."""
+    for work_id in ids:
+        record = work_record(db, work_id)
+        if record is not None:
+            yield record
+
+
+def write_jsonl(db: Database, ids: Iterable[int], out: IO[str]) -> int:
+    """One SPEC record per line; returns how many were written."""
+    count = 0
+    for record in records(db, ids):
+        out.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def neutralise_cell(value: Any) -> Any:
+    """Defuse spreadsheet formulas: text starting with = + - @ (or tab/CR) gets a leading '."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_row(db: Database, work_id: int) -> dict[str, Any] | None:
+    """One work as a flat CSV row (list fields joined with ", ")."""
+    record = work_record(db, work_id)
+    if record is None:
+        return None
+    data = record.to_dict()
+    status = db.execute("SELECT status FROM works WHERE id = ?", [work_id]).fetchone()[0]
+    row: dict[str, Any] = {}
+    for column in CSV_COLUMNS:
+        if column == "id":
+            value: Any = work_id
+        elif column == "status":
+            value = status
+        elif column == "url":
+            value = WORK_URL.format(work_id)
+        elif column == "authors":
+            value = ", ".join(
+                f"{a.pseud} ({a.user})" if a.pseud != a.user else a.user for a in record.authors
+            )
+        elif column == "series":
+            value = ", ".join(s.title for s in record.series)
+        elif column == "collections":
+            value = ", ".join(c.title for c in record.collections)
+        else:
+            value = data[column]
+            if isinstance(value, list):
+                value = ", ".join(value)
+            elif isinstance(value, bool):
+                value = int(value)
+        row[column] = neutralise_cell(value)
+    return row
+
+
+def write_csv(db: Database, ids: Iterable[int], out: IO[str]) -> int:
+    """A header and one row per work; returns how many rows were written."""
+    writer = csv.DictWriter(out, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
+    writer.writeheader()
+    count = 0
+    for work_id in ids:
+        row = csv_row(db, work_id)
+        if row is not None:
+            writer.writerow(row)
+            count += 1
+    return count
+
+
+def safe_filename(work_id: int, title: str | None) -> str:
+    """``"<id> <title>.txt"``, safe on every common filesystem whatever the title holds.
+
+    The id prefix makes names unique (no two works collide, even on
+    case-insensitive filesystems) and means a name can never be ``.``, ``..``
+    or a reserved device name. Control characters, path separators and
+    characters Windows forbids become ``_``; the title is NFC-normalised,
+    whitespace collapsed, trailing dots and spaces dropped, and the whole name
+    cut to 120 bytes of UTF-8 without splitting a character.
+    """
+    text = unicodedata.normalize("NFC", title or "")
+    chars = []
+    for ch in text:
+        if ch in _UNSAFE_NAME_CHARS or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            chars.append("_")
+        elif ch.isspace():
+            chars.append(" ")
+        else:
+            chars.append(ch)
+    cleaned = " ".join("".join(chars).split())
+    budget = _MAX_NAME_BYTES - len(f"{work_id} .txt".encode())
+    encoded = cleaned.encode("utf-8")[:budget]
+    cleaned = encoded.decode("utf-8", "ignore").rstrip(" .")
+    return f"{work_id} {cleaned}.txt" if cleaned else f"{work_id}.txt"
+
+
+def work_text(record: Record) -> str:
+    """A work as a plain-text file: a header of its metadata, then every chapter."""
+    lines = [record.title or "", ""]
+    if record.authors:
+        lines.append("by " + ", ".join(a.pseud for a in record.authors))
+    elif record.anonymous:
+        lines.append("by Anonymous")
+    lines.append(WORK_URL.format(record.work_id))
+    for label, value in (
+        ("Rating", record.rating),
+        ("Warnings", ", ".join(record.warnings)),
+        ("Fandoms", ", ".join(record.fandoms)),
+        ("Relationships", ", ".join(record.relationships)),
+        ("Characters", ", ".join(record.characters)),
+        ("Tags", ", ".join(record.freeforms)),
+        ("Language", record.language),
+        ("Published", record.published),
+        ("Updated", record.updated),
+        ("Words", record.words),
+        ("Chapters", _chapter_count(record)),
+    ):
+        if value not in (None, ""):
+            lines.append(f"{label}: {value}")
+    for label, value in (("Summary", record.summary), ("Notes", record.notes)):
+        if value:
+            lines += ["", f"{label}:", value]
+    for chapter in record.chapters:
+        heading = f"Chapter {chapter.number}" + (f": {chapter.title}" if chapter.title else "")
+        lines += ["", "", heading, ""]
+        for label, value in (("Summary", chapter.summary), ("Notes", chapter.notes)):
+            if value:
+                lines += [f"{label}:", value, ""]
+        lines.append(chapter.text)
+        if chapter.end_notes:
+            lines += ["", "Chapter end notes:", chapter.end_notes]
+    if record.end_notes:
+        lines += ["", "End notes:", record.end_notes]
+    return "\n".join(lines) + "\n"
+
+
+def _chapter_count(record: Record) -> str | None:
+    if record.chapters_posted is None:
+        return None
+    total = "?" if record.chapters_total is None else record.chapters_total
+    return f"{record.chapters_posted}/{total}"
+
+
+def write_txt(db: Database, ids: Iterable[int], directory: str | os.PathLike[str]) -> int:
+    """One ``.txt`` per work into ``directory`` (created if needed); returns the count."""
+    target = Path(directory)
+    if target.exists() and not target.is_dir():
+        raise BadInput(f"{target} exists and is not a directory; txt export writes a directory")
+    target.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for record in records(db, ids):
+        path = target / safe_filename(record.work_id or 0, record.title)
+        path.write_text(work_text(record), encoding="utf-8")
+        count += 1
+    return count

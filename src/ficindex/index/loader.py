@@ -1,0 +1,114 @@
+"""Saved pages on disk into the index: used by ``ficindex import`` and ``ficindex reparse``.
+
+One page is one transaction: its raw bytes (for ``reparse``) and its merged
+record commit together, so an interrupted import leaves every finished file
+stored and no half-stored one. Pages are streamed one at a time; memory does
+not grow with the size of a directory.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from ficindex.errors import ParseError
+from ficindex.index.store import save_raw_page, save_record, utc_iso
+from ficindex.parser import parse_page
+
+#: File name endings taken when an import walks a directory (a file named outright is always read).
+PAGE_SUFFIXES = (".html", ".htm", ".xhtml", ".txt")
+
+#: Kinds whose page holds nothing to store; importing one is reported as a failure.
+UNSTORABLE = {
+    "unknown": "not an AO3 page ficindex recognises",
+    "error_page": "an AO3 or Cloudflare error page",
+    "rate_limited": "AO3's rate-limit page",
+}
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What happened to one page: ``result`` from save_record, or ``error`` when it failed."""
+
+    name: str
+    result: str | None = None
+    error: str | None = None
+
+
+def collect_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
+    """Every file named, and every page file under every directory named, in sorted order."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    if name.lower().endswith(PAGE_SUFFIXES) and not name.startswith("."):
+                        yield Path(root) / name
+        else:
+            yield path
+
+
+def import_file(db: Database, path: Path) -> Outcome:
+    """Parse one saved page and store it with its raw bytes, in one transaction.
+
+    The page's fetch time is taken to be the file's modification time, so
+    importing the same files again changes nothing.
+    """
+    try:
+        body = path.read_bytes()
+        fetched_at = utc_iso(path.stat().st_mtime)
+    except OSError as exc:
+        return Outcome(str(path), error=f"cannot read it: {exc.strerror}")
+    try:
+        record = parse_page(body)
+    except ParseError as exc:
+        return Outcome(str(path), error=str(exc))
+    with db.atomic():
+        save_raw_page(
+            db,
+            url=None,
+            fetched_at=fetched_at,
+            http_status=None,
+            body=body,
+            work_id=record.work_id,
+            source=path.name,
+        )
+        result = save_record(db, record, fetched_at=fetched_at)
+    if record.kind in UNSTORABLE:
+        return Outcome(str(path), error=f"{UNSTORABLE[record.kind]} (kept for reparse)")
+    if result == "skipped":
+        return Outcome(str(path), error=f"a {record.kind} page without a work id")
+    return Outcome(str(path), result=result)
+
+
+def reparse_pages(db: Database) -> Iterator[Outcome]:
+    """Parse every kept raw page again, oldest first, and merge each record anew.
+
+    Pages replay in fetch order with ``replay=True``, so each work ends as the
+    newest pages left it, now read by the current parser. One page, one transaction.
+    """
+    ids = [r[0] for r in db.execute("SELECT id FROM raw_pages ORDER BY fetched_at, id")]
+    for page_id in ids:
+        url, source, fetched_at, body = db.execute(
+            "SELECT url, source, fetched_at, body FROM raw_pages WHERE id = ?", [page_id]
+        ).fetchone()
+        name = url or source or f"raw page {page_id}"
+        try:
+            record = parse_page(zlib.decompress(body), url)
+        except (ParseError, zlib.error) as exc:
+            yield Outcome(name, error=str(exc))
+            continue
+        with db.atomic():
+            result = save_record(db, record, fetched_at=fetched_at, source_url=url, replay=True)
+            if record.work_id is not None:
+                db.execute(
+                    "UPDATE raw_pages SET work_id = ? WHERE id = ? AND work_id IS NOT ?",
+                    [record.work_id, page_id, record.work_id],
+                )
+        yield Outcome(name, result=result)
