@@ -233,6 +233,9 @@ class Site:
         self.series_titles: dict[int, str] = {}
         self.bookmarks: dict[str, list[int]] = {}  # user -> work ids, newest bookmark first
         self.max_pages = max_pages
+        #: Show a "Next" link on the last reachable page of a capped listing, so that following
+        #: it returns the same (clamped) page again: the repeat a crawler must notice.
+        self.clamp_keeps_next = False
         self.faults: list[Fault] = []
         self.throttle: Throttle | None = None
         self.latency = 0.0
@@ -679,9 +682,12 @@ by
 </li>"""
 
 
-def pagy_nav(path: str, query: dict[str, str], page: int, last: int) -> str:
-    """AO3's 2025 pagy pagination block (works and bookmarks indexes)."""
-    if last <= 1:
+def pagy_nav(path: str, query: dict[str, str], page: int, last: int, *, more: bool = False) -> str:
+    """AO3's 2025 pagy pagination block (works and bookmarks indexes).
+
+    ``more``: link a next page even from the last one (see ``Site.clamp_keeps_next``).
+    """
+    if last <= 1 and not more:
         return ""
 
     def href(n: int) -> str:
@@ -705,7 +711,7 @@ def pagy_nav(path: str, query: dict[str, str], page: int, last: int) -> str:
         else:
             items.append(f'<li><a href="{href(n)}">{n}</a></li>')
         prev = n
-    if page < last:
+    if page < last or more:
         items.append(f'<li class="next"><a href="{href(page + 1)}">Next →</a></li>')
     else:
         items.append('<li class="next"><span class="disabled">Next →</span></li>')
@@ -775,7 +781,8 @@ def render_listing(
     else:
         heading = f"{total:,} {noun if total != 1 else noun[:-1]}{heading_suffix}"
     query = {k: v for k, v in query.items() if k != "page"}
-    nav = pagy_nav(path, query, page, last)
+    more = site.clamp_keeps_next and page == last and total > last * PER_PAGE
+    nav = pagy_nav(path, query, page, last, more=more)
     if bookmarks:
         blurbs = "\n".join(render_blurb(site, w, bookmark_id=90000 + w.id) for w in chunk)
         listing = f'<ol class="bookmark index group">\n{blurbs}\n</ol>'
@@ -1030,6 +1037,7 @@ def _work_route(site: Site, wid: int, chapter_id: str | None, path: str, query: 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go in two writes: no 40 ms ACK stalls
     server: _Server
 
     def log_message(self, format: str, *args: object) -> None:  # quiet: the log is ours

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import time
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -107,7 +106,7 @@ class _WaitBackoffUnlessPaused(wait_base):
     """Exponential backoff with jitter, or nothing when a shared pause already does the waiting."""
 
     def __init__(self, initial: float, maximum: float) -> None:
-        self.backoff = wait_exponential_jitter(initial=initial, max=maximum, jitter=initial)
+        self.backoff = wait_exponential_jitter(multiplier=initial, max=maximum, jitter=initial)
 
     def __call__(self, retry_state: RetryCallState) -> float:
         outcome = retry_state.outcome
@@ -270,9 +269,15 @@ class Fetcher:
             raise _Retryable(f"connection failed ({type(exc).__name__}: {exc})") from exc
 
     async def _trace(self, event: str, info: dict) -> None:
-        """httpcore's trace hook: tell the limiter when the request headers really leave."""
+        """httpcore's trace hook: the request's headers are about to leave; the limiter's last say.
+
+        The turn taken before connecting paces the run; this second gate holds
+        a request whose connection took a while until it is ``1 / rate`` after
+        the previous one really left (and until any pause a 429 began meanwhile
+        is over), so the spacing holds on the wire, not just in our bookkeeping.
+        """
         if event.endswith("send_request_headers.started"):
-            self.limiter.started(time.monotonic())
+            await self.limiter.on_wire()
 
     def _judge(self, status: int, headers: httpx.Headers, body: bytes) -> None:
         """Raise for responses to retry; return for responses to hand to the caller."""

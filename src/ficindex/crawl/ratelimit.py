@@ -4,7 +4,10 @@ Why not a token bucket (aiolimiter): a bucket lets a burst through after an
 idle spell, and AO3's throttle counts bursts. Here the guarantee is simpler and
 testable: no two request *starts* are ever closer than ``1 / rate``. The lock
 is held while waiting, so waiters start strictly one after the other and a
-late wake-up can only widen a gap, never narrow the next one.
+late wake-up can only widen a gap, never narrow the next one. The fetcher asks
+twice: for a turn before connecting, and again (:meth:`RateLimiter.on_wire`)
+as the request is sent, so connection set-up time cannot squeeze two sends
+together.
 
 A 429 is about the whole client, not one URL, so it pauses *every* worker:
 ``Retry-After`` (seconds or an HTTP date) sets a pause all ``acquire`` calls
@@ -60,8 +63,10 @@ class RateLimiter:
         self.throttled_count = 0
         self._consecutive_throttles = 0
         self._last_start = -math.inf
+        self._last_wire = -math.inf
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
+        self._wire_lock = asyncio.Lock()
 
     @property
     def paused_for(self) -> float:
@@ -69,25 +74,29 @@ class RateLimiter:
         return max(0.0, self._paused_until - time.monotonic())
 
     async def acquire(self) -> float:
-        """Wait for this request's turn; returns its start time (``time.monotonic()``)."""
+        """Wait for this request's turn; returns its start time (``time.monotonic()``).
+
+        Taken before connecting. :meth:`on_wire` then checks again at the
+        moment the request is sent (a new connection takes a few milliseconds).
+        """
         async with self._lock:
-            while True:
-                now = time.monotonic()
-                target = max(self._last_start + 1 / self.rate, self._paused_until)
-                if now >= target:
-                    break
-                await asyncio.sleep(target - now)
-            self._last_start = time.monotonic()
+            self._last_start = await self._wait_after(self._last_start)
             return self._last_start
 
-    def started(self, at: float) -> None:
-        """The request really went on the wire at ``at`` (later than its turn): count from there.
+    async def on_wire(self) -> float:
+        """The request is being sent now: keep it ``1 / rate`` after the last one sent, and
+        behind any pause that began since its turn."""
+        async with self._wire_lock:
+            self._last_wire = await self._wait_after(self._last_wire)
+            return self._last_wire
 
-        A first request on a new connection spends a few milliseconds connecting
-        after its turn; without this the next request could follow it closer
-        than ``1 / rate``.
-        """
-        self._last_start = max(self._last_start, at)
+    async def _wait_after(self, previous: float) -> float:
+        while True:
+            now = time.monotonic()
+            target = max(previous + 1 / self.rate, self._paused_until)
+            if now >= target:
+                return now
+            await asyncio.sleep(target - now)
 
     def pause(self, seconds: float) -> None:
         """Hold every worker for ``seconds`` from now (an existing longer pause stays)."""

@@ -1,0 +1,281 @@
+"""The network layer against the loopback fake AO3: rate, pauses, retries, redirects, caps, robots.
+
+Every assertion reads the server's own request log or what the fetcher
+returned, never a mock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from ao3server import AO3Server, Site, Throttle
+from ficindex.crawl.config import FetchConfig
+from ficindex.crawl.fetcher import Fetcher, FetchResult
+from ficindex.crawl.ratelimit import RateLimiter, parse_retry_after
+from ficindex.crawl.robots import load_robots
+from ficindex.crawl.targets import parse_target, work_path
+from ficindex.errors import BadInput, CannotStart
+
+#: Server-side arrival times jitter by a millisecond or two around the client's request starts.
+JITTER = 0.004
+
+
+def config(server: AO3Server, **kw) -> FetchConfig:
+    defaults = dict(
+        base_url=server.url,
+        rate=40.0,
+        concurrency=4,
+        max_retries=3,
+        backoff_initial=0.02,
+        backoff_max=0.1,
+        read_timeout=2.0,
+    )
+    return FetchConfig(**{**defaults, **kw})
+
+
+def fetch_all(cfg: FetchConfig, paths: list[str]) -> tuple[list[FetchResult], Fetcher]:
+    async def go() -> tuple[list[FetchResult], Fetcher]:
+        async with Fetcher(cfg) as fetcher:
+            results = await asyncio.wait_for(
+                asyncio.gather(*(fetcher.get(p) for p in paths)), timeout=30
+            )
+            return list(results), fetcher
+
+    return asyncio.run(go())
+
+
+def gaps(server: AO3Server) -> list[float]:
+    times = [entry.t for entry in server.log]
+    return [b - a for a, b in zip(times, times[1:], strict=False)]
+
+
+def test_request_starts_never_closer_than_one_over_rate(ao3: AO3Server) -> None:
+    cfg = config(ao3, rate=40.0, concurrency=6)
+    results, _ = fetch_all(cfg, [work_path(1001 + i) for i in range(30)])
+    assert all(r.status == 200 and r.error is None for r in results)
+    assert len(ao3.log) == 30
+    assert min(gaps(ao3)) >= 1 / 40 - JITTER
+    span = ao3.log[-1].t - ao3.log[0].t
+    assert span >= 29 / 40 - JITTER  # never above the rate over the whole run either
+
+
+def test_user_agent_names_ficindex_version_and_project(ao3: AO3Server) -> None:
+    fetch_all(config(ao3), [work_path(1001)])
+    agent = ao3.log[0].headers["User-Agent"]
+    assert agent.startswith("ficindex/") and "https://" in agent
+
+
+def test_retry_after_pauses_every_worker_then_all_succeed(site: Site, ao3: AO3Server) -> None:
+    site.throttle = Throttle(limit=6, period=1.0)
+    results, fetcher = fetch_all(
+        config(ao3, rate=50.0, concurrency=4), [work_path(1001 + i) for i in range(16)]
+    )
+    assert all(r.status == 200 for r in results), [r.error for r in results]
+    throttled = [e for e in ao3.log if e.status == 429]
+    assert throttled and fetcher.stats.throttled == len(throttled)
+    first = throttled[0]
+    retry_after = 1.0  # the window is 1 s: AO3-style Retry-After is a whole number >= 1
+    later = [e for e in ao3.log if first.t + 0.01 < e.t < first.t + retry_after - 0.05]
+    assert later == [], "a worker sent a request during another worker's Retry-After pause"
+    assert fetcher.limiter.rate < fetcher.limiter.max_rate  # lowered after the 429s...
+    assert fetcher.limiter.rate > fetcher.limiter.max_rate / 16  # ...and creeping back
+
+
+def test_retry_after_as_http_date(site: Site, ao3: AO3Server) -> None:
+    site.add_fault("/works/1001", "status", status=429, retry_after="placeholder")
+    site.faults[0].retry_after = time.strftime(
+        "%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 2)
+    )
+    results, _ = fetch_all(config(ao3), [work_path(1001)])
+    assert results[0].status == 200 and results[0].attempts == 2
+    first, second = ao3.log
+    assert second.t - first.t >= 0.9  # waited for the date (1-2 s given whole-second dates)
+
+
+def test_503_retried_until_it_clears(site: Site, ao3: AO3Server) -> None:
+    site.add_fault("/works/1001", "status", status=503, count=2)
+    results, fetcher = fetch_all(config(ao3), [work_path(1001)])
+    assert results[0].status == 200 and results[0].attempts == 3
+    assert [e.status for e in ao3.log] == [503, 503, 200]
+    assert fetcher.stats.retries == 2
+
+
+def test_retries_stop_at_max_retries_with_a_reason(site: Site, ao3: AO3Server) -> None:
+    site.add_fault("/works/1001", "status", status=503, count=None)
+    results, _ = fetch_all(config(ao3, max_retries=2), [work_path(1001), work_path(1002)])
+    failed, fine = results
+    assert failed.error == "HTTP 503 after 3 attempts" and failed.attempts == 3
+    assert fine.status == 200
+    assert len(ao3.requests("/works/1001")) == 3
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected_first"),
+    [("cloudflare", 403), ("cf525", 525), ("drop", 200)],
+)
+def test_transient_faults_are_retried(
+    site: Site, ao3: AO3Server, kind: str, expected_first: int
+) -> None:
+    site.add_fault("/works/1001", kind)
+    results, _ = fetch_all(config(ao3), [work_path(1001)])
+    assert results[0].status == 200 and results[0].error is None and results[0].attempts == 2
+    assert b'<div id="chapters"' in results[0].body
+    assert [e.status for e in ao3.requests("/works/1001")] == [expected_first, 200]
+
+
+def test_a_hanging_response_times_out_and_is_retried(site: Site, ao3: AO3Server) -> None:
+    site.add_fault("/works/1001", "hang", delay=5)
+    results, _ = fetch_all(config(ao3, read_timeout=0.3), [work_path(1001)])
+    assert results[0].status == 200 and results[0].attempts == 2
+
+
+def test_redirect_to_another_host_is_refused(site: Site, ao3: AO3Server) -> None:
+    site.add_fault("/works/1001", "redirect_offhost", count=None)
+    results, fetcher = fetch_all(config(ao3), [work_path(1001)])
+    assert results[0].error.startswith("redirect to another host refused: http://elsewhere")
+    assert len(ao3.log) == 1 and fetcher.stats.refused_redirects == 1
+
+
+def test_redirect_loop_ends(site: Site, ao3: AO3Server) -> None:
+    site.add_fault("/works/1001", "redirect_loop", count=None)
+    results, _ = fetch_all(config(ao3, max_redirects=3), [work_path(1001)])
+    assert results[0].error.startswith("too many redirects")
+    assert len(ao3.log) == 4
+
+
+def test_oversize_response_is_cut_off(site: Site, ao3: AO3Server) -> None:
+    site.add_fault("/works/1001", "oversize", size=400_000)
+    results, _ = fetch_all(config(ao3, max_bytes=100_000), [work_path(1001)])
+    assert results[0].error.startswith("response too large") and results[0].body == b""
+    assert len(ao3.log) == 1  # not retried: it would be as large again
+
+
+def test_restricted_work_stops_at_the_login_redirect(site: Site, ao3: AO3Server) -> None:
+    site.add_work(5, restricted=True)
+    results, _ = fetch_all(config(ao3), [work_path(5)])
+    assert results[0].login_redirect and "restricted=true" in results[0].final_url
+    assert [e.path for e in ao3.log] == [work_path(5)]  # the login form itself is not fetched
+
+
+def test_robots_disallows_search_and_allows_work_pages(ao3: AO3Server) -> None:
+    async def go():
+        async with Fetcher(config(ao3)) as fetcher:
+            return await load_robots(fetcher)
+
+    robots = asyncio.run(go())
+    assert robots.allowed(ao3.url + work_path(1001))
+    assert robots.allowed(ao3.url + "/tags/Test%20Tag/works?page=2")
+    assert not robots.allowed(ao3.url + "/works/search?work_search%5Bquery%5D=x")
+    assert not robots.allowed(ao3.url + "/works?tag_id=Test")
+    assert [e.path for e in ao3.log] == ["/robots.txt"]
+
+
+def test_unreadable_robots_stops_the_run(site: Site, ao3: AO3Server) -> None:
+    site.add_fault("/robots.txt", "status", status=500, count=None)
+
+    async def go():
+        async with Fetcher(config(ao3, max_retries=1)) as fetcher:
+            return await load_robots(fetcher)
+
+    with pytest.raises(CannotStart, match="robots.txt"):
+        asyncio.run(go())
+
+
+def test_missing_robots_allows_everything(site: Site, ao3: AO3Server) -> None:
+    site.robots_txt = None
+
+    async def go():
+        async with Fetcher(config(ao3)) as fetcher:
+            return await load_robots(fetcher)
+
+    assert asyncio.run(go()).allowed(ao3.url + "/works/search?x=1")
+
+
+def test_limiter_pause_and_recovery() -> None:
+    async def go() -> list[float]:
+        limiter = RateLimiter(100.0, backoff_initial=0.05)
+        starts = [await limiter.acquire()]
+        assert limiter.throttled(None, cap=10) == pytest.approx(0.05)
+        assert limiter.rate == 50.0
+        starts.append(await limiter.acquire())
+        for _ in range(30):
+            limiter.succeeded()
+        assert limiter.rate == 100.0
+        return starts
+
+    first, second = asyncio.run(go())
+    assert second - first >= 0.05
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("120", 120.0), (" 3 ", 3.0), ("-5", 0.0), ("soon", None), (None, None), ("nan", None)],
+)
+def test_parse_retry_after_seconds(value: str | None, expected: float | None) -> None:
+    assert parse_retry_after(value) == expected
+
+
+def test_parse_retry_after_http_date() -> None:
+    now = 1_700_000_000.0
+    assert parse_retry_after("Tue, 14 Nov 2023 22:15:00 GMT", now=now) == pytest.approx(100.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "path"),
+    [
+        ("123", "work", "/works/123?view_adult=true&view_full_work=true"),
+        ("https://archiveofourown.org/works/9/chapters/77", "work", work_path(9)),
+        ("archiveofourown.org/works/9", "work", work_path(9)),
+        ("https://archiveofourown.org/collections/c/works/9", "work", work_path(9)),
+        ("https://www.archiveofourown.org/tags/A B/works", "tag works", "/tags/A%20B/works"),
+        ("https://archiveofourown.org/users/u/works", "user works", "/users/u/works"),
+        ("https://archiveofourown.org/users/u/pseuds/p/works", "pseud works", None),
+        ("https://archiveofourown.org/collections/c/works", "collection works", None),
+        ("https://archiveofourown.org/series/5", "series", "/series/5"),
+        ("https://archiveofourown.org/users/u/bookmarks", "bookmarks", None),
+        (
+            "https://archiveofourown.org/works/search?work_search%5Bquery%5D=x",
+            "search results",
+            None,
+        ),
+    ],
+)
+def test_targets(text: str, kind: str, path: str | None) -> None:
+    target = parse_target(text, FetchConfig())
+    assert target.kind == kind
+    if path is not None:
+        assert target.path == path
+
+
+def test_listing_target_key_ignores_the_start_page() -> None:
+    cfg = FetchConfig()
+    a = parse_target("https://archiveofourown.org/tags/X/works?page=3", cfg)
+    b = parse_target("https://archiveofourown.org/tags/X/works", cfg)
+    assert a.key == b.key and a.path.endswith("page=3")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("https://example.com/works/1", "not on archiveofourown.org"),
+        ("ftp://archiveofourown.org/works/1", "not an http(s) URL"),
+        ("abc", "neither a work id nor an AO3 URL"),
+        ("0", "not an AO3 work id"),
+        ("https://archiveofourown.org/tags/X", "use /tags/X/works"),
+        ("https://archiveofourown.org/works", "whole archive"),
+        ("https://archiveofourown.org/admin_posts", "not a page ficindex can crawl"),
+    ],
+)
+def test_bad_targets(text: str, message: str) -> None:
+    with pytest.raises(BadInput, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_target(text, FetchConfig())
+
+
+def test_bad_config_is_bad_input() -> None:
+    with pytest.raises(BadInput, match="--rate"):
+        FetchConfig(rate=0)
+    with pytest.raises(BadInput, match="--base-url"):
+        FetchConfig(base_url="archiveofourown.org")
