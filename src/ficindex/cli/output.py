@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -40,6 +41,18 @@ def emit(
 ) -> None:
     """Write ``rows`` (dicts keyed by ``columns``) in format ``fmt`` (None: pick by terminal)."""
     out = out or click.get_text_stream("stdout")
+    try:
+        _emit(rows, columns, fmt, out)
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)
+
+
+def _emit(
+    rows: Iterable[dict[str, Any]], columns: Sequence[str], fmt: str | None, out: Any
+) -> None:
     if fmt is None:
         fmt = "table" if sys.stdout.isatty() else "json"
     if fmt == "json":

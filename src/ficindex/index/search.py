@@ -69,14 +69,18 @@ def search(
         raise BadInput("the search query is empty; give words to look for, e.g. 'slow burn'")
     where, params = (filters or Filters()).where("w")
     sql = f"""
-        WITH work_hits AS (
+        WITH work_hits AS MATERIALIZED (
             SELECT rowid AS work, bm25(works_fts) AS score
             FROM works_fts WHERE works_fts MATCH :q
         ),
+        chapter_scores AS MATERIALIZED (
+            SELECT rowid AS chapter, bm25(chapters_fts) AS score
+            FROM chapters_fts WHERE chapters_fts MATCH :q
+        ),
         chapter_hits AS (
-            SELECT c.work AS work, c.id AS chapter, min(bm25(chapters_fts)) AS score
-            FROM chapters_fts JOIN chapters c ON c.id = chapters_fts.rowid
-            WHERE chapters_fts MATCH :q AND c.vanished_at IS NULL
+            SELECT c.work AS work, s.chapter AS chapter, min(s.score) AS score
+            FROM chapter_scores s JOIN chapters c ON c.id = s.chapter
+            WHERE c.vanished_at IS NULL
             GROUP BY c.work
         ),
         matched AS (
