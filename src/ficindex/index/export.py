@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -57,6 +58,7 @@ WORK_URL = "https://archiveofourown.org/works/{}"
 _MAX_NAME_BYTES = 120
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _UNSAFE_NAME_CHARS = set('/\\:*?"<>|')
+_DOTS = re.compile(r"\.{2,}")
 
 
 def select_work_ids(
@@ -247,7 +249,8 @@ def safe_filename(work_id: int, title: str | None) -> str:
     The id prefix makes names unique (no two works collide, even on
     case-insensitive filesystems) and means a name can never be ``.``, ``..``
     or a reserved device name. Control characters, path separators and
-    characters Windows forbids become ``_``; the title is NFC-normalised,
+    characters Windows forbids become ``_``, runs of dots become ``…`` (so no
+    name holds ``..``); the title is NFC-normalised,
     whitespace collapsed, trailing dots and spaces dropped, and the whole name
     cut to 120 bytes of UTF-8 without splitting a character.
     """
@@ -260,7 +263,7 @@ def safe_filename(work_id: int, title: str | None) -> str:
             chars.append(" ")
         else:
             chars.append(ch)
-    cleaned = " ".join("".join(chars).split())
+    cleaned = _DOTS.sub("…", " ".join("".join(chars).split()))
     budget = _MAX_NAME_BYTES - len(f"{work_id} .txt".encode())
     encoded = cleaned.encode("utf-8")[:budget]
     cleaned = encoded.decode("utf-8", "ignore").rstrip(" .")
