@@ -22,8 +22,10 @@ _MONTHS = {
 _BLURB_DATE = re.compile(r"(\d{1,2})\s+([A-Z][a-z]{2})\s+(\d{4})")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _USER_PSEUD = re.compile(r"/users/([^/?#]+)/pseuds/([^/?#]+)")
-_WORK_ID = re.compile(r"/works/(\d+)")
-_CHAPTER_ID = re.compile(r"/chapters/(\d+)")
+#: Ids and counters have at most 18 digits: more would overflow SQLite's 64-bit INTEGER
+#: (and ``int()`` refuses over 4,300), so a longer run of digits in a page is no number.
+_WORK_ID = re.compile(r"/works/(\d{1,18})(?!\d)")
+_CHAPTER_ID = re.compile(r"/chapters/(\d{1,18})(?!\d)")
 _MULTISPACE = re.compile(r" {2,}")
 
 #: Inline elements unwrapped before taking text, so a paragraph stays one line.
@@ -45,7 +47,8 @@ def to_int(text: str | None) -> int | None:
     if not text:
         return None
     digits = text.replace(",", "").replace(".", "").replace("\u00a0", "").strip()
-    return int(digits) if digits.isdigit() else None
+    # isdecimal, not isdigit: "²" is a digit that int() refuses.
+    return int(digits) if digits.isdecimal() and len(digits) <= 18 else None
 
 
 def parse_chapter_counts(text: str | None) -> tuple[int | None, int | None]:
