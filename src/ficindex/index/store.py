@@ -237,7 +237,8 @@ def _json(values: list[str]) -> str:
     return json.dumps(values, ensure_ascii=False)
 
 
-def _record_columns(record: Record) -> dict[str, Any]:
+def record_columns(record: Record) -> dict[str, Any]:
+    """The ``works`` columns a record supplies (JSON arrays as text, booleans as 0/1)."""
     values: dict[str, Any] = {
         "title": record.title,
         "authors": _json([author_label(a.pseud, a.user) for a in record.authors]),
@@ -275,7 +276,7 @@ def _scope(record: Record) -> str:
 def _save_work(db: Database, record: Record, work_id: int, at: str, replay: bool) -> str:
     existing = _work_row(db, work_id)
     scope = _scope(record)
-    incoming = _record_columns(record)
+    incoming = record_columns(record)
     if (
         existing is not None
         and not replay
