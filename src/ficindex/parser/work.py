@@ -44,12 +44,12 @@ _TAG_FIELDS = {
 }
 #: Counters AO3 leaves out of the stats when they are zero (AO3-MARKUP 1.4).
 _ZERO_WHEN_ABSENT = ("comments", "kudos", "bookmarks")
-_SERIES_ID = re.compile(r"/series/(\d+)")
+_SERIES_ID = re.compile(r"/series/(\d{1,18})(?!\d)")
 _PART = re.compile(r"Part\s+([\d,.]+)")
 _COLLECTION_NAME = re.compile(r"/collections/([^/?#]+)")
-_DOWNLOAD_ID = re.compile(r"/downloads/(\d+)")
-_WORK_ID_PARAM = re.compile(r"[?&]work_id=(\d+)")
-_CHAPTER_NUMBER = re.compile(r"chapter-(\d+)")
+_DOWNLOAD_ID = re.compile(r"/downloads/(\d{1,18})(?!\d)")
+_WORK_ID_PARAM = re.compile(r"[?&]work_id=(\d{1,18})(?!\d)")
+_CHAPTER_NUMBER = re.compile(r"chapter-(\d{1,18})")
 #: Where a work page names its own work, most reliable first. Series and
 #: "inspired by" links name *other* works, so they are never consulted.
 _OWN_WORK_LINKS = (
@@ -93,7 +93,7 @@ def find_work_id(main: LexborNode, url: str | None = None) -> int | None:
     if kudos is not None:
         kudos_type = main.css_first("input#kudo_commentable_type")
         value = kudos.attributes.get("value") or ""
-        if value.isdigit() and (kudos_type is None or kudos_type.attributes.get("value") == "Work"):
+        if _is_id(value) and (kudos_type is None or kudos_type.attributes.get("value") == "Work"):
             return int(value)
     for selector in _OWN_WORK_LINKS:
         node = main.css_first(selector)
@@ -103,6 +103,11 @@ def find_work_id(main: LexborNode, url: str | None = None) -> int | None:
         if work_id is not None:
             return work_id
     return work_id_from_href(url)
+
+
+def _is_id(text: str) -> bool:
+    """Decimal digits int() accepts (not "²"), few enough for SQLite's 64-bit INTEGER."""
+    return text.isdecimal() and len(text) <= 18
 
 
 def _work_id_in(href: str | None) -> int | None:
@@ -247,7 +252,7 @@ def _chapter_index(main: LexborNode) -> dict[int, int]:
     for option in select.css("option"):
         number, _, _ = clean(option.text()).partition(".")
         value = option.attributes.get("value") or ""
-        if number.isdigit() and value.isdigit():
+        if _is_id(number) and _is_id(value):
             index[int(number)] = int(value)
     return index
 
