@@ -213,9 +213,12 @@ class Throttle:
     http_date: bool = False  # Retry-After as an HTTP date instead of seconds
 
 
-@dataclass(frozen=True)
+@dataclass
 class LogEntry:
-    """One request as the server saw it. ``t`` is ``time.monotonic()`` at arrival."""
+    """One request as the server saw it. ``t`` is ``time.monotonic()`` at arrival.
+
+    Logged on arrival; ``status`` is filled in once answered (0: no answer was sent).
+    """
 
     t: float
     method: str
@@ -1044,34 +1047,28 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        arrived = time.monotonic()
+        entry = LogEntry(time.monotonic(), "GET", self.path, 0, dict(self.headers.items()))
         owner = self.server.owner
+        owner.record(entry)
         site = owner.site
         parts = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        status = 0
         try:
-            response = self._throttled(site, arrived)
+            response = self._throttled(site, entry.t)
             fault = None if response else site.take_fault(self.path)
             if response is None and fault is not None:
                 response = self._fault(owner, fault)
                 if response is None:  # the fault already wrote (or refused to write) the answer
-                    status = 200 if fault.kind == "drop" else 0
+                    entry.status = 200 if fault.kind == "drop" else 0
                     return
             if response is None:
                 if site.latency:
                     owner.stopping.wait(site.latency)
                 response = route(site, parts.path, query)
-            status = response.status
+            entry.status = response.status
             self._send(response)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
-        finally:
-            if not getattr(self, "logged", False):
-                owner.record(
-                    LogEntry(arrived, "GET", self.path, status, dict(self.headers.items()))
-                )
-            self.logged = False
 
     def _throttled(self, site: Site, now: float) -> Response | None:
         throttle = site.throttle
@@ -1109,10 +1106,6 @@ class _Handler(BaseHTTPRequestHandler):
             owner.stopping.wait(fault.delay)
             return self._normal()
         if kind == "hang":
-            owner.record(
-                LogEntry(time.monotonic(), "GET", self.path, 0, dict(self.headers.items()))
-            )
-            self.logged = True
             owner.stopping.wait(fault.delay)
             self.close_connection = True
             return None
