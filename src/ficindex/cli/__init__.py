@@ -96,3 +96,6 @@ cli.add_command(query_command)
 from ficindex.cli.reparse import reparse_command  # noqa: E402
 
 cli.add_command(reparse_command)
+from ficindex.cli.datasette_config import datasette_config_command  # noqa: E402
+
+cli.add_command(datasette_config_command)
