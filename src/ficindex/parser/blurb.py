@@ -40,7 +40,7 @@ from ficindex.parser.common import (
 )
 from ficindex.record import CollectionRef, Record, SeriesRef
 
-_SERIES_ID = re.compile(r"/series/(\d+)")
+_SERIES_ID = re.compile(r"/series/(\d{1,18})(?!\d)")
 _COLLECTION_NAME = re.compile(r"/collections/([^/?#]+)")
 #: The tag-list ``li`` classes (blurb_tag_block), each also the record field it fills.
 _TAG_LIST_FIELDS = frozenset({"warnings", "relationships", "characters", "freeforms"})
@@ -72,7 +72,7 @@ def blurb_work_id(li: LexborNode) -> int | None:
     bookmarks of deleted items have none and give None.
     """
     for token in (li.attributes.get("class") or "").split():
-        if token.startswith("work-") and token[5:].isdigit():
+        if token.startswith("work-") and token[5:].isdecimal() and len(token) <= 23:
             return int(token[5:])
     heading = li.css_first("div.header h4.heading a")
     if heading is not None:
@@ -80,7 +80,7 @@ def blurb_work_id(li: LexborNode) -> int | None:
         if work_id is not None:
             return work_id
     li_id = li.attributes.get("id") or ""
-    if li_id.startswith("work_") and li_id[5:].isdigit():
+    if li_id.startswith("work_") and li_id[5:].isdecimal() and len(li_id) <= 23:
         return int(li_id[5:])
     return None
 

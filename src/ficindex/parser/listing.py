@@ -199,5 +199,8 @@ def _next_url(pagination: list[LexborNode], url: str | None) -> str | None:
         if link is not None:
             href = link.attributes.get("href") or ""
             if href:
-                return urljoin(url, href) if url else href
+                try:
+                    return urljoin(url, href) if url else href
+                except ValueError:  # a malformed link (an unclosed "[" host): no next page
+                    return None
     return None
