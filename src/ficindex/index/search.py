@@ -49,6 +49,13 @@ RESULT_COLUMNS = (
 )
 
 _SNIPPET_TOKENS = 16
+_WORK_HITS = (
+    "SELECT rowid AS work, bm25(works_fts) AS score FROM works_fts WHERE works_fts MATCH :q"
+)
+_CHAPTER_SCORES = (
+    "SELECT rowid AS chapter, bm25(chapters_fts) AS score FROM chapters_fts "
+    "WHERE chapters_fts MATCH :q"
+)
 
 
 def search(
@@ -68,15 +75,16 @@ def search(
     if not query.strip():
         raise BadInput("the search query is empty; give words to look for, e.g. 'slow burn'")
     where, params = (filters or Filters()).where("w")
+    in_works, in_chapters = _searchable(db, query)
+    # A column filter names columns of one FTS table only (``fandoms:`` of works_fts,
+    # ``text:`` of chapters_fts); the other table then contributes no matches.
+    work_hits = _WORK_HITS if in_works else "SELECT NULL AS work, NULL AS score WHERE 0"
+    chapter_scores = (
+        _CHAPTER_SCORES if in_chapters else "SELECT NULL AS chapter, NULL AS score WHERE 0"
+    )
     sql = f"""
-        WITH work_hits AS MATERIALIZED (
-            SELECT rowid AS work, bm25(works_fts) AS score
-            FROM works_fts WHERE works_fts MATCH :q
-        ),
-        chapter_scores AS MATERIALIZED (
-            SELECT rowid AS chapter, bm25(chapters_fts) AS score
-            FROM chapters_fts WHERE chapters_fts MATCH :q
-        ),
+        WITH work_hits AS MATERIALIZED ({work_hits}),
+        chapter_scores AS MATERIALIZED ({chapter_scores}),
         chapter_hits AS (
             SELECT c.work AS work, s.chapter AS chapter, min(s.score) AS score
             FROM chapter_scores s JOIN chapters c ON c.id = s.chapter
@@ -119,14 +127,34 @@ def search(
                 "updated": updated,
                 "completed": bool(completed),
                 "score": round(score, 4),
-                "snippet": _snippet(db, query, wid, chapter),
+                "snippet": _snippet(db, query, wid, chapter, in_works),
                 "url": WORK_URL.format(wid),
             }
         )
     return results
 
 
-def _snippet(db: Database, query: str, work_id: int, chapter: int | None) -> str | None:
+def _searchable(db: Database, query: str) -> tuple[bool, bool]:
+    """Which FTS tables can run ``query``; BadInput when neither can."""
+    usable = []
+    first_error: sqlite3.OperationalError | None = None
+    for table in ("works_fts", "chapters_fts"):
+        try:
+            db.execute(f"SELECT 1 FROM {table} WHERE {table} MATCH ? LIMIT 1", [query]).fetchall()
+            usable.append(True)
+        except sqlite3.OperationalError as exc:
+            if "no such column" not in str(exc):
+                raise _fts_error(query, exc) from exc
+            first_error = first_error or exc
+            usable.append(False)
+    if not any(usable) and first_error is not None:
+        raise _fts_error(query, first_error) from first_error
+    return usable[0], usable[1]
+
+
+def _snippet(
+    db: Database, query: str, work_id: int, chapter: int | None, in_works: bool
+) -> str | None:
     if chapter is not None:
         row = db.execute(
             "SELECT snippet(chapters_fts, 4, '[', ']', '…', ?) FROM chapters_fts "
@@ -135,6 +163,8 @@ def _snippet(db: Database, query: str, work_id: int, chapter: int | None) -> str
         ).fetchone()
         if row and row[0] and "[" in row[0]:
             return _one_line(row[0])
+    if not in_works:
+        return None
     # No chapter text matched (or only its title did): show where the work itself matched.
     row = db.execute(
         "SELECT snippet(works_fts, -1, '[', ']', '…', ?) FROM works_fts "
