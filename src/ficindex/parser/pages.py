@@ -48,7 +48,11 @@ def status_page(kind: str, tree: LexborHTMLParser, url: str | None) -> Record:
 def _return_to_work_id(tree: LexborHTMLParser) -> int | None:
     for node in tree.css("form[action*='return_to='], a[href*='return_to=']"):
         target = node.attributes.get("action") or node.attributes.get("href") or ""
-        for value in parse_qs(urlsplit(target).query).get("return_to", []):
+        try:
+            query = urlsplit(target).query
+        except ValueError:  # a malformed link (an unclosed "[" host) names no work
+            continue
+        for value in parse_qs(query).get("return_to", []):
             work_id = work_id_from_href(value)
             if work_id is not None:
                 return work_id
