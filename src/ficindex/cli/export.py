@@ -27,12 +27,20 @@ from ficindex.index.export import select_work_ids, write_csv, write_jsonl, write
     help="Export the works this query selects, e.g. 'select id from works where kudos > 100'.",
 )
 @click.option(
+    "--metadata-only",
+    is_flag=True,
+    help="Write a SQLite copy of the whole index without chapter text, notes and raw pages, "
+    "for 'datasette publish' (needs -o; no filters, --sql or --format).",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(),
     help="Output file (jsonl, csv; default stdout) or directory (txt, required).",
 )
-def export_command(db: str, fmt: str, sql: str | None, output: str | None, **options: Any) -> None:
+def export_command(
+    db: str, fmt: str, sql: str | None, output: str | None, metadata_only: bool, **options: Any
+) -> None:
     """Write works from the index DB, filtered like 'search' or chosen by --sql.
 
     \b
@@ -40,8 +48,23 @@ def export_command(db: str, fmt: str, sql: str | None, output: str | None, **opt
       ficindex export fics.db --fandom 'Good Omens (TV)' -o good-omens.jsonl
       ficindex export fics.db --format csv --complete --kudos-min 500 -o popular.csv
       ficindex export fics.db --format txt --sql "select id from works where words < 5000" -o out/
+      ficindex export fics.db --metadata-only -o public.db
     """
     filters = filters_from(options)
+    if metadata_only:
+        from ficindex.datasette import make_public_copy
+
+        if output is None or sql is not None or not filters.is_empty() or fmt != "jsonl":
+            raise click.UsageError(
+                "--metadata-only copies the whole index to a SQLite file: give -o FILE "
+                "and no filters, --sql or --format"
+            )
+        copy = make_public_copy(db, output)
+        click.echo(
+            f"Wrote {output}: {copy.works} works, {copy.chapters} chapters without text",
+            err=True,
+        )
+        return
     if sql is not None and not filters.is_empty():
         raise click.UsageError("give either --sql or filters, not both")
     if fmt == "txt" and output is None:
