@@ -426,13 +426,16 @@ async def crawl(
     progress: Progress | None = None,
     stopping: asyncio.Event | None = None,
     abort: asyncio.Event | None = None,
+    retry_failed: bool = True,
 ) -> CrawlResult:
     """Crawl ``targets`` into the open index ``db`` and return what happened.
 
     ``stopping`` set: take no new work, finish what is in hand. ``abort`` set:
     stop retrying at once (in-hand works stay queued). Works already queued in
     the frontier (by earlier runs, or by the caller, e.g. refresh's
-    ``--older-than``) are fetched too.
+    ``--older-than``) are fetched too. ``retry_failed=False`` leaves works that
+    failed earlier alone (refresh's second pass must not retry its first pass's
+    failures within the same run).
     """
     options = options or CrawlOptions()
     policy = policy or CrawlPolicy(metadata_only=options.metadata_only)
@@ -442,7 +445,8 @@ async def crawl(
     frontier.migrate(db)
     at = utc_now()
     with db.atomic():
-        frontier.requeue_failed(db)
+        if retry_failed:
+            frontier.requeue_failed(db)
         for target in targets:
             frontier.add_target(db, target, at=at)
             if not target.is_listing:
