@@ -66,7 +66,7 @@ _CHROME = frozenset(("Actions", "Work Header", "Chapter Management"))
 _SECTION_STARTS = frozenset(("Summary:", "Notes:", "Chapter Text", "Work Text:"))
 #: Where the work ends on a copied page (the afterword's series and related-works modules).
 _AFTERWORD = frozenset(("Series this work belongs to:", "Works inspired by this one:", "Footer"))
-_CHAPTER_HEADING = re.compile(r"Chapter\s+(\d+)(?:\s*:\s*(.*))?")
+_CHAPTER_HEADING = re.compile(r"Chapter\s+(\d{1,18})(?:\s*:\s*(.*))?")
 _SEE_END = re.compile(r"\(See the end of the (?:work|chapter) for .*\)")
 _BYLINE_PART = re.compile(r"(.+?)\s+\(([^()]+)\)")
 
