@@ -9,9 +9,6 @@ from ficindex.index import open_index
 from ficindex.index.store import save_record
 from ficindex.record import Author, Chapter, CollectionRef, Record, SeriesRef
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-REAL_FIXTURES = SHARED / "fixtures" / "ao3-real"
-
 
 def work(
     work_id: int,
