@@ -28,6 +28,11 @@ class FicindexGroup(click.Group):
             _fail(str(exc), exc.exit_code)
         except sqlite3.DatabaseError as exc:
             _fail(_describe_sqlite_error(exc), 2)
+        except BrokenPipeError:
+            # The reader went away (``| head``): not an error worth a message. Point stdout at
+            # /dev/null so the interpreter's final flush cannot raise again on the way out.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
         except OSError as exc:
             _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), 2)
         except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
