@@ -80,7 +80,7 @@ def parse_target(text: str, config: FetchConfig) -> Target:
     raw = text.strip()
     if not raw:
         raise BadInput("empty TARGET: give a work id, a work URL or a listing URL")
-    if raw.isdigit():
+    if raw.isdecimal():  # not isdigit: int() refuses "²"
         return work_target(_work_id(raw, text))
     if "://" not in raw and not raw.startswith("/"):
         if not re.match(r"[\w.-]+\.[a-z]{2,}(?::\d+)?/", raw, re.IGNORECASE):
@@ -89,8 +89,11 @@ def parse_target(text: str, config: FetchConfig) -> Target:
                 "(examples: 12345, https://archiveofourown.org/tags/Fluff/works)"
             )
         raw = "https://" + raw
-    parts = urlsplit(raw)
-    if raw.startswith("/"):
+    try:
+        parts = urlsplit(raw)
+    except ValueError as exc:  # e.g. an unclosed "[" IPv6 host
+        raise BadInput(f"TARGET {text!r} is not a valid URL ({exc})") from None
+    if raw.startswith("/") and not raw.startswith("//"):  # "//host/..." names another host
         host = config.host
     else:
         if parts.scheme not in ("http", "https") or not parts.netloc:
