@@ -152,8 +152,8 @@ _WORK_COLUMNS = {
     "characters": "JSON array of character tags",
     "freeforms": "JSON array of additional (freeform) tags",
     "language": "Language as displayed",
-    "series": "JSON array of {id, title, position}",
-    "collections": "JSON array of {name, title}",
+    "series": "JSON array of series titles (see work_series for ids and positions)",
+    "collections": "JSON array of collection titles",
     "published": "First publication date (YYYY-MM-DD)",
     "updated": "Latest update or completion date (YYYY-MM-DD)",
     "completed": "1 when complete",
@@ -200,7 +200,7 @@ _STATS_COLUMNS = {
 
 _CARD_COLUMNS = {
     "authors": "Creators, comma-separated ('Anonymous' for anonymous works)",
-    "chapters": "Posted/planned chapters as AO3 shows them, e.g. 3/? ",
+    "chapters": "Posted/planned chapters as AO3 shows them, e.g. 3/?",
     "ao3_url": "The work on AO3",
 }
 
