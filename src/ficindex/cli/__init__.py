@@ -104,3 +104,6 @@ cli.add_command(reparse_command)
 from ficindex.cli.datasette_config import datasette_config_command  # noqa: E402
 
 cli.add_command(datasette_config_command)
+from ficindex.cli.refresh import refresh_command  # noqa: E402
+
+cli.add_command(refresh_command)

@@ -1,0 +1,214 @@
+"""``ficindex refresh DB``: the cron command that keeps an index current."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+import click
+
+from ficindex.crawl.config import DEFAULT_BASE_URL, DEFAULT_RATE, FetchConfig
+from ficindex.crawl.fetcher import utc_now
+from ficindex.crawl.refresh import (
+    RefreshOptions,
+    RefreshPlan,
+    parse_age,
+    run_plan,
+    run_refresh,
+)
+from ficindex.errors import FicindexError
+from ficindex.progress import CrawlStats, Progress
+
+#: Seconds between progress lines in a --log-file.
+LOG_EVERY = 60.0
+
+
+class RefreshDisplay(Progress):
+    """Where a refresh reports: a live bar on a terminal and nothing else on stderr but
+    warnings (a cron job mails whatever a command prints); a ``--log-file`` gets
+    timestamped progress lines every minute, every warning and the summary."""
+
+    def __init__(self, *, silent: bool, log: TextIO | None, stream: TextIO | None = None) -> None:
+        stream = stream or sys.stderr
+        super().__init__(stream, silent=silent or not stream.isatty())
+        self.muted = silent
+        self.log = log
+        self._logged = time.monotonic()
+
+    def update(self, stats: CrawlStats, *, force: bool = False) -> None:
+        super().update(stats, force=force)
+        if self.log is not None and time.monotonic() - self._logged >= LOG_EVERY:
+            self.write_log(self.describe(stats))
+
+    def message(self, text: str) -> None:
+        self.clear()
+        if not self.muted:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+        self.write_log(text)
+
+    def write_log(self, text: str) -> None:
+        if self.log is not None:
+            self.log.write(f"{utc_now()} refresh: {text}\n")
+            self.log.flush()
+            self._logged = time.monotonic()
+
+
+@click.command(name="refresh")
+@click.argument("db", type=click.Path(dir_okay=False))
+@click.option(
+    "--older-than",
+    metavar="AGE",
+    help="Also re-fetch works whose last full fetch is older than AGE (e.g. 7d; units "
+    "s, m, h, d, w), oldest first.",
+)
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Walk every listing to its end and re-fetch every work of the index.",
+)
+@click.option(
+    "--metadata-only",
+    is_flag=True,
+    help="Store listing blurbs (new works, changes, counters) and fetch no work.",
+)
+@click.option(
+    "--max-works", type=click.IntRange(min=1), help="Fetch at most this many works in this run."
+)
+@click.option(
+    "--max-pages", type=click.IntRange(min=1), help="Read at most this many listing pages."
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Read the listing pages (no works), write nothing, and print what would be fetched "
+    "and how many requests the refresh would cost.",
+)
+@click.option(
+    "--rate",
+    type=float,
+    default=DEFAULT_RATE,
+    show_default=True,
+    help="Most requests per second, for the whole run (AO3 throttles well below 1).",
+)
+@click.option(
+    "--concurrency",
+    type=int,
+    default=FetchConfig.concurrency,
+    show_default=True,
+    help="Requests in flight at once (hides latency; never raises the rate).",
+)
+@click.option("--user-agent", help="User-Agent header [default: ficindex/VERSION (+PROJECT URL)]")
+@click.option(
+    "--max-retries",
+    type=int,
+    default=FetchConfig.max_retries,
+    show_default=True,
+    help="Retries of a failing request before its work is recorded as failed.",
+)
+@click.option(
+    "--base-url",
+    default=DEFAULT_BASE_URL,
+    show_default=True,
+    help="The AO3 host to fetch from (a mirror, or a local test server).",
+)
+@click.option("--silent", is_flag=True, help="Print nothing but warnings and failures.")
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False),
+    help="Append timestamped progress, warnings and the summary to this file.",
+)
+def refresh_command(
+    db: str,
+    older_than: str | None,
+    everything: bool,
+    metadata_only: bool,
+    max_works: int | None,
+    max_pages: int | None,
+    dry_run: bool,
+    rate: float,
+    concurrency: int,
+    user_agent: str | None,
+    max_retries: int,
+    base_url: str,
+    silent: bool,
+    log_file: str | None,
+) -> None:
+    """Bring the index DB up to date with AO3, cheaply enough to run every night.
+
+    Re-walks every listing crawled into DB, newest first, up to the first page
+    of works that are known and unchanged; fetches works that are new or whose
+    update date or chapter count changed; stores the kudos, hits, comments and
+    bookmarks shown on listing pages (a stats_history row per change). A work
+    that answers 404 is marked deleted, one behind the login wall restricted;
+    their data is kept.
+
+    Quiet unless something needs attention: on a terminal a progress bar, then
+    one summary line (new, updated, unchanged, deleted, restricted, failed,
+    requests, duration). Exit codes: 0 done, 1 some items failed (named on
+    stderr), 2 bad input, 3 the index is being written by another crawl or
+    refresh, 130 interrupted (run it again to continue).
+
+    \b
+    Example (crontab, every night at 03:17):
+      17 3 * * * ficindex refresh /data/fics.db --older-than 30d --log-file /data/refresh.log
+    """
+    kwargs = {"user_agent": user_agent} if user_agent is not None else {}
+    config = FetchConfig(
+        base_url=base_url,
+        rate=rate,
+        concurrency=concurrency,
+        max_retries=max_retries,
+        **kwargs,
+    )
+    options = RefreshOptions(
+        older_than=parse_age(older_than) if older_than is not None else None,
+        everything=everything,
+        metadata_only=metadata_only,
+        max_works=max_works,
+        max_pages=max_pages,
+    )
+    if dry_run:
+        _print_plan(run_plan(db, config, options), options)
+        return
+    log = open(log_file, "a", encoding="utf-8") if log_file else None  # noqa: SIM115
+    try:
+        display = RefreshDisplay(silent=silent, log=log)
+        try:
+            result = run_refresh(db, config, options, progress=display)
+        except FicindexError as exc:
+            display.write_log(f"Error: {exc}")
+            raise
+        display.write_log(result.summary())
+        if not silent:
+            click.echo(result.summary(), err=True)
+        for line in result.problems():
+            display.write_log(line)
+            click.echo(line, err=True)
+    finally:
+        if log is not None:
+            log.close()
+    sys.exit(result.exit_code)
+
+
+def _print_plan(plan: RefreshPlan, options: RefreshOptions) -> None:
+    """The dry run's answer on stdout: one line per work, then the totals."""
+    for work_id, why in plan.fetch.items():
+        click.echo(f"fetch work {work_id}: {why}")
+    reasons: dict[str, int] = {}
+    for why in plan.fetch.values():
+        key = why if not why.startswith(("last fetched", "never fetched")) else "due"
+        reasons[key] = reasons.get(key, 0) + 1
+    detail = ", ".join(f"{n} {why}" for why, n in reasons.items())
+    stored = "blurbs" if options.metadata_only else "blurbs (counters)"
+    click.echo(
+        f"dry run: would fetch {len(plan.fetch)} works{f' ({detail})' if detail else ''} and "
+        f"store {plan.blurbs} {stored}; the refresh would cost about {plan.cost} requests "
+        f"({1 + int(plan.second_pass)} robots.txt, {plan.pages} listing pages, "
+        f"{len(plan.fetch)} works; retries not counted). "
+        f"This dry run made {plan.requests} requests and wrote nothing."
+    )
+    for warning in plan.warnings:
+        click.echo(f"warning: {warning}", err=True)
