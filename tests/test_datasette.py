@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import yaml
@@ -452,3 +453,37 @@ def test_sqlite3_shell_reads_while_a_writer_holds_the_index(index: Path) -> None
         writer.close()
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "500"
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_from_imported_pages_to_browsing_in_two_commands(tmp_path: Path) -> None:
+    """The README path: import saved pages, write the metadata, browse."""
+    pages = sorted(FIXTURES.glob("work-*.html")) + sorted(FIXTURES.glob("listing-*.html"))
+    expected = json.loads((FIXTURES / "work-single-chapter.expected.json").read_text())
+    phrase = expected["chapters"][0]["text"].splitlines()[0]
+    db = tmp_path / "fics.db"
+    runner = CliRunner()
+    imported = runner.invoke(cli, ["import", str(db), "--silent", *map(str, pages)])
+    assert imported.exit_code in (0, 1), imported.output
+    meta = tmp_path / "metadata.json"
+    result = runner.invoke(cli, ["datasette-config", str(db), "-o", str(meta)])
+    assert result.exit_code == 0, result.output
+    ds = Datasette([str(db)], metadata=json.loads(meta.read_text()))
+    conn = sqlite3.connect(db)
+    works = conn.execute("SELECT count(*) FROM works").fetchone()[0]
+    fandoms = conn.execute(
+        "SELECT count(*) FROM works WHERE fandoms LIKE ?", [f'%"{expected["fandoms"][0]}"%']
+    ).fetchone()[0]
+    conn.close()
+    cards, found, table = _get(
+        ds,
+        "/fics/work_cards.json?_shape=objects&_size=max",
+        f"/fics/chapter_index.json?_shape=objects&_search={quote(json.dumps(phrase))}",
+        "/fics/works.json?_shape=objects",
+    )
+    assert len(cards["rows"]) == works > 20
+    assert expected["work_id"] in {r["work"] for r in found["rows"]}
+    counts = {r["value"]: r["count"] for r in table["facet_results"]["fandoms"]["results"]}
+    assert counts[expected["fandoms"][0]] == fandoms
