@@ -92,3 +92,17 @@ def test_a_truncated_page_is_never_a_shortened_work() -> None:
     cut = whole[: whole.index(b"Nobody saw the boat")]
     assert parse_page(cut).kind == "error_page"
     assert parse_page(whole).kind == "work"
+
+
+def test_bytes_that_are_not_utf8_after_an_ascii_start_are_decoded_properly() -> None:
+    page = (FIXTURES / "work-full-view.html").read_text("utf-8")
+    page = page.replace("Mara counted the ships.", "Mara counted the ships at the café.")
+    record = parse_page(page.encode("cp1252", "replace"))  # "é" is far past the sample
+    assert record.chapters[0].text.endswith("at the café.")
+
+
+def test_text_keeps_typed_spaces_but_reflows_source_line_breaks_and_drops_spacers() -> None:
+    page = (FIXTURES / "work-no-counters.html").read_text("utf-8")
+    body = "<p>One.  Two.</p><p>&nbsp;</p><p>three\n   four\tfive&nbsp;six</p><p> <em>x</em> </p>"
+    record = parse_page(page.replace("<p>Nothing yet.</p>", body))
+    assert record.chapters[0].text == "One.  Two.\nthree four five six\nx"

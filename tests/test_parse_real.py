@@ -89,7 +89,7 @@ def test_chapter_view_with_two_series_and_a_collection() -> None:
         3,
         3,
     )
-    assert r.summary.startswith("It finally exists. You can block any tag")
+    assert r.summary.startswith("It finally exists.  You can block any tag")  # as typed
     assert len(r.chapters) == 1
     chapter = r.chapters[0]
     assert (chapter.number, chapter.chapter_id, chapter.title) == (1, 103324848, None)

@@ -25,12 +25,12 @@ from ficindex.errors import ParseError
 from ficindex.parser import detect, pages
 from ficindex.parser.plaintext import parse_plaintext
 from ficindex.parser.work import find_work_id, parse_work
-from ficindex.record import Record
+from ficindex.record import TAG_FIELDS, Record
 
 __all__ = ["parse_page", "parse_file", "decode_source"]
 
 #: How much of the input is inspected to tell text from binary data and HTML from plain text.
-_SAMPLE = 65536
+_SAMPLE = 16384
 #: Bytes that are never in text: C0 controls except tab, newline, form feed and carriage return.
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13)) + b"\x7f"
 _NOT_CONTROL = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
@@ -54,10 +54,17 @@ def parse_page(source: str | bytes, url: str | None = None) -> Record:
     if not sample.strip():
         return Record(kind="unknown")
     if not _looks_like_html(sample):
-        text = text_or_bytes if isinstance(text_or_bytes, str) else text_or_bytes.decode("utf-8")
-        return _parse_text(text)
-    tree = LexborHTMLParser(text_or_bytes)
-    return _parse_html(tree, url, _ends_like_a_page(text_or_bytes))
+        return _parse_text(_as_text(text_or_bytes))
+    record = _parse_html(LexborHTMLParser(text_or_bytes), url, _ends_like_a_page(text_or_bytes))
+    if isinstance(text_or_bytes, bytes) and _has_replacement_character(record):
+        # Only the sample was checked: lexbor turned bytes that are not UTF-8 further
+        # down into U+FFFD. Decode the whole page properly and parse it again.
+        try:
+            text_or_bytes.decode("utf-8")
+        except UnicodeDecodeError:
+            text = _decode_legacy(text_or_bytes)
+            record = _parse_html(LexborHTMLParser(text), url, _ends_like_a_page(text))
+    return record
 
 
 def parse_file(path: str | Path, url: str | None = None) -> Record:
@@ -69,7 +76,7 @@ def decode_source(source: str | bytes) -> str | bytes:
     """Check that ``source`` is text and return it as UTF-8 bytes (the fast path) or a str.
 
     Raises ParseError for binary data: NUL bytes or other control characters
-    in more than 1% of the first 64 KB, which no saved page or text file has.
+    in more than 1% of the first 16 KB, which no saved page or text file has.
     """
     if isinstance(source, str):
         head = source[:_SAMPLE].encode("utf-8", "surrogatepass")
@@ -97,6 +104,32 @@ def decode_source(source: str | bytes) -> str | bytes:
     return text
 
 
+def _as_text(source: str | bytes) -> str:
+    if isinstance(source, str):
+        return source
+    try:
+        return source.decode("utf-8")
+    except UnicodeDecodeError:
+        return _decode_legacy(source)
+
+
+def _has_replacement_character(record: Record) -> bool:
+    """Whether any text of the record holds U+FFFD (one C search per string, no copies)."""
+    records = [record, *(record.listing.works if record.listing else ())]
+    for item in records:
+        for value in (item.title, item.summary, item.notes, item.end_notes, item.language):
+            if value and "\ufffd" in value:
+                return True
+        for chapter in item.chapters:
+            for value in (chapter.title, chapter.text, chapter.summary, chapter.notes):
+                if value and "\ufffd" in value:
+                    return True
+        for name in TAG_FIELDS:
+            if any("\ufffd" in tag for tag in getattr(item, name)):
+                return True
+    return False
+
+
 def _refuse_binary(head: bytes, length: int) -> None:
     if not length:
         return
@@ -107,15 +140,18 @@ def _refuse_binary(head: bytes, length: int) -> None:
 
 
 def _decode_legacy(raw: bytes) -> str:
-    """A page that is not UTF-8: its declared charset if Python knows it, else Windows-1252."""
+    """A page that is not UTF-8: its declared charset if Python knows it, else Windows-1252.
+
+    A page that declares UTF-8 but is not (re-encoded by some tool) gets Windows-1252
+    too: it is what such files almost always are.
+    """
     match = _CHARSET.search(raw[:4096])
     if match:
-        name = match.group(1).decode("ascii")
         try:
-            codecs.lookup(name)
+            name = codecs.lookup(match.group(1).decode("ascii")).name
         except LookupError:
-            pass
-        else:
+            name = "utf-8"
+        if name != "utf-8":
             return raw.decode(name, "replace")
     return raw.decode("cp1252", "replace")
 

@@ -26,13 +26,23 @@ _USER_PSEUD = re.compile(r"/users/([^/?#]+)/pseuds/([^/?#]+)")
 #: (and ``int()`` refuses over 4,300), so a longer run of digits in a page is no number.
 _WORK_ID = re.compile(r"/works/(\d{1,18})(?!\d)")
 _CHAPTER_ID = re.compile(r"/chapters/(\d{1,18})(?!\d)")
-_MULTISPACE = re.compile(r" {2,}")
 
-#: Inline elements unwrapped before taking text, so a paragraph stays one line.
-_INLINE_SELECTOR = (
-    "a,abbr,acronym,b,bdi,bdo,big,cite,code,del,dfn,em,font,i,img,ins,kbd,mark,q,s,samp,"
-    "small,span,strike,strong,sub,sup,time,tt,u,var,wbr"
+#: Elements that end a line or hold no running text. Everything else in author HTML
+#: (em, strong, span, a, font, ...) is inline and is unwrapped before taking text, so a
+#: paragraph stays one line. A ``:not()`` of this list is one cheap test per element,
+#: where a list of the inline tags costs one test per tag and element; lexbor tries the
+#: list in order, so the most frequent elements come first (``p`` first halves the cost).
+_BLOCK_TAGS = (
+    "p,br,div,blockquote,hr,center,ul,ol,li,h1,h2,h3,h4,h5,h6,table,tbody,thead,tfoot,tr,"
+    "td,th,caption,dl,dt,dd,pre,address,article,aside,details,summary,figure,figcaption,"
+    "footer,header,nav,section,noscript,script,style,template"
 )
+_INLINE_SELECTOR = f":not({_BLOCK_TAGS})"
+#: Joins lexbor's text fragments; a control character that page text never contains.
+_FRAGMENT = "\x1f"
+#: Whitespace inside a fragment that HTML renders as a plain space (source line breaks,
+#: tabs, non-breaking spaces): when present, each line is reflowed.
+_REFLOW = ("\n", "\r", "\t", "\u00a0", "\x0c")
 #: Never text: screen-reader landmarks ("Chapter Text", "Work Text:"), work skins, scripts.
 _NOT_TEXT_SELECTOR = ".landmark, style, script, noscript, template"
 
@@ -121,39 +131,49 @@ def tag_names(node: LexborNode | None) -> list[str]:
 def block_text(node: LexborNode | None) -> str | None:
     """Plain text of author HTML, one paragraph (or ``<br>`` line) per line; None when empty.
 
-    Why this shape: lexbor's ``text(separator="\\n")`` puts a newline between
+    Why this shape: lexbor's ``text(separator=...)`` puts the separator between
     *text nodes*, which would split a paragraph at every ``<em>``. Unwrapping
     the inline elements and merging the text nodes first (both in C) leaves one
     text node per line, so the fast C text walk gives exactly the lines we want.
     The node is modified: call this only on text containers, after metadata is read.
+    For many containers under one parent, call :func:`prepare_text` once on the
+    parent and :func:`text_lines` per container: each CSS query has a fixed cost.
     """
     if node is None:
         return None
+    prepare_text(node)
+    return text_lines(node)
+
+
+def prepare_text(node: LexborNode) -> None:
+    """Remove non-text (landmarks, styles, scripts) and unwrap inline elements, in place."""
     for junk in node.css(_NOT_TEXT_SELECTOR):
         junk.decompose()
-    for inline in node.css(_INLINE_SELECTOR):
-        inline.unwrap()
+    inline = node.css(_INLINE_SELECTOR)
+    if inline:
+        node.unwrap_tags(sorted({element.tag for element in inline}))
     node.merge_text_nodes()
-    text = node.text(separator="\n", strip=True, skip_empty=True)
+
+
+def text_lines(node: LexborNode | None) -> str | None:
+    """The lines of a node already passed through :func:`prepare_text`; None when empty.
+
+    Lines are stripped and empty ones dropped (a ``<p>&nbsp;</p>`` spacer is no
+    line). A line whose source had line breaks, tabs or non-breaking spaces is
+    reflowed to single spaces, as a browser shows it; other runs of spaces are
+    kept as written. Only single-character searches scan the whole text (a
+    two-character search or a regex over a 1 MB work costs as much as parsing it).
+    """
+    if node is None:
+        return None
+    text = node.text(separator=_FRAGMENT, strip=True, skip_empty=True)
     if not text:
         return None
-    return tidy_lines(text)
+    lines = text.split(_FRAGMENT)
+    if any(char in text for char in _REFLOW):
+        lines = [_reflow(line) if any(c in line for c in _REFLOW) else line for line in lines]
+    return "\n".join(filter(None, lines)) or None
 
 
-def tidy_lines(text: str) -> str:
-    """Normalise spaces inside lines and drop blank lines, cheaply on clean text.
-
-    Each check is a C substring search; the slower passes run only when needed
-    (a regex over a whole 1 MB work costs more than parsing it).
-    """
-    if "\u00a0" in text:
-        text = text.replace("\u00a0", " ")
-    if "\t" in text:
-        text = text.replace("\t", " ")
-    if "\r" in text:
-        text = text.replace("\r", "\n")
-    if "  " in text:
-        text = _MULTISPACE.sub(" ", text)
-    if " \n" in text or "\n " in text or "\n\n" in text or text[:1] == " " or text[-1:] == " ":
-        text = "\n".join(line for line in (part.strip() for part in text.split("\n")) if line)
-    return text or ""
+def _reflow(line: str) -> str:
+    return " ".join(line.split())

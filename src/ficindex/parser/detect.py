@@ -111,12 +111,14 @@ def _is_restricted_login(main: LexborNode) -> bool:
 
 
 def _work_action_kind(main: LexborNode, title: str) -> str:
+    # The work markers come first: they are near the top of a work page, where a
+    # miss for the interstitial's caution would walk the whole (long) page.
+    if main.css_first("dl.work.meta, div#chapters") is not None:
+        return "work"
     if main.css_first("p.caution") is not None and (
         main.css_first("a[href*='view_adult=true']") is not None
     ):
         return "adult_interstitial"
-    if main.css_first("dl.work.meta, div#chapters") is not None:
-        return "work"
     if title.startswith("Mystery Work") or _has_unrevealed_notice(main):
         return "unrevealed"
     return "unknown"
