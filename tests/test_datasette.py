@@ -25,6 +25,7 @@ from datasette.app import Datasette
 from ficindex.cli import cli
 from ficindex.crawl import frontier
 from ficindex.datasette import VIEWS, ensure_views, make_public_copy
+from ficindex.errors import BadInput
 from ficindex.index import open_index
 from ficindex.index.queries import canned_queries
 from ficindex.index.store import mark_status, save_raw_page, save_record
@@ -407,8 +408,23 @@ def test_public_copy_drops_text_and_raw_pages_and_rebuilds_search(
     assert [r["id"] for r in page["rows"]] == [1001]
 
 
+def test_public_copy_is_a_snapshot_taken_while_a_writer_holds_the_index(
+    index: Path, tmp_path: Path
+) -> None:
+    writer = _writer_holding_a_transaction(index)
+    try:
+        copy = make_public_copy(index, tmp_path / "public.db")
+    finally:
+        writer.rollback()
+        writer.close()
+    assert copy.works == 4
+    conn = sqlite3.connect(tmp_path / "public.db")
+    assert conn.execute("SELECT kudos FROM works WHERE id = 1001").fetchone()[0] == 500
+    conn.close()
+
+
 def test_public_copy_refuses_to_overwrite_the_index(index: Path) -> None:
-    with pytest.raises(Exception, match="new file"):
+    with pytest.raises(BadInput, match="new file"):
         make_public_copy(index, index)
 
 
