@@ -470,14 +470,13 @@ def make_public_copy(
     try:
         with sqlite_errors(str(src)):
             source.execute("VACUUM INTO ?", [str(tmp)])
-    finally:
-        source.close()
-    try:
         result = _scrub(tmp)
         os.replace(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        source.close()
     return result
 
 
