@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
 import click
+import orjson
 
 from ficindex.errors import ParseError
 from ficindex.parser import parse_page
@@ -46,9 +46,11 @@ def parse_command(files: tuple[str, ...]) -> None:
             failed += 1
             click.echo(f"Error: {_describe(name, exc)}", err=True)
             continue
-        line = json.dumps(record.to_dict(), ensure_ascii=False) + "\n"
+        # orjson writes UTF-8 as is (like ensure_ascii=False) about 8x faster than the
+        # json module, which matters for a long work's megabyte of text.
+        line = orjson.dumps(record.to_dict()) + b"\n"
         try:
-            out.write(line.encode("utf-8"))
+            out.write(line)
             out.flush()
         except BrokenPipeError:  # the reader (e.g. `head`) has gone: stop quietly
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
