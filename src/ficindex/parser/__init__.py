@@ -23,6 +23,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from ficindex.errors import ParseError
 from ficindex.parser import detect, pages
+from ficindex.parser.listing import parse_listing
 from ficindex.parser.plaintext import parse_plaintext
 from ficindex.parser.work import find_work_id, parse_work
 from ficindex.record import TAG_FIELDS, Record
@@ -187,8 +188,6 @@ def _parse_html(tree: LexborHTMLParser, url: str | None, ends_like_a_page: bool)
     if kind == "work":
         return parse_work(tree, main or tree.body or tree.root, url)
     if kind == "listing":
-        from ficindex.parser.listing import parse_listing  # only listing pages pay for it
-
         return parse_listing(tree, url)
     if kind == "adult_interstitial":
         return pages.parse_interstitial(main, url)

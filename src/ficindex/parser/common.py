@@ -38,6 +38,7 @@ _BLOCK_TAGS = (
     "footer,header,nav,section,noscript,script,style,template"
 )
 _INLINE_SELECTOR = f":not({_BLOCK_TAGS})"
+_TAG_NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 #: Joins lexbor's text fragments; a control character that page text never contains.
 _FRAGMENT = "\x1f"
 #: Whitespace inside a fragment that HTML renders as a plain space (source line breaks,
@@ -151,7 +152,16 @@ def prepare_text(node: LexborNode) -> None:
         junk.decompose()
     inline = node.css(_INLINE_SELECTOR)
     if inline:
-        node.unwrap_tags(sorted({element.tag for element in inline}))
+        # One C pass per tag name; a name CSS cannot spell (a made-up tag like "h³")
+        # is unwrapped element by element instead.
+        names = {element.tag for element in inline}
+        plain = sorted(name for name in names if _TAG_NAME.fullmatch(name))
+        if plain:
+            node.unwrap_tags(plain)
+        if len(plain) < len(names):
+            for element in inline:
+                if not _TAG_NAME.fullmatch(element.tag):
+                    element.unwrap()
     node.merge_text_nodes()
 
 

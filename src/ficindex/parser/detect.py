@@ -15,6 +15,7 @@ import re
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ficindex.parser.common import clean
+from ficindex.parser.listing import is_listing
 
 #: Kinds whose page must have arrived whole: a cut-off copy of them is an error page.
 COMPLETE_PAGE_KINDS = ("work", "listing", "adult_interstitial")
@@ -52,8 +53,6 @@ def page_kind(tree: LexborHTMLParser) -> str:
         return "restricted" if _is_restricted_login(main) else "unknown"
     if any(action in classes for action in _WORK_ACTIONS):
         return _work_action_kind(main, title)
-    from ficindex.parser.listing import is_listing  # work pages never pay for the import
-
     if is_listing(tree):
         return "listing"
     return _kind_by_structure(main)
