@@ -70,10 +70,8 @@ def age(db: Path, when: dict[int, str]) -> None:
             )
 
 
-@pytest.fixture
-def crawled(ao3: AO3Server, tmp_path: Path) -> Path:
-    """An index holding the fake site's tag, crawled in full; the request log then cleared."""
-    db = tmp_path / "fics.db"
+def crawl_tag(ao3: AO3Server, db: Path) -> Path:
+    """Crawl the fake site's tag into ``db`` in full, dated yesterday; clear the request log."""
     cfg = config(ao3)
     result = run_crawl(db, [parse_target(ao3.url + TAG, cfg)], cfg, CrawlOptions())
     assert result.exit_code == 0 and result.stats.outcomes["ok"] == 45
@@ -88,6 +86,11 @@ def crawled(ao3: AO3Server, tmp_path: Path) -> Path:
         )
     ao3.clear_log()
     return db
+
+
+@pytest.fixture
+def crawled(ao3: AO3Server, tmp_path: Path) -> Path:
+    return crawl_tag(ao3, tmp_path / "fics.db")
 
 
 def test_nothing_changed_costs_one_listing_page_and_writes_nothing(ao3: AO3Server, crawled):
