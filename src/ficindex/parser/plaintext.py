@@ -4,9 +4,10 @@ The copy keeps AO3's labels on lines of their own with each value on the next
 line ("Published:" / "2025-03-26"), then the title, the optional byline,
 "Summary:", "Notes:", and per chapter a "Chapter N: Title" heading followed by
 the "Chapter Text" landmark (single-chapter works: "Work Text:"). Links are
-lost in a copy, so tags come back only as their visible names and there is no
-work id. Labels may be missing; a label with nothing after it (an empty tag
-list) is simply empty. Lines are read one by one, no regex over the whole text.
+lost in a copy, so tags come back only as their visible names, there is no
+work id, and a byline name without "(user)" is taken as both pseud and user.
+Labels may be missing; a label with nothing after it (an empty tag list) is
+simply empty. Lines are read one by one, no regex over the whole text.
 """
 
 from __future__ import annotations
