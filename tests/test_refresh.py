@@ -16,8 +16,18 @@ import pytest
 from ao3server import AO3Server, Site
 from ficindex.crawl.config import FetchConfig
 from ficindex.crawl.crawler import CrawlOptions, run_crawl
-from ficindex.crawl.refresh import RefreshOptions, RefreshResult, run_plan, run_refresh
+from ficindex.crawl.refresh import (
+    RefreshOptions,
+    RefreshResult,
+    judge,
+    newest_first,
+    parse_age,
+    run_plan,
+    run_refresh,
+)
 from ficindex.crawl.targets import parse_target, work_path
+from ficindex.errors import BadInput
+from ficindex.record import Record
 
 TAG = "/tags/Test%20Tag/works"
 PAGE_2 = TAG + "?page=2"
@@ -261,3 +271,60 @@ def test_a_failing_work_is_named_exits_1_and_is_fetched_next_time(
     result = refresh(ao3, crawled)
     assert work_fetches(ao3) == [work_path(2001)] and result.exit_code == 0
     assert rows(crawled, "SELECT status FROM works WHERE id = 2001") == [("ok",)]
+
+
+def _row(**kw: object) -> dict:
+    row = dict(status="ok", updated="2025-01-10", last_full_fetch="2025-02-01T10:00:00Z")
+    row.update(words=100, chapters_posted=2, comments=1, kudos=5, bookmarks=0, hits=50)
+    return {**row, **kw}
+
+
+def _blurb(**kw: object) -> Record:
+    values = dict(kind="work", work_id=1, updated="2025-01-10", words=100, chapters_posted=2)
+    values.update(comments=1, kudos=5, bookmarks=0, hits=50)
+    return Record(**{**values, **kw})
+
+
+@pytest.mark.parametrize(
+    ("blurb", "row", "verdict"),
+    [
+        (_blurb(), None, "new"),
+        (_blurb(), _row(), "same"),
+        (_blurb(kudos=6), _row(), "counters"),
+        (_blurb(hits=None), _row(), "same"),  # a value the blurb does not show is no change
+        (_blurb(chapters_posted=3), _row(), "changed"),
+        (_blurb(updated="2025-03-01"), _row(), "changed"),
+        (_blurb(updated="2025-02-01"), _row(), "changed"),  # the day of the fetch: maybe after
+        # a revision date before the last full fetch (a one-shot edited): that fetch saw it
+        (_blurb(updated="2025-01-20"), _row(), "same"),
+        (_blurb(updated="2025-01-20"), _row(last_full_fetch=None), "changed"),
+        (_blurb(), _row(status="deleted"), "changed"),  # listed again: it came back
+    ],
+)
+def test_judge(blurb: Record, row: dict | None, verdict: str) -> None:
+    assert judge(blurb, row) == verdict
+
+
+def test_parse_age() -> None:
+    assert parse_age("7d") == WEEK == parse_age("1w")
+    assert parse_age("90m") == timedelta(minutes=90) and parse_age("1.5h") == timedelta(hours=1.5)
+    for bad in ("7", "d", "7 days", "-1d", ""):
+        with pytest.raises(BadInput, match="--older-than"):
+            parse_age(bad)
+
+
+@pytest.mark.parametrize(
+    ("url", "stops"),
+    [
+        ("https://archiveofourown.org/tags/Fluff/works", True),
+        ("https://archiveofourown.org/users/someone/works", True),
+        ("https://archiveofourown.org/collections/fest/works", True),
+        ("https://archiveofourown.org/users/someone/bookmarks", True),
+        ("https://archiveofourown.org/series/123", False),
+        ("https://archiveofourown.org/works?work_search[sort_column]=kudos_count&tag_id=X", False),
+        ("https://archiveofourown.org/tags/X/works?work_search[sort_direction]=asc", False),
+        ("https://archiveofourown.org/works/search?work_search[query]=x", False),
+    ],
+)
+def test_only_listings_sorted_newest_first_stop_early(url: str, stops: bool) -> None:
+    assert newest_first(parse_target(url, FetchConfig())) is stops
