@@ -19,8 +19,10 @@ from ficindex.crawl.robots import load_robots
 from ficindex.crawl.targets import parse_target, work_path
 from ficindex.errors import BadInput, CannotStart
 
-#: Server-side arrival times jitter by a millisecond or two around the client's request starts.
-JITTER = 0.004
+#: How late the server may timestamp an arrival: its threads share this process's GIL with the
+#: client and two busy cores with everything else. A burst (two requests ~0 ms apart) is far
+#: outside it; any window of k requests must still span k / rate.
+JITTER = 0.008
 
 
 def config(server: AO3Server, **kw) -> FetchConfig:
@@ -57,9 +59,10 @@ def test_request_starts_never_closer_than_one_over_rate(ao3: AO3Server) -> None:
     results, _ = fetch_all(cfg, [work_path(1001 + i) for i in range(30)])
     assert all(r.status == 200 and r.error is None for r in results)
     assert len(ao3.log) == 30
-    assert min(gaps(ao3)) >= 1 / 40 - JITTER
-    span = ao3.log[-1].t - ao3.log[0].t
-    assert span >= 29 / 40 - JITTER  # never above the rate over the whole run either
+    times = [e.t for e in ao3.log]
+    for k in (1, 5, 29):
+        window = min(b - a for a, b in zip(times, times[k:], strict=False))
+        assert window >= k / 40 - JITTER, (k, window)
 
 
 def test_user_agent_names_ficindex_version_and_project(ao3: AO3Server) -> None:

@@ -258,6 +258,17 @@ def finish(proc: subprocess.Popen, timeout: float = 30) -> tuple[int, str]:
     return proc.returncode, err
 
 
+def test_cli_crawl_never_exceeds_the_rate_on_the_wire(ao3: AO3Server, tmp_path: Path) -> None:
+    code, err = finish(cli(tmp_path / "i.db", ao3.url + TAG, url=ao3.url, rate="25"))
+    assert code == 0, err
+    times = [e.t for e in ao3.log]
+    assert len(times) == 1 + 3 + 45
+    for k in (1, 5, 48):  # any k + 1 requests span at least k / rate (within timestamp noise)
+        window = min(b - a for a, b in zip(times, times[k:], strict=False))
+        assert window >= k / 25 - 0.008, (k, window)
+    assert times[-1] - times[0] <= 48 / 25 * 1.1  # and the rate is used, not wasted
+
+
 def test_cli_refuses_other_hosts_and_malformed_targets(ao3: AO3Server, tmp_path: Path) -> None:
     for target in ("https://example.org/works/1", "works/abc"):
         code, err = finish(cli(tmp_path / "i.db", target, url=ao3.url))
