@@ -61,8 +61,15 @@ class FetchConfig:
             raise BadInput(f"--max-retries must be 0 or more, not {self.max_retries}")
         if not self.user_agent.strip():
             raise BadInput("--user-agent must not be empty")
-        parts = urlsplit(self.base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        if not (self.user_agent.isascii() and self.user_agent.isprintable()):
+            raise BadInput(f"--user-agent must be printable ASCII text, not {self.user_agent!r}")
+        try:
+            parts = urlsplit(self.base_url)
+            hostname = parts.hostname
+            parts.port  # noqa: B018 (raises ValueError for a port out of range)
+        except ValueError:  # an unclosed "[" IPv6 host, a port such as 99999
+            parts, hostname = urlsplit(""), None
+        if parts.scheme not in ("http", "https") or not hostname:
             raise BadInput(
                 f"--base-url {self.base_url!r} is not an http(s) URL such as {DEFAULT_BASE_URL}"
             )
