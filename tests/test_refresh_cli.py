@@ -117,6 +117,9 @@ def test_two_refreshes_started_together_one_exits_3(site: Site, ao3: AO3Server, 
         site.post_chapter(work_id, on=f"2025-06-{n + 1:02d}")
     site.latency = 0.3  # the winner runs for a couple of seconds
     first, second = cli(crawled, url=ao3.url), cli(crawled, url=ao3.url)
+    wait_for(lambda: len(work_fetches(ao3)) >= 1)
+    with sqlite3.connect(crawled, timeout=0.5) as reader:  # WAL: readers never wait for it
+        assert reader.execute("SELECT count(*) FROM works").fetchone() == (45,)
     results = [finish(first), finish(second)]
     assert sorted(code for code, _, _ in results) == [0, 3]
     loser = next(err for code, _, err in results if code == 3)
