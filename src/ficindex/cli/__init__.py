@@ -55,6 +55,8 @@ def _describe_sqlite_error(exc: sqlite3.DatabaseError) -> str:
         return f"{text}: another process is writing the index; wait for it and try again"
     if "readonly" in text:
         return f"{text}: the index is read-only; copy it somewhere writable or fix its permissions"
+    if "disk I/O error" in text or "disk is full" in text:
+        return f"{text}: the disk may be full; free some space and run the command again"
     return text
 
 
