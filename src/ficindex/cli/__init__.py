@@ -7,6 +7,7 @@ line on stderr and the SPEC's exit code; nothing reaches the user as a traceback
 
 from __future__ import annotations
 
+import importlib
 import os
 import sqlite3
 import sys
@@ -17,9 +18,32 @@ import click
 from ficindex import __version__
 from ficindex.errors import FicindexError
 
+#: Command name -> (module under ``ficindex.cli``, click command in it). Loaded on first
+#: use: ``ficindex parse`` should not pay for importing the crawler and sqlite-utils.
+COMMANDS = {
+    "parse": ("parse", "parse_command"),
+    "import": ("importer", "import_command"),
+    "crawl": ("crawl", "crawl_command"),
+    "refresh": ("refresh", "refresh_command"),
+    "reparse": ("reparse", "reparse_command"),
+    "search": ("search", "search_command"),
+    "export": ("export", "export_command"),
+    "query": ("query", "query_command"),
+    "datasette-config": ("datasette_config", "datasette_config_command"),
+}
+
 
 class FicindexGroup(click.Group):
-    """A click group that reports library errors in one line instead of a traceback."""
+    """A click group that loads commands lazily and reports errors in one line, not a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[cmd_name]
+        return getattr(importlib.import_module(f"ficindex.cli.{module}"), attr)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -80,32 +104,3 @@ def cli() -> None:
     Every command that touches an index takes the database file as its first
     argument; it is created on first use.
     """
-
-
-from ficindex.cli.crawl import crawl_command  # noqa: E402
-
-cli.add_command(crawl_command)
-from ficindex.cli.parse import parse_command  # noqa: E402
-
-cli.add_command(parse_command)
-from ficindex.cli.importer import import_command  # noqa: E402
-
-cli.add_command(import_command)
-from ficindex.cli.search import search_command  # noqa: E402
-
-cli.add_command(search_command)
-from ficindex.cli.export import export_command  # noqa: E402
-
-cli.add_command(export_command)
-from ficindex.cli.query import query_command  # noqa: E402
-
-cli.add_command(query_command)
-from ficindex.cli.reparse import reparse_command  # noqa: E402
-
-cli.add_command(reparse_command)
-from ficindex.cli.datasette_config import datasette_config_command  # noqa: E402
-
-cli.add_command(datasette_config_command)
-from ficindex.cli.refresh import refresh_command  # noqa: E402
-
-cli.add_command(refresh_command)
