@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ficindex.crawl.config import DEFAULT_BASE_URL, DEFAULT_RATE, FetchConfig
+from ficindex.cli.fetch_options import fetch_config, fetch_options
 from ficindex.crawl.crawler import CrawlOptions, run_crawl
 from ficindex.crawl.targets import parse_target
 from ficindex.progress import Progress
@@ -15,34 +15,7 @@ from ficindex.progress import Progress
 @click.command(name="crawl")
 @click.argument("db", type=click.Path(dir_okay=False))
 @click.argument("targets", nargs=-1, required=True)
-@click.option(
-    "--rate",
-    type=float,
-    default=DEFAULT_RATE,
-    show_default=True,
-    help="Most requests per second, for the whole run (AO3 throttles well below 1).",
-)
-@click.option(
-    "--concurrency",
-    type=int,
-    default=FetchConfig.concurrency,
-    show_default=True,
-    help="Requests in flight at once (hides latency; never raises the rate).",
-)
-@click.option("--user-agent", help="User-Agent header [default: ficindex/VERSION (+PROJECT URL)]")
-@click.option(
-    "--max-retries",
-    type=int,
-    default=FetchConfig.max_retries,
-    show_default=True,
-    help="Retries of a failing request before its work is recorded as failed.",
-)
-@click.option(
-    "--base-url",
-    default=DEFAULT_BASE_URL,
-    show_default=True,
-    help="The AO3 host to fetch from (a mirror, or a local test server).",
-)
+@fetch_options
 @click.option(
     "--metadata-only",
     is_flag=True,
@@ -82,13 +55,12 @@ def crawl_command(
     Example:
       ficindex crawl fics.db https://archiveofourown.org/tags/Fluff/works --max-works 100
     """
-    kwargs = {"user_agent": user_agent} if user_agent is not None else {}
-    config = FetchConfig(
-        base_url=base_url,
+    config = fetch_config(
         rate=rate,
         concurrency=concurrency,
+        user_agent=user_agent,
         max_retries=max_retries,
-        **kwargs,
+        base_url=base_url,
     )
     parsed = [parse_target(t, config) for t in targets]
     options = CrawlOptions(metadata_only=metadata_only, max_works=max_works, max_pages=max_pages)

@@ -8,7 +8,7 @@ from typing import TextIO
 
 import click
 
-from ficindex.crawl.config import DEFAULT_BASE_URL, DEFAULT_RATE, FetchConfig
+from ficindex.cli.fetch_options import fetch_config, fetch_options
 from ficindex.crawl.fetcher import utc_now
 from ficindex.crawl.refresh import (
     RefreshOptions,
@@ -86,34 +86,7 @@ class RefreshDisplay(Progress):
     help="Read the listing pages (no works), write nothing, and print what would be fetched "
     "and how many requests the refresh would cost.",
 )
-@click.option(
-    "--rate",
-    type=float,
-    default=DEFAULT_RATE,
-    show_default=True,
-    help="Most requests per second, for the whole run (AO3 throttles well below 1).",
-)
-@click.option(
-    "--concurrency",
-    type=int,
-    default=FetchConfig.concurrency,
-    show_default=True,
-    help="Requests in flight at once (hides latency; never raises the rate).",
-)
-@click.option("--user-agent", help="User-Agent header [default: ficindex/VERSION (+PROJECT URL)]")
-@click.option(
-    "--max-retries",
-    type=int,
-    default=FetchConfig.max_retries,
-    show_default=True,
-    help="Retries of a failing request before its work is recorded as failed.",
-)
-@click.option(
-    "--base-url",
-    default=DEFAULT_BASE_URL,
-    show_default=True,
-    help="The AO3 host to fetch from (a mirror, or a local test server).",
-)
+@fetch_options
 @click.option("--silent", is_flag=True, help="Print nothing but warnings and failures.")
 @click.option(
     "--log-file",
@@ -155,13 +128,12 @@ def refresh_command(
     Example (crontab, every night at 03:17):
       17 3 * * * ficindex refresh /data/fics.db --older-than 30d --log-file /data/refresh.log
     """
-    kwargs = {"user_agent": user_agent} if user_agent is not None else {}
-    config = FetchConfig(
-        base_url=base_url,
+    config = fetch_config(
         rate=rate,
         concurrency=concurrency,
+        user_agent=user_agent,
         max_retries=max_retries,
-        **kwargs,
+        base_url=base_url,
     )
     options = RefreshOptions(
         older_than=parse_age(older_than) if older_than is not None else None,

@@ -32,9 +32,9 @@ import asyncio
 import json
 import os
 import signal
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import sqlite_utils
@@ -53,6 +53,8 @@ from ficindex.parser import parse_page
 from ficindex.parser.listing import is_listing, parse_listing
 from ficindex.progress import CrawlStats, Progress
 from ficindex.record import Record
+
+T = TypeVar("T")
 
 PER_PAGE = 20
 #: How many listed works may wait in the queue before the walker fetches another page.
@@ -511,19 +513,34 @@ def run_crawl(
     with index_lock(db_path):
         db = open_index(db_path)
         try:
-            return asyncio.run(_with_signals(db, targets, config, options, policy, progress))
+            return asyncio.run(
+                with_stop_signals(
+                    progress,
+                    lambda stopping, abort: crawl(
+                        db,
+                        targets,
+                        config,
+                        options,
+                        policy=policy,
+                        progress=progress,
+                        stopping=stopping,
+                        abort=abort,
+                    ),
+                )
+            )
         finally:
             db.close()
 
 
-async def _with_signals(
-    db: sqlite_utils.Database,
-    targets: Sequence[Target],
-    config: FetchConfig,
-    options: CrawlOptions | None,
-    policy: ListingPolicy | None,
-    progress: Progress,
-) -> CrawlResult:
+async def with_stop_signals(
+    progress: Progress, body: Callable[[asyncio.Event, asyncio.Event], Awaitable[T]]
+) -> T:
+    """Run ``body(stopping, abort)`` with SIGINT/SIGTERM turned into those two events.
+
+    The first signal sets ``stopping`` (finish the works in hand, then stop);
+    the second sets ``abort`` (stop at once; unfinished works stay queued).
+    Crawl and refresh share this so Ctrl-C means the same in both.
+    """
     loop = asyncio.get_running_loop()
     stopping, abort = asyncio.Event(), asyncio.Event()
 
@@ -540,16 +557,7 @@ async def _with_signals(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal)
     try:
-        return await crawl(
-            db,
-            targets,
-            config,
-            options,
-            policy=policy,
-            progress=progress,
-            stopping=stopping,
-            abort=abort,
-        )
+        return await body(stopping, abort)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

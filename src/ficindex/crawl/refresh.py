@@ -36,7 +36,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import signal
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -55,6 +54,7 @@ from ficindex.crawl.crawler import (
     CrawlResult,
     PageDecision,
     crawl,
+    with_stop_signals,
 )
 from ficindex.crawl.fetcher import Fetcher, utc_now
 from ficindex.crawl.robots import load_robots
@@ -492,34 +492,16 @@ def run_refresh(
     db = open_index(db_path, create=False)
     try:
         with index_lock(db_path):
-            return asyncio.run(_with_signals(db, config, options, progress))
+            return asyncio.run(
+                with_stop_signals(
+                    progress,
+                    lambda stopping, abort: refresh(
+                        db, config, options, progress=progress, stopping=stopping, abort=abort
+                    ),
+                )
+            )
     finally:
         db.close()
-
-
-async def _with_signals(
-    db: sqlite_utils.Database, config: FetchConfig, options: RefreshOptions, progress: Progress
-) -> RefreshResult:
-    loop = asyncio.get_running_loop()
-    stopping, abort = asyncio.Event(), asyncio.Event()
-
-    def on_signal() -> None:
-        if not stopping.is_set():
-            stopping.set()
-            progress.message(
-                "stopping: finishing the works in hand (press Ctrl-C again to stop at once)"
-            )
-        elif not abort.is_set():
-            abort.set()
-            progress.message("stopping at once; unfinished works stay queued for the next run")
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, on_signal)
-    try:
-        return await refresh(db, config, options, progress=progress, stopping=stopping, abort=abort)
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
 
 
 # --- the dry run --------------------------------------------------------------------------

@@ -1,0 +1,66 @@
+"""The fetching options ``crawl`` and ``refresh`` share (SPEC section 1), defined once.
+
+Both commands talk to AO3 the same way, so they take the same options with the
+same defaults and help, and build the same :class:`FetchConfig` from them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from ficindex.crawl.config import DEFAULT_BASE_URL, DEFAULT_RATE, FetchConfig
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_OPTIONS = (
+    click.option(
+        "--rate",
+        type=float,
+        default=DEFAULT_RATE,
+        show_default=True,
+        help="Most requests per second, for the whole run (AO3 throttles well below 1).",
+    ),
+    click.option(
+        "--concurrency",
+        type=int,
+        default=FetchConfig.concurrency,
+        show_default=True,
+        help="Requests in flight at once (hides latency; never raises the rate).",
+    ),
+    click.option(
+        "--user-agent", help="User-Agent header [default: ficindex/VERSION (+PROJECT URL)]"
+    ),
+    click.option(
+        "--max-retries",
+        type=int,
+        default=FetchConfig.max_retries,
+        show_default=True,
+        help="Retries of a failing request before its work is recorded as failed.",
+    ),
+    click.option(
+        "--base-url",
+        default=DEFAULT_BASE_URL,
+        show_default=True,
+        help="The AO3 host to fetch from (a mirror, or a local test server).",
+    ),
+)
+
+
+def fetch_options(command: F) -> F:
+    """Add ``--rate --concurrency --user-agent --max-retries --base-url`` to a command."""
+    for option in reversed(_OPTIONS):
+        command = option(command)
+    return command
+
+
+def fetch_config(
+    *, rate: float, concurrency: int, user_agent: str | None, max_retries: int, base_url: str
+) -> FetchConfig:
+    """The :class:`FetchConfig` those options describe (the default User-Agent when unset)."""
+    extra = {"user_agent": user_agent} if user_agent is not None else {}
+    return FetchConfig(
+        base_url=base_url, rate=rate, concurrency=concurrency, max_retries=max_retries, **extra
+    )
