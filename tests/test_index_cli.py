@@ -71,9 +71,17 @@ def test_a_page_that_fails_is_named_and_the_rest_stored(tmp_path, pages):
     assert "Traceback" not in result.output
     summary = result.output.split("could not be stored:")[1]
     assert "junk.html" in summary and "plain-work-wip.txt" in summary and "page-503" in summary
+    assert "plain-work-wip.txt: a work page without a work id" in summary  # each with its reason
+    assert result.output.count("page-503") == 1  # named once, in the summary
     with sqlite3.connect(db) as conn:
         gift_id = parse_page((pages / "work-gift.html").read_bytes()).work_id
         assert conn.execute("SELECT title FROM works WHERE id = ?", [gift_id]).fetchone()[0]
+
+
+def test_an_empty_listing_is_imported_not_failed(tmp_path):
+    result = run("import", tmp_path / "fics.db", FIXTURES / "listing-empty.html")
+    assert result.exit_code == 0, result.output
+    assert "could not be stored" not in result.output
 
 
 def test_round_trip_parse_import_export_gives_the_same_records(tmp_path):

@@ -52,7 +52,6 @@ def import_command(db: str, paths: tuple[str, ...], silent: bool) -> None:
                 outcome = import_file(index, path)
                 if outcome.error:
                     failures.append(outcome)
-                    click.echo(f"failed: {outcome.name}: {outcome.error}", err=True)
                 else:
                     counts[outcome.result or "skipped"] += 1
     if not silent:
@@ -64,5 +63,5 @@ def import_command(db: str, paths: tuple[str, ...], silent: bool) -> None:
     if failures:
         click.echo(f"Error: {len(failures)} of {len(files)} pages could not be stored:", err=True)
         for outcome in failures:
-            click.echo(f"  {outcome.name}", err=True)
+            click.echo(f"  {outcome.name}: {outcome.error}", err=True)
         sys.exit(1)

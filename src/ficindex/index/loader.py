@@ -82,7 +82,7 @@ def import_file(db: Database, path: Path) -> Outcome:
         result = save_record(db, record, fetched_at=fetched_at)
     if record.kind in UNSTORABLE:
         return Outcome(str(path), error=f"{UNSTORABLE[record.kind]} (kept for reparse)")
-    if result == "skipped":
+    if result == "skipped" and record.kind != "listing":  # an empty listing is not a failure
         return Outcome(str(path), error=f"a {record.kind} page without a work id")
     return Outcome(str(path), result=result)
 
