@@ -73,6 +73,10 @@ class FetchConfig:
             raise BadInput(
                 f"--base-url {self.base_url!r} is not an http(s) URL such as {DEFAULT_BASE_URL}"
             )
+        if "@" in parts.netloc:  # a user name or password would be sent, logged and stored
+            raise BadInput(
+                "--base-url must not contain a user name or password: ficindex never logs in"
+            )
         object.__setattr__(self, "base_url", f"{parts.scheme}://{parts.netloc}")
 
     @property
