@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from dataclasses import dataclass, field
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -165,6 +166,8 @@ class Fetcher:
             ),
             follow_redirects=False,
             trust_env=False,  # never route through a proxy the user did not name: one host only
+            # A guest needs no session: cookies AO3 sets are refused, so none is ever sent back.
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         )
         return self
 
