@@ -79,6 +79,9 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("template") / "index.db"
     code, _, err = run("import", str(db), *map(str, PAGES), "--silent")
     assert code in (0, 1), err  # listing pages store their blurbs; nothing may be refused
+    conn = sqlite3.connect(db)  # fold the WAL into the file, so that copying the file copies all
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
     return db
 
 
