@@ -16,6 +16,8 @@ from typing import Any
 import click
 from tabulate import tabulate
 
+from ficindex.index.export import neutralise_cell
+
 FORMATS = ("table", "csv", "nl", "json")
 
 
@@ -67,7 +69,8 @@ def _emit(
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([_flat(row.get(c)) for c in columns])
+            # Text an author wrote must not run as a spreadsheet formula (= + - @).
+            writer.writerow([neutralise_cell(_flat(row.get(c))) for c in columns])
     else:
         table = [[_flat(row.get(c)) for c in columns] for row in rows]
         out.write(tabulate(table, headers=list(columns), tablefmt="simple") + "\n")
