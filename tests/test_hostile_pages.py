@@ -174,3 +174,19 @@ def test_datasette_shows_scripts_as_text(hostile_index: Path, tmp_path: Path) ->
         assert SCRIPT not in html  # never a live element
         assert "alert(&#39;owned&#39;)" in html or "alert(&#x27;owned&#x27;)" in html
         assert "onerror=alert(1)>" not in html
+
+
+@pytest.mark.parametrize(
+    "args", [["search", "{db}", "owned", "--limit", "50"], ["query", "{db}", "select * from works"]]
+)
+def test_search_and_query_csv_neutralise_formulas(args: list[str], hostile_index: Path) -> None:
+    code, out, err = run(*(a.format(db=hostile_index) for a in args), "--csv")
+    assert code == 0, err
+    rows = list(csv.reader(io.StringIO(out)))
+    assert len(rows) > len(TITLES) // 2
+    for row in rows[1:]:
+        for value in row:
+            if value.lstrip("-").replace(".", "", 1).isdigit():
+                continue  # a number (bm25 scores are negative) is data to a spreadsheet
+            assert not value.startswith(("=", "+", "-", "@")), value
+    assert any(value == "'@SUM(A1:A9)" for row in rows for value in row)
