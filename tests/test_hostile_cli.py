@@ -328,7 +328,9 @@ def test_a_foreign_sqlite_database_is_not_turned_into_an_index(tmp_path: Path) -
     assert dump(db) == before
 
 
-@pytest.mark.parametrize("args", ALL_COMMANDS + [["crawl", "{db}", "1001"]], ids=_ids)
+@pytest.mark.parametrize(
+    "args", ALL_COMMANDS + [["crawl", "{db}", "1001"], ["refresh", "{db}"]], ids=_ids
+)
 def test_an_index_made_by_a_newer_ficindex(args: list[str], index: Path, server: AO3Server):
     with sqlite3.connect(index) as conn:
         conn.execute(
@@ -337,7 +339,7 @@ def test_an_index_made_by_a_newer_ficindex(args: list[str], index: Path, server:
         )
     conn.close()
     before, requests = dump(index), len(server.log)
-    extra = ["--base-url", server.url] if args[0] == "crawl" else []
+    extra = ["--base-url", server.url] if args[0] in ("crawl", "refresh") else []
     code, out, err = run(*(a.format(db=index) for a in args), *extra)
     line = assert_one_error_line(code, out, err, codes=(2,))
     assert "newer ficindex" in line
@@ -416,7 +418,11 @@ def test_a_read_only_index_file(index: Path, server: AO3Server, permissions_appl
         code, out, err = ficindex(*(a.format(db=index) for a in args))
         assert code == 0, err
         assert out.strip()
-    for args in [*WRITE_COMMANDS, ["crawl", "{db}", "1001", "--base-url", server.url]]:
+    for args in [
+        *WRITE_COMMANDS,
+        ["crawl", "{db}", "1001", "--base-url", server.url],
+        ["refresh", "{db}", "--base-url", server.url],
+    ]:
         code, out, err = ficindex(*(a.format(db=index) for a in args))
         line = assert_one_error_line(code, out, err)
         assert "read-only" in line or "readonly" in line
