@@ -9,8 +9,9 @@ Three measurements on generated data (one run, same data for both sides):
    dropped, then one FTS5 ``rebuild``. Goal: at least 0.5x the floor.
 2. Search latency: median of ``search()`` (top 20, with snippets) over an index
    of 10,000 works, for a set of one-word, two-word and phrase queries.
-3. Memory: the peak traced allocation while importing 100 and then 1,000 small
-   work pages from a directory; flat means the importer streams.
+3. Memory: importing 100 and then 1,000 small work pages from a directory, as
+   the peak traced Python allocation and as the peak RSS of a whole
+   ``ficindex import`` process; flat means the importer streams.
 
 Chapter text is the seed capture's chapter (``../shared/seed``) shuffled per
 chapter, or generated words when the shared folder is absent.
@@ -21,6 +22,8 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -190,23 +193,55 @@ def bench_search(works: int) -> None:
 def bench_memory() -> None:
     template = PAGE.read_text(encoding="utf-8")
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "pages"
-        folder.mkdir()
-        for i in range(1000):
-            page = template.replace("51000001", str(60000000 + i)).replace("1290000", f"9{i:04d}")
-            (folder / f"work-{i:04d}.html").write_text(page, encoding="utf-8")
-        files = sorted(folder.iterdir())
+        folders = {100: Path(tmp) / "pages-100", 1000: Path(tmp) / "pages-1000"}
+        for count, folder in folders.items():
+            folder.mkdir()
+            for i in range(count):
+                page = template.replace("51000001", str(60000000 + i))
+                page = page.replace("1290000", f"9{i:04d}")
+                (folder / f"work-{i:04d}.html").write_text(page, encoding="utf-8")
         peaks = []
-        for count, db_name in ((100, "a.db"), (1000, "b.db")):
-            db = open_index(Path(tmp) / db_name)
+        for count, folder in folders.items():
+            db = open_index(Path(tmp) / f"traced-{count}.db")
             tracemalloc.start()
-            for path in files[:count]:
+            for path in sorted(folder.iterdir()):
                 import_file(db, path)
             peaks.append(tracemalloc.get_traced_memory()[1])
             tracemalloc.stop()
             db.close()
-    print("memory: peak traced allocation while importing a directory of work pages")
-    print(f"  100 pages: {peaks[0] / 1e6:.2f} MB; 1,000 pages: {peaks[1] / 1e6:.2f} MB")
+        # The whole ``ficindex import`` process, SQLite's own memory included.
+        rss = {
+            count: peak_rss([sys.executable, "-m", "ficindex", "import", "--silent",
+                             str(Path(tmp) / f"rss-{count}.db"), str(folder)])
+            for count, folder in folders.items()
+        }  # fmt: skip
+    print("memory: importing a directory of small work pages")
+    print(f"  peak traced Python allocation: 100 pages {peaks[0] / 1e6:.2f} MB, "
+          f"1,000 pages {peaks[1] / 1e6:.2f} MB")  # fmt: skip
+    print(f"  peak RSS of 'ficindex import': 100 pages {rss[100] / 1e6:.1f} MB, "
+          f"1,000 pages {rss[1000] / 1e6:.1f} MB")  # fmt: skip
+
+
+def peak_rss(argv: list[str]) -> int:
+    """Peak resident set size, in bytes, of one process (Linux reports KiB).
+
+    Measured through a small wrapper process: Linux counts the memory of the process
+    that forked a child in that child's peak, so a child started straight from this
+    benchmark (hundreds of MB by now) would report our size, not its own.
+    """
+    wrapper = (
+        "import os, subprocess, sys\n"
+        "child = subprocess.Popen(sys.argv[1:])\n"
+        "_, status, usage = os.wait4(child.pid, 0)\n"
+        "print(usage.ru_maxrss if os.waitstatus_to_exitcode(status) == 0 else -1)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", wrapper, *argv], stdout=subprocess.PIPE, text=True, check=True
+    )
+    kib = int(done.stdout.split()[-1])
+    if kib < 0:
+        raise SystemExit(f"{' '.join(argv[2:4])} failed")
+    return kib * 1024
 
 
 def main() -> None:
