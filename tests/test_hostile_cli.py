@@ -163,6 +163,7 @@ def test_a_target_on_another_port_of_the_same_machine_is_another_host(
         ["--rate", "0"],
         ["--rate", "-1"],
         ["--rate", "nan"],
+        ["--rate", "inf"],
         ["--rate", "fast"],
         ["--concurrency", "0"],
         ["--max-retries", "-1"],
@@ -313,6 +314,16 @@ def test_a_damaged_index(args: list[str], index: Path) -> None:
     code, out, err = run(*(a.format(db=index) for a in args))
     assert_one_error_line(code, out, err, codes=(2,))
     assert digest(index) == before
+
+
+def test_an_empty_file_is_not_turned_into_an_index_by_a_read_command(tmp_path: Path) -> None:
+    db = tmp_path / "empty.db"
+    db.touch()
+    for args in READ_COMMANDS:
+        code, out, err = run(*(a.format(db=db) for a in args))
+        line = assert_one_error_line(code, out, err, codes=(2,))
+        assert "empty file" in line
+    assert db.stat().st_size == 0
 
 
 def test_a_foreign_sqlite_database_is_not_turned_into_an_index(tmp_path: Path) -> None:

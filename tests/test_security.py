@@ -255,6 +255,7 @@ def test_query_parameters_are_data(value: str, index: Path) -> None:
         "VACUUM INTO '{tmp}/copy.db'",
         "PRAGMA writable_schema = 1",
         "PRAGMA journal_mode = delete",
+        "PRAGMA query_only = 0",
         "SELECT load_extension('libc.so.6')",
         "WITH x AS (SELECT 1) DELETE FROM works",
         "SELECT 1; DELETE FROM works",
@@ -274,6 +275,13 @@ def test_query_and_export_sql_can_only_read(sql: str, index: Path, tmp_path: Pat
     conn = sqlite3.connect(index)
     assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     conn.close()
+
+
+def test_a_pragma_that_sets_something_is_refused_by_name(index: Path) -> None:
+    code, out, err = run("query", str(index), "PRAGMA journal_mode = delete")
+    assert code == 2 and "can only read the index" in err
+    code, out, err = run("query", str(index), "PRAGMA table_info(works)", "--nl")
+    assert code == 0 and '"name": "title"' in out  # reading PRAGMAs still work
 
 
 def test_sort_names_come_from_a_fixed_list(index: Path) -> None:

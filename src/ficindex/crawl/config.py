@@ -12,6 +12,7 @@ reader traffic that shares a campus or office IP, and still fetches about
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -51,7 +52,7 @@ class FetchConfig:
     max_redirects: int = 5
 
     def __post_init__(self) -> None:
-        if not self.rate > 0:
+        if not 0 < self.rate < math.inf:  # also refuses nan and inf: a rate must limit
             raise BadInput(
                 f"--rate must be a positive number of requests per second, not {self.rate}"
             )

@@ -64,7 +64,7 @@ def open_index(
         raise
     if read_only:
         db.execute("PRAGMA query_only = 1")
-        conn.set_authorizer(_deny_attach)
+        conn.set_authorizer(_read_only_authorizer)
     return db
 
 
@@ -79,6 +79,8 @@ def _check_file(file: Path, create: bool) -> None:
         return
     with file.open("rb") as fh:
         head = fh.read(len(_SQLITE_MAGIC))
+    if not head and not create:  # SQLite would quietly make an empty file into a new index
+        raise BadInput(f"{file} is an empty file, not an index; give the path of a ficindex index")
     if head and head != _SQLITE_MAGIC:
         raise BadInput(f"{file} is not a SQLite database; give the path of a ficindex index")
 
@@ -95,8 +97,30 @@ def _check_version(db: Database, path: str, create: bool) -> None:
         raise BadInput(f"{path} is a SQLite database but not a ficindex index")
 
 
-def _deny_attach(action: int, *_args: object) -> int:
-    return sqlite3.SQLITE_DENY if action == sqlite3.SQLITE_ATTACH else sqlite3.SQLITE_OK
+#: PRAGMAs that only read, even when given an argument (``PRAGMA table_info(works)``).
+_READING_PRAGMAS = frozenset(
+    [
+        "table_info",
+        "table_xinfo",
+        "table_list",
+        "index_list",
+        "index_info",
+        "index_xinfo",
+        "foreign_key_list",
+        "integrity_check",
+        "quick_check",
+    ]
+)
+
+
+def _read_only_authorizer(action: int, arg1: str | None, arg2: str | None, *_: object) -> int:
+    """Refuse ATTACH and PRAGMAs that set something: ``query_only`` alone lets
+    ``PRAGMA journal_mode=delete`` through, and user SQL must never change the file."""
+    if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH):
+        return sqlite3.SQLITE_DENY
+    if action == sqlite3.SQLITE_PRAGMA and arg2 is not None and arg1 not in _READING_PRAGMAS:
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
 
 
 @contextmanager

@@ -103,7 +103,7 @@ def run_query(
         if "binding" in text:
             raise BadInput(f"{text}; give each parameter with -p NAME VALUE") from exc
         raise BadInput(f"query failed: {text}") from exc
-    except sqlite3.OperationalError as exc:
+    except sqlite3.DatabaseError as exc:
         text = str(exc)
         if "readonly" in text or "not authorized" in text:
             raise BadInput(f"queries can only read the index ({text})") from exc
