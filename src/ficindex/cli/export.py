@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -75,7 +76,7 @@ def export_command(
         if fmt == "txt":
             count = write_txt(index, ids, output)
         elif output is None:
-            count = _write(fmt, index, ids, click.get_text_stream("stdout"))
+            count = _write(fmt, index, ids, sys.stdout)
         else:
             with open(output, "w", encoding="utf-8", newline="") as out:
                 count = _write(fmt, index, ids, out)

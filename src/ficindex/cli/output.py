@@ -42,7 +42,7 @@ def emit(
     out: Any = None,
 ) -> None:
     """Write ``rows`` (dicts keyed by ``columns``) in format ``fmt`` (None: pick by terminal)."""
-    out = out or click.get_text_stream("stdout")
+    out = out or sys.stdout
     try:
         _emit(rows, columns, fmt, out)
     except BrokenPipeError:

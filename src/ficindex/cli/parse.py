@@ -36,11 +36,11 @@ def parse_command(files: tuple[str, ...]) -> None:
     gets one "Error:" line on stderr naming it and no record; the other
     files are still parsed, and the exit status is then 2.
     """
-    out = click.get_binary_stream("stdout")
+    out = sys.stdout.buffer
     failed = 0
     for name in files:
         try:
-            data = click.get_binary_stream("stdin").read() if name == "-" else _read(name)
+            data = sys.stdin.buffer.read() if name == "-" else _read(name)
             record = parse_page(data)
         except (OSError, ParseError) as exc:
             failed += 1
