@@ -32,8 +32,9 @@ from ficindex.parser.common import (
     author_from_href,
     block_text,
     clean,
+    completed_by_counts,
     iso_date,
-    parse_chapter_counts,
+    read_counts,
     tag_names,
     to_int,
     work_id_from_href,
@@ -60,8 +61,6 @@ _HEADER_PARTS: dict[str, tuple[str, str, str | None]] = {
     "required": ("ul", "required-tags", None),
     "date": ("p", "datetime", None),
 }
-#: Counters AO3 leaves out of the stats list when they are zero.
-_ZERO_WHEN_ABSENT = ("comments", "kudos", "bookmarks")
 
 
 def blurb_work_id(li: LexborNode) -> int | None:
@@ -111,9 +110,9 @@ def parse_blurb(li: LexborNode) -> Record:
     _read_tag_list(record, parts.get("tags"))
     record.series = _series(parts.get("series"))
     _read_stats(record, parts.get("stats"))
-    if not saw_completion and record.chapters_total is not None:
+    if not saw_completion:
         # No completion icon (odd markup): fall back on the chapter counts.
-        record.completed = record.chapters_posted == record.chapters_total
+        record.completed = completed_by_counts(record)
     record.summary = block_text(parts.get("summary"))
     return record
 
@@ -264,11 +263,7 @@ def _read_stats(record: Record, stats: LexborNode | None) -> None:
             if node.tag == "dd":
                 values[(node.attributes.get("class") or "").strip()] = node.text()
     record.language = clean(values.get("language")) or None
-    record.words = to_int(values.get("words"))
-    record.chapters_posted, record.chapters_total = parse_chapter_counts(values.get("chapters"))
-    for name in _ZERO_WHEN_ABSENT:
-        setattr(record, name, to_int(values[name]) if name in values else 0)
-    record.hits = to_int(values.get("hits"))
+    read_counts(record, values)
 
 
 def _mystery(li: LexborNode, work_id: int | None) -> Record:

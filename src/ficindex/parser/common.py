@@ -7,11 +7,12 @@ which page it is looking at.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from urllib.parse import unquote
 
 from selectolax.lexbor import LexborNode
 
-from ficindex.record import Author
+from ficindex.record import Author, Record
 
 _MONTHS = {
     m: i
@@ -26,6 +27,8 @@ _USER_PSEUD = re.compile(r"/users/([^/?#]+)/pseuds/([^/?#]+)")
 #: (and ``int()`` refuses over 4,300), so a longer run of digits in a page is no number.
 _WORK_ID = re.compile(r"/works/(\d{1,18})(?!\d)")
 _CHAPTER_ID = re.compile(r"/chapters/(\d{1,18})(?!\d)")
+#: Counters AO3 leaves out of a stats list when they are zero (AO3-MARKUP 1.4).
+ZERO_WHEN_ABSENT = ("comments", "kudos", "bookmarks")
 
 #: Elements that end a line or hold no running text. Everything else in author HTML
 #: (em, strong, span, a, font, ...) is inline and is unwrapped before taking text, so a
@@ -68,6 +71,43 @@ def parse_chapter_counts(text: str | None) -> tuple[int | None, int | None]:
         return None, None
     posted, _, total = clean(text).partition("/")
     return to_int(posted), to_int(total)
+
+
+def read_counts(
+    record: Record, values: Mapping[str, str | None], *, absent: int | None = 0
+) -> None:
+    """Words, chapter counts and counters from a stats list's values by name (``"5,688"``).
+
+    Work pages, blurbs and plain-text copies all label their stats the same way,
+    so one reading keeps them in step. A counter missing from ``values`` becomes
+    ``absent``: AO3 leaves a zero counter out rather than showing 0.
+    """
+    record.words = to_int(values.get("words"))
+    record.chapters_posted, record.chapters_total = parse_chapter_counts(values.get("chapters"))
+    for name in ZERO_WHEN_ABSENT:
+        setattr(record, name, to_int(values[name]) if name in values else absent)
+    record.hits = to_int(values.get("hits"))
+
+
+def read_status(record: Record, label: str, date: str | None) -> None:
+    """``updated`` and ``completed`` from the status row: its label and its ISO date.
+
+    ``label`` is "Completed:", "Updated:" or "" when the page has no status row;
+    then (a one-chapter work) the work was last changed when it was published,
+    and it is complete when every chapter it announces is posted.
+    """
+    record.updated = date or record.published
+    if label.startswith("Completed"):
+        record.completed = True
+    elif label.startswith("Updated"):
+        record.completed = False
+    else:
+        record.completed = completed_by_counts(record)
+
+
+def completed_by_counts(record: Record) -> bool:
+    """Complete when the chapter total is known and every chapter is posted ("5/5")."""
+    return record.chapters_total is not None and record.chapters_posted == record.chapters_total
 
 
 def iso_date(text: str | None) -> str | None:

@@ -14,7 +14,15 @@ from __future__ import annotations
 
 import re
 
-from ficindex.parser.common import clean, iso_date, parse_chapter_counts, to_int
+from ficindex.parser.common import (
+    ZERO_WHEN_ABSENT,
+    clean,
+    iso_date,
+    parse_chapter_counts,
+    read_counts,
+    read_status,
+    to_int,
+)
 from ficindex.record import Author, Chapter, Record
 
 #: Header labels -> the key their value is stored under.
@@ -147,23 +155,14 @@ def _apply_header(record: Record, values: dict[str, list[str]]) -> None:
         setattr(record, key, names(key))
     record.language = first("language")
     record.published = iso_date(first("published"))
-    record.words = to_int(first("words"))
-    record.chapters_posted, record.chapters_total = parse_chapter_counts(first("chapters"))
     has_stats = any(key in values for key in ("published", "words", "chapters", "hits"))
-    for key in ("comments", "kudos", "bookmarks"):
-        value = to_int(first(key))
-        setattr(record, key, value if value is not None or not has_stats else 0)
-    record.hits = to_int(first("hits"))
-    status = iso_date(first("completed")) or iso_date(first("updated"))
-    record.updated = status or record.published
-    if "completed" in values:
-        record.completed = True
-    elif "updated" in values:
-        record.completed = False
-    else:
-        record.completed = (
-            record.chapters_total is not None and record.chapters_posted == record.chapters_total
-        )
+    counts = {key: first(key) for key in ("words", "chapters", "hits")}
+    # A counter that is missing or not a number is 0 when the copy has stats at all,
+    # else unknown: so only readable counters are passed on.
+    counts.update((key, first(key)) for key in ZERO_WHEN_ABSENT if to_int(first(key)) is not None)
+    read_counts(record, counts, absent=0 if has_stats else None)
+    status = "Completed:" if "completed" in values else "Updated:" if "updated" in values else ""
+    read_status(record, status, iso_date(first("completed")) or iso_date(first("updated")))
 
 
 def _split_names(value: str) -> list[str]:

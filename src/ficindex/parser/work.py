@@ -26,8 +26,9 @@ from ficindex.parser.common import (
     chapter_id_from_href,
     clean,
     iso_date,
-    parse_chapter_counts,
     prepare_text,
+    read_counts,
+    read_status,
     tag_names,
     text_lines,
     to_int,
@@ -44,8 +45,6 @@ _TAG_FIELDS = {
     "character": "characters",
     "freeform": "freeforms",
 }
-#: Counters AO3 leaves out of the stats when they are zero (AO3-MARKUP 1.4).
-_ZERO_WHEN_ABSENT = ("comments", "kudos", "bookmarks")
 _SERIES_ID = re.compile(r"/series/(\d{1,18})(?!\d)")
 _PART = re.compile(r"Part\s+([\d,.]+)")
 _COLLECTION_NAME = re.compile(r"/collections/([^/?#]+)")
@@ -202,22 +201,8 @@ def _read_stats(record: Record, stats: LexborNode) -> None:
         elif node.tag == "dt" and css[0] == "status":
             status_label = clean(node.text())
     record.published = iso_date(values.get("published"))
-    record.words = to_int(values.get("words"))
-    record.chapters_posted, record.chapters_total = parse_chapter_counts(values.get("chapters"))
-    for name in _ZERO_WHEN_ABSENT:
-        setattr(record, name, to_int(values[name]) if name in values else 0)
-    record.hits = to_int(values.get("hits"))
-    status_date = iso_date(values.get("status"))
-    # No status row on a 1/1 work: it was last changed when it was published.
-    record.updated = status_date or record.published
-    if status_label.startswith("Completed"):
-        record.completed = True
-    elif status_label.startswith("Updated"):
-        record.completed = False
-    else:
-        record.completed = (
-            record.chapters_total is not None and record.chapters_posted == record.chapters_total
-        )
+    read_counts(record, values)
+    read_status(record, status_label, iso_date(values.get("status")))
 
 
 def _read_preface(record: Record, preface: LexborNode) -> None:
