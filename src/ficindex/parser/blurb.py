@@ -23,26 +23,23 @@ Why the code looks the way it does:
 
 from __future__ import annotations
 
-import re
-from urllib.parse import unquote
-
 from selectolax.lexbor import LexborNode
 
 from ficindex.parser.common import (
     author_from_href,
     block_text,
     clean,
+    collections_from,
     completed_by_counts,
     iso_date,
     read_counts,
+    series_id_from_href,
     tag_names,
     to_int,
     work_id_from_href,
 )
-from ficindex.record import CollectionRef, Record, SeriesRef
+from ficindex.record import Record, SeriesRef
 
-_SERIES_ID = re.compile(r"/series/(\d{1,18})(?!\d)")
-_COLLECTION_NAME = re.compile(r"/collections/([^/?#]+)")
 #: The tag-list ``li`` classes (blurb_tag_block), each also the record field it fills.
 _TAG_LIST_FIELDS = frozenset({"warnings", "relationships", "characters", "freeforms"})
 #: The parts of a blurb: name -> (tag, a class it has, a class it must not have).
@@ -241,13 +238,13 @@ def _series(series_list: LexborNode | None) -> list[SeriesRef]:
         link = item.css_first('a[href*="/series/"]')
         if link is None:
             continue
-        match = _SERIES_ID.search(link.attributes.get("href") or "")
-        if not match:
+        series_id = series_id_from_href(link.attributes.get("href"))
+        if series_id is None:
             continue
         position = item.css_first("strong")
         refs.append(
             SeriesRef(
-                id=int(match.group(1)),
+                id=series_id,
                 title=clean(link.text()),
                 position=to_int(position.text()) if position is not None else None,
             )
@@ -273,10 +270,5 @@ def _mystery(li: LexborNode, work_id: int | None) -> Record:
     work's, so it is not kept; the "Part of" links name the unrevealed
     collection(s).
     """
-    collections = []
-    for link in li.css('h5.heading a[href*="/collections/"]'):
-        match = _COLLECTION_NAME.search(link.attributes.get("href") or "")
-        if match:
-            name = unquote(match.group(1))
-            collections.append(CollectionRef(name=name, title=clean(link.text())))
+    collections = collections_from(li.css('h5.heading a[href*="/collections/"]'))
     return Record(kind="unrevealed", work_id=work_id, collections=collections)

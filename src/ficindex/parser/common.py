@@ -7,12 +7,12 @@ which page it is looking at.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from urllib.parse import unquote
 
 from selectolax.lexbor import LexborNode
 
-from ficindex.record import Author, Record
+from ficindex.record import Author, CollectionRef, Record
 
 _MONTHS = {
     m: i
@@ -27,6 +27,8 @@ _USER_PSEUD = re.compile(r"/users/([^/?#]+)/pseuds/([^/?#]+)")
 #: (and ``int()`` refuses over 4,300), so a longer run of digits in a page is no number.
 _WORK_ID = re.compile(r"/works/(\d{1,18})(?!\d)")
 _CHAPTER_ID = re.compile(r"/chapters/(\d{1,18})(?!\d)")
+_SERIES_ID = re.compile(r"/series/(\d{1,18})(?!\d)")
+_COLLECTION_NAME = re.compile(r"/collections/([^/?#]+)")
 #: Counters AO3 leaves out of a stats list when they are zero (AO3-MARKUP 1.4).
 ZERO_WHEN_ABSENT = ("comments", "kudos", "bookmarks")
 
@@ -152,6 +154,24 @@ def work_id_from_href(href: str | None) -> int | None:
         return None
     match = _WORK_ID.search(href)
     return int(match.group(1)) if match else None
+
+
+def series_id_from_href(href: str | None) -> int | None:
+    """The series id in ``/series/123``."""
+    if not href:
+        return None
+    match = _SERIES_ID.search(href)
+    return int(match.group(1)) if match else None
+
+
+def collections_from(links: Iterable[LexborNode]) -> list[CollectionRef]:
+    """A CollectionRef per ``/collections/NAME`` link (URL-encoded name, shown title)."""
+    found: list[CollectionRef] = []
+    for link in links:
+        match = _COLLECTION_NAME.search(link.attributes.get("href") or "")
+        if match:
+            found.append(CollectionRef(name=unquote(match.group(1)), title=clean(link.text())))
+    return found
 
 
 def chapter_id_from_href(href: str | None) -> int | None:

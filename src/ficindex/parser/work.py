@@ -16,7 +16,6 @@ reading all the text.
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -25,16 +24,18 @@ from ficindex.parser.common import (
     block_text,
     chapter_id_from_href,
     clean,
+    collections_from,
     iso_date,
     prepare_text,
     read_counts,
     read_status,
+    series_id_from_href,
     tag_names,
     text_lines,
     to_int,
     work_id_from_href,
 )
-from ficindex.record import Chapter, CollectionRef, Record, SeriesRef
+from ficindex.record import Chapter, Record, SeriesRef
 
 #: ``dd`` classes of the meta list that hold tags -> record field.
 _TAG_FIELDS = {
@@ -45,9 +46,7 @@ _TAG_FIELDS = {
     "character": "characters",
     "freeform": "freeforms",
 }
-_SERIES_ID = re.compile(r"/series/(\d{1,18})(?!\d)")
 _PART = re.compile(r"Part\s+([\d,.]+)")
-_COLLECTION_NAME = re.compile(r"/collections/([^/?#]+)")
 _DOWNLOAD_ID = re.compile(r"/downloads/(\d{1,18})(?!\d)")
 _WORK_ID_PARAM = re.compile(r"[?&]work_id=(\d{1,18})(?!\d)")
 _CHAPTER_LABEL = re.compile(r"^Chapter\s+\d+")
@@ -152,7 +151,7 @@ def _read_meta(record: Record, meta: LexborNode) -> None:
         elif kind == "series":
             record.series = _series(dd)
         elif kind == "collections":
-            record.collections = _collections(dd)
+            record.collections = collections_from(dd.css("a[href*='/collections/']"))
         elif kind == "stats":
             _read_stats(record, dd.css_first("dl.stats") or dd)
 
@@ -165,26 +164,17 @@ def _series(dd: LexborNode) -> list[SeriesRef]:
         link = position_node.css_first("a[href*='/series/']")
         if link is None:
             continue
-        match = _SERIES_ID.search(link.attributes.get("href") or "")
-        if match is None:
+        series_id = series_id_from_href(link.attributes.get("href"))
+        if series_id is None:
             continue
         part = _PART.search(clean(position_node.text()))
         found.append(
             SeriesRef(
-                id=int(match.group(1)),
+                id=series_id,
                 title=clean(link.text()),
                 position=to_int(part.group(1)) if part else None,
             )
         )
-    return found
-
-
-def _collections(dd: LexborNode) -> list[CollectionRef]:
-    found: list[CollectionRef] = []
-    for link in dd.css("a[href*='/collections/']"):
-        match = _COLLECTION_NAME.search(link.attributes.get("href") or "")
-        if match:
-            found.append(CollectionRef(name=unquote(match.group(1)), title=clean(link.text())))
     return found
 
 
