@@ -31,6 +31,7 @@ from ficindex.parser.common import (
     clean,
     collections_from,
     completed_by_counts,
+    is_id,
     iso_date,
     read_counts,
     series_id_from_href,
@@ -68,7 +69,7 @@ def blurb_work_id(li: LexborNode) -> int | None:
     bookmarks of deleted items have none and give None.
     """
     for token in (li.attributes.get("class") or "").split():
-        if token.startswith("work-") and token[5:].isdecimal() and len(token) <= 23:
+        if token.startswith("work-") and is_id(token[5:]):
             return int(token[5:])
     heading = li.css_first("div.header h4.heading a")
     if heading is not None:
@@ -76,7 +77,7 @@ def blurb_work_id(li: LexborNode) -> int | None:
         if work_id is not None:
             return work_id
     li_id = li.attributes.get("id") or ""
-    if li_id.startswith("work_") and li_id[5:].isdecimal() and len(li_id) <= 23:
+    if li_id.startswith("work_") and is_id(li_id[5:]):
         return int(li_id[5:])
     return None
 

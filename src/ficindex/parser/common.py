@@ -63,8 +63,16 @@ def to_int(text: str | None) -> int | None:
     if not text:
         return None
     digits = text.replace(",", "").replace(".", "").replace("\u00a0", "").strip()
-    # isdecimal, not isdigit: "²" is a digit that int() refuses.
-    return int(digits) if digits.isdecimal() and len(digits) <= 18 else None
+    return int(digits) if is_id(digits) else None
+
+
+def is_id(text: str) -> bool:
+    """Whether ``text`` is an id or count: decimal digits, at most 18 of them.
+
+    isdecimal, not isdigit: "²" is a digit that int() refuses; 18 digits always
+    fit SQLite's 64-bit INTEGER.
+    """
+    return text.isdecimal() and len(text) <= 18
 
 
 def parse_chapter_counts(text: str | None) -> tuple[int | None, int | None]:

@@ -25,6 +25,7 @@ from ficindex.parser.common import (
     chapter_id_from_href,
     clean,
     collections_from,
+    is_id,
     iso_date,
     prepare_text,
     read_counts,
@@ -108,18 +109,13 @@ def find_work_id(main: LexborNode, url: str | None = None) -> int | None:
     if node is not None:
         if node.tag == "input":
             value = node.attributes.get("value") or ""
-            if _is_id(value):
+            if is_id(value):
                 return int(value)
         else:
             work_id = _work_id_in(node.attributes.get("href") or node.attributes.get("action"))
             if work_id is not None:
                 return work_id
     return work_id_from_href(url)
-
-
-def _is_id(text: str) -> bool:
-    """Decimal digits int() accepts (not "²"), few enough for SQLite's 64-bit INTEGER."""
-    return text.isdecimal() and len(text) <= 18
 
 
 def _work_id_in(href: str | None) -> int | None:
@@ -249,7 +245,7 @@ def _chapter_index(main: LexborNode) -> dict[int, int]:
     for option in select.css("option"):
         number, _, _ = clean(option.text()).partition(".")
         value = option.attributes.get("value") or ""
-        if _is_id(number) and _is_id(value):
+        if is_id(number) and is_id(value):
             index[int(number)] = int(value)
     return index
 
