@@ -35,6 +35,7 @@ from ficindex.parser.common import (
     iso_date,
     read_counts,
     series_id_from_href,
+    split_names,
     tag_names,
     to_int,
     work_id_from_href,
@@ -191,18 +192,13 @@ def _read_required_tags(record: Record, required: LexborNode | None) -> bool:
         if "rating" in css:
             record.rating = label or None
         elif "warnings" in css:
-            record.warnings = _split_title(label)
+            record.warnings = split_names(label)
         elif "category" in css:
-            record.categories = [] if "category-none" in css else _split_title(label)
+            record.categories = [] if "category-none" in css else split_names(label)
         else:
             saw_completion = True
             record.completed = "complete-yes" in css
     return saw_completion
-
-
-def _split_title(label: str) -> list[str]:
-    """``"F/M, M/M"`` -> ["F/M", "M/M"] (AO3 joins the tag names with ", ")."""
-    return [part for part in (p.strip() for p in label.split(", ")) if part] if label else []
 
 
 def _read_tag_list(record: Record, tags: LexborNode | None) -> None:

@@ -190,6 +190,11 @@ def chapter_id_from_href(href: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def split_names(label: str) -> list[str]:
+    """``"F/M, M/M"`` -> ["F/M", "M/M"]: AO3 joins tag and creator names with ", "."""
+    return [name for name in (part.strip() for part in label.split(", ")) if name]
+
+
 def tag_names(node: LexborNode | None) -> list[str]:
     """Display names of the ``a.tag`` links under ``node`` (lexbor has decoded the entities)."""
     if node is None:

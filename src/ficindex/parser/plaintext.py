@@ -21,9 +21,10 @@ from ficindex.parser.common import (
     parse_chapter_counts,
     read_counts,
     read_status,
+    split_names,
     to_int,
 )
-from ficindex.record import Author, Chapter, Record
+from ficindex.record import TAG_FIELDS, Author, Chapter, Record
 
 #: Header labels -> the key their value is stored under.
 _LABELS = {
@@ -147,11 +148,11 @@ def _apply_header(record: Record, values: dict[str, list[str]]) -> None:
         return values[key][0] if values.get(key) else None
 
     def names(key: str) -> list[str]:
-        return [name for value in values.get(key, []) for name in _split_names(value)]
+        return [name for value in values.get(key, []) for name in split_names(value)]
 
     ratings = names("rating")
     record.rating = ratings[0] if ratings else None
-    for key in ("warnings", "categories", "fandoms", "relationships", "characters", "freeforms"):
+    for key in TAG_FIELDS:
         setattr(record, key, names(key))
     record.language = first("language")
     record.published = iso_date(first("published"))
@@ -163,10 +164,6 @@ def _apply_header(record: Record, values: dict[str, list[str]]) -> None:
     read_counts(record, counts, absent=0 if has_stats else None)
     status = "Completed:" if "completed" in values else "Updated:" if "updated" in values else ""
     read_status(record, status, iso_date(first("completed")) or iso_date(first("updated")))
-
-
-def _split_names(value: str) -> list[str]:
-    return [name for name in (part.strip() for part in value.split(", ")) if name]
 
 
 class _Body:
@@ -225,7 +222,7 @@ class _Body:
         if line == "Anonymous" or line.startswith("Anonymous ["):
             self.record.anonymous = True
             return
-        for part in _split_names(line):
+        for part in split_names(line):
             match = _BYLINE_PART.fullmatch(part)
             if match:
                 self.record.authors.append(Author(pseud=match.group(1), user=match.group(2)))
