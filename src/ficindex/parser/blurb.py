@@ -28,6 +28,7 @@ from selectolax.lexbor import LexborNode
 from ficindex.parser.common import (
     author_from_href,
     block_text,
+    classes_of,
     clean,
     collections_from,
     completed_by_counts,
@@ -69,7 +70,7 @@ def blurb_work_id(li: LexborNode) -> int | None:
     and external-work bookmarks (``series-NNN``, ``external-work-NNN``) and
     bookmarks of deleted items have none and give None.
     """
-    for token in (li.attributes.get("class") or "").split():
+    for token in classes_of(li):
         if token.startswith("work-") and is_id(token[5:]):
             return int(token[5:])
     heading = li.css_first("div.header h4.heading a")
@@ -90,7 +91,7 @@ def parse_blurb(li: LexborNode) -> Record:
     work, a bookmark of a deleted item) give a record of kind ``unknown``.
     The summary node is consumed (see :func:`~ficindex.parser.common.block_text`).
     """
-    classes = (li.attributes.get("class") or "").split()
+    classes = classes_of(li)
     work_id = blurb_work_id(li)
     if "mystery" in classes:
         return _mystery(li, work_id)
@@ -131,7 +132,7 @@ def _parts(
         tag = child.tag
         for name, (part_tag, has, lacks) in wanted.items():
             if tag == part_tag and name not in found:
-                classes = (child.attributes.get("class") or "").split()
+                classes = classes_of(child)
                 if has in classes and (lacks is None or lacks not in classes):
                     found[name] = child
                     break
@@ -187,7 +188,7 @@ def _read_required_tags(record: Record, required: LexborNode | None) -> bool:
         return False
     saw_completion = False
     for span in required.css("span.rating, span.warnings, span.category, span.iswip"):
-        css = (span.attributes.get("class") or "").split()
+        css = classes_of(span)
         label = clean(span.attributes.get("title")) or clean(span.text())
         if "rating" in css:
             record.rating = label or None

@@ -195,6 +195,11 @@ def split_names(label: str) -> list[str]:
     return [name for name in (part.strip() for part in label.split(", ")) if name]
 
 
+def classes_of(node: LexborNode) -> list[str]:
+    """The element's class names (none when it has no ``class`` attribute)."""
+    return (node.attributes.get("class") or "").split()
+
+
 def tag_names(node: LexborNode | None) -> list[str]:
     """Display names of the ``a.tag`` links under ``node`` (lexbor has decoded the entities)."""
     if node is None:

@@ -14,7 +14,7 @@ import re
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from ficindex.parser.common import clean
+from ficindex.parser.common import classes_of, clean
 from ficindex.parser.listing import is_listing
 
 #: Kinds whose page must have arrived whole: a cut-off copy of them is an error page.
@@ -45,7 +45,7 @@ def page_kind(tree: LexborHTMLParser) -> str:
     title = page_title(tree)
     if main is None:
         return _kind_without_main(tree, title)
-    classes = (main.attributes.get("class") or "").split()
+    classes = classes_of(main)
     code = _error_code(classes)
     if code is not None:
         return {"404": "not_found", "429": "rate_limited"}.get(code, "error_page")

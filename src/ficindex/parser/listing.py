@@ -43,7 +43,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ficindex.parser.blurb import parse_blurb
-from ficindex.parser.common import clean, to_int
+from ficindex.parser.common import classes_of, clean, to_int
 from ficindex.record import Listing, Record
 
 #: Works per listing page (AO3 shows 20 blurbs per page).
@@ -143,7 +143,7 @@ def _action(main: LexborNode | None) -> str:
     """The controller-action class of ``div#main`` (``works-index``), or ""."""
     if main is None:
         return ""
-    classes = (main.attributes.get("class") or "").split()
+    classes = classes_of(main)
     return classes[0] if classes else ""
 
 

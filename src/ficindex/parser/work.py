@@ -23,6 +23,7 @@ from ficindex.parser.common import (
     authors_from,
     block_text,
     chapter_id_from_href,
+    classes_of,
     clean,
     collections_from,
     is_id,
@@ -89,7 +90,7 @@ def _work_sections(main: LexborNode) -> tuple[LexborNode | None, ...]:
     preface = chapters = afterword = None
     workskin = main.css_first("div#workskin")
     for child in workskin.iter() if workskin is not None else ():
-        classes = _classes(child)
+        classes = classes_of(child)
         if child.attributes.get("id") == "chapters":
             chapters = child
         elif "afterword" in classes:
@@ -133,7 +134,7 @@ def _read_meta(record: Record, meta: LexborNode) -> None:
     for dd in meta.iter():
         if dd.tag != "dd":
             continue
-        classes = (dd.attributes.get("class") or "").split()
+        classes = classes_of(dd)
         if not classes:
             continue
         kind = classes[0]
@@ -179,7 +180,7 @@ def _read_stats(record: Record, stats: LexborNode) -> None:
     values: dict[str, str] = {}
     status_label = ""
     for node in stats.iter():
-        css = (node.attributes.get("class") or "").split()
+        css = classes_of(node)
         if not css:
             continue
         if node.tag == "dd":
@@ -233,7 +234,7 @@ def _read_chapters(chapters: LexborNode, main: LexborNode) -> list[Chapter]:
 
 
 def _is_chapter_wrapper(node: LexborNode) -> bool:
-    return node.tag == "div" and "chapter" in (node.attributes.get("class") or "").split()
+    return node.tag == "div" and "chapter" in classes_of(node)
 
 
 def _chapter_index(main: LexborNode) -> dict[int, int]:
@@ -263,13 +264,13 @@ def _read_chapter(
     chapter = Chapter(number=number, chapter_id=index.get(number))
     parts: dict[str, LexborNode] = {}
     for child in wrapper.iter():
-        classes = _classes(child)
+        classes = classes_of(child)
         if "userstuff" in classes:
             parts["text"] = child
         elif "preface" in classes:
             after_text = "text" in parts
             for module in child.iter():
-                module_classes = _classes(module)
+                module_classes = classes_of(module)
                 if module.tag == "h3" and "title" in module_classes and not after_text:
                     _read_chapter_heading(chapter, module)
                 elif "summary" in module_classes and not after_text:
@@ -277,10 +278,6 @@ def _read_chapter(
                 elif "notes" in module_classes:
                     _store_quote(parts, "end_notes" if "end" in module_classes else "notes", module)
     return chapter, parts
-
-
-def _classes(node: LexborNode) -> list[str]:
-    return (node.attributes.get("class") or "").split()
 
 
 def _store_quote(parts: dict[str, LexborNode], key: str, module: LexborNode) -> None:
