@@ -190,7 +190,8 @@ class Fault:
     ``kind``: ``status`` (answer ``status`` with a small HTML body, ``retry_after``
     header if set), ``cloudflare`` (403 challenge page), ``cf525``, ``slow``
     (wait ``delay`` then answer normally), ``drop`` (send half the body then
-    close), ``hang`` (send nothing for ``delay`` seconds), ``redirect_loop``,
+    close), ``truncate`` (a whole response, Content-Length right, whose page is cut off
+    halfway, before ``</html>``), ``hang`` (send nothing for ``delay`` seconds), ``redirect_loop``,
     ``redirect_offhost``, ``not_html`` (a PNG), ``oversize`` (``size`` bytes of HTML).
     ``count`` is how many matching requests get it (None: all of them).
     """
@@ -1121,6 +1122,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return None
+        if kind == "truncate":
+            full = self._normal()
+            return Response(full.status, full.body[: len(full.body) // 2], full.content_type)
         if kind == "redirect_loop":
             return _redirect(self.path)
         if kind == "redirect_offhost":

@@ -143,6 +143,24 @@ def test_failed_work_is_recorded_and_the_crawl_goes_on(site: Site, ao3: AO3Serve
     assert [e.path for e in ao3.log] == ["/robots.txt", work_path(1003)]
 
 
+def test_a_listing_page_cut_off_in_transfer_is_a_failure_not_the_end(
+    site: Site, ao3: AO3Server, tmp_path: Path
+) -> None:
+    site.add_fault(TAG + "?page=2", "truncate")  # a whole response holding half the page
+    db = tmp_path / "i.db"
+    result = crawl(ao3, db, ao3.url + TAG)
+    assert result.exit_code == 1
+    assert [why for _, why in result.stats.failures] == [
+        f"{ao3.url}{TAG}?page=2 is not a listing page (got a page of kind 'error_page')"
+    ]
+    assert [e.path for e in ao3.requests(TAG)] == [TAG, TAG + "?page=2"]
+    again = crawl(ao3, db, ao3.url + TAG)  # resumes at the page that was cut off
+    assert again.exit_code == 0
+    assert rows(db, "SELECT count(*) FROM works WHERE title IS NOT NULL AND status = 'ok'") == [
+        (45,)
+    ]
+
+
 def test_listing_cap_stops_and_reports_unreachable_works(tmp_path: Path) -> None:
     site = make_site(55, max_pages=2)
     with AO3Server(site) as server:

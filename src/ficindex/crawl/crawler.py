@@ -38,7 +38,6 @@ from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import sqlite_utils
-from selectolax.lexbor import LexborHTMLParser
 
 from ficindex.crawl import frontier
 from ficindex.crawl.config import FetchConfig
@@ -50,7 +49,6 @@ from ficindex.index import open_index
 from ficindex.index.store import mark_status, save_raw_page, save_record
 from ficindex.lock import index_lock
 from ficindex.parser import parse_page
-from ficindex.parser.listing import is_listing, parse_listing
 from ficindex.progress import CrawlStats, Progress
 from ficindex.record import Record
 
@@ -290,17 +288,11 @@ class _Run:
         return queued < max(LOOKAHEAD, 2 * self.fetcher.config.concurrency)
 
     def _listing_or_failure(self, target: Target, result: FetchResult) -> Record | None:
-        if result.error is not None:
-            self.stats.failures.append((target.key, f"{result.url}: {result.error}"))
+        page = read_listing(result)
+        if isinstance(page, str):
+            self.stats.failures.append((target.key, page))
             return None
-        if result.status != 200:
-            self.stats.failures.append((target.key, f"{result.url}: HTTP {result.status}"))
-            return None
-        tree = LexborHTMLParser(result.body)
-        if not is_listing(tree):
-            self.stats.failures.append((target.key, f"{result.url} is not a listing page"))
-            return None
-        return parse_listing(tree, result.final_url)
+        return page
 
     # --- works ------------------------------------------------------------------------------
 
@@ -410,6 +402,25 @@ class _Run:
             error=result.error,
             at=result.fetched_at,
         )
+
+
+def read_listing(result: FetchResult) -> Record | str:
+    """The listing record of a fetched listing page, or why the page is not one.
+
+    Goes through :func:`~ficindex.parser.parse_page`, so a page cut off in
+    transfer (kind ``error_page``) is a failure, never a short last page.
+    """
+    if result.error is not None:
+        return f"{result.url}: {result.error}"
+    if result.status != 200:
+        return f"{result.url}: HTTP {result.status}"
+    try:
+        page = parse_page(result.body, result.final_url)
+    except ParseError as exc:
+        return f"{result.url} is not a listing page ({exc})"
+    if page.kind != "listing" or page.listing is None:
+        return f"{result.url} is not a listing page (got a page of kind {page.kind!r})"
+    return page
 
 
 def _path(url: str) -> str:

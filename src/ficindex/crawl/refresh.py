@@ -43,7 +43,6 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlsplit
 
 import sqlite_utils
-from selectolax.lexbor import LexborHTMLParser
 
 from ficindex.crawl import frontier
 from ficindex.crawl.config import FetchConfig
@@ -54,6 +53,7 @@ from ficindex.crawl.crawler import (
     CrawlResult,
     PageDecision,
     crawl,
+    read_listing,
     with_stop_signals,
 )
 from ficindex.crawl.fetcher import Fetcher, utc_now
@@ -63,7 +63,6 @@ from ficindex.errors import BadInput
 from ficindex.index import open_index
 from ficindex.index.store import CONTENT_COLUMNS
 from ficindex.lock import index_lock
-from ficindex.parser.listing import is_listing, parse_listing
 from ficindex.progress import Progress
 from ficindex.record import COUNTER_FIELDS, Record
 
@@ -552,16 +551,10 @@ async def plan_refresh(
                 if not robots.allowed(absolute):
                     plan.warnings.append(f"{target.key}: robots.txt disallows {absolute}")
                     break
-                fetched = await fetcher.get(absolute)
-                if fetched.error or fetched.status != 200:
-                    why = fetched.error or f"HTTP {fetched.status}"
-                    plan.warnings.append(f"{target.key}: {absolute}: {why}")
+                page = read_listing(await fetcher.get(absolute))
+                if isinstance(page, str):
+                    plan.warnings.append(f"{target.key}: {page}")
                     break
-                tree = LexborHTMLParser(fetched.body)
-                if not is_listing(tree):
-                    plan.warnings.append(f"{target.key}: {absolute} is not a listing page")
-                    break
-                page = parse_listing(tree, fetched.final_url)
                 plan.pages += 1
                 decision = policy.on_page(db, target, page)
                 assert page.listing is not None
