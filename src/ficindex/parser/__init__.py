@@ -179,8 +179,8 @@ def _parse_text(text: str) -> Record:
 
 
 def _parse_html(tree: LexborHTMLParser, url: str | None, ends_like_a_page: bool) -> Record:
-    kind = detect.page_kind(tree)
-    main = tree.css_first("div#main")
+    main = tree.css_first("div#main")  # looked up once: each lookup walks the page
+    kind = detect.page_kind(tree, main)
     if kind in detect.COMPLETE_PAGE_KINDS and not detect.is_complete(tree, ends_like_a_page):
         # A page cut off in transfer: never a silently shortened record.
         work_id = find_work_id(main, url) if main is not None and kind == "work" else None
@@ -188,7 +188,7 @@ def _parse_html(tree: LexborHTMLParser, url: str | None, ends_like_a_page: bool)
     if kind == "work":
         return parse_work(tree, main or tree.body or tree.root, url)
     if kind == "listing":
-        return parse_listing(tree, url)
+        return parse_listing(tree, url, main=main)
     if kind == "adult_interstitial":
         return pages.parse_interstitial(main, url)
     if kind in ("restricted", "not_found", "unrevealed"):

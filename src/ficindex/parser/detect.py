@@ -15,12 +15,11 @@ import re
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ficindex.parser.common import classes_of, clean
-from ficindex.parser.listing import is_listing
+from ficindex.parser.listing import WORK_ACTIONS, is_listing
 
 #: Kinds whose page must have arrived whole: a cut-off copy of them is an error page.
 COMPLETE_PAGE_KINDS = ("work", "listing", "adult_interstitial")
 
-_WORK_ACTIONS = ("works-show", "chapters-show", "works-navigate")
 _ERROR_CODE = re.compile(r"\berror-(\d{3})\b")
 _STATUS_IN_TEXT = re.compile(
     r"\b(?:Error|error code|HTTP)\s*:?\s*(\d{3})\b|\b(\d{3})\s*(?:Error|:)"
@@ -39,9 +38,8 @@ _PLAINTEXT_WORK_LABELS = frozenset(
 )
 
 
-def page_kind(tree: LexborHTMLParser) -> str:
-    """One of ``ficindex.record.KINDS`` for a parsed HTML page."""
-    main = tree.css_first("div#main")
+def page_kind(tree: LexborHTMLParser, main: LexborNode | None) -> str:
+    """One of ``ficindex.record.KINDS`` for a parsed HTML page whose ``div#main`` is ``main``."""
     title = page_title(tree)
     if main is None:
         return _kind_without_main(tree, title)
@@ -51,9 +49,9 @@ def page_kind(tree: LexborHTMLParser) -> str:
         return {"404": "not_found", "429": "rate_limited"}.get(code, "error_page")
     if "sessions-new" in classes or "sessions-create" in classes:
         return "restricted" if _is_restricted_login(main) else "unknown"
-    if any(action in classes for action in _WORK_ACTIONS):
+    if any(action in classes for action in WORK_ACTIONS):
         return _work_action_kind(main, title)
-    if is_listing(tree):
+    if is_listing(tree, main=main):
         return "listing"
     return _kind_by_structure(main)
 

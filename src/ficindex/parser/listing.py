@@ -67,8 +67,9 @@ _LISTING_ACTIONS = frozenset(
 )
 #: Search pages are listings only once they show results, not as the empty search form.
 _SEARCH_ACTIONS = frozenset({"works-search", "bookmarks-search"})
-#: Pages that embed one blurb without being a listing (the adult-content interstitial).
-_WORK_ACTIONS = frozenset({"works-show", "chapters-show"})
+#: ``div#main`` classes of a work's own pages (the work, a chapter, its chapter index):
+#: never a listing, even the adult-content interstitial that embeds the work's blurb.
+WORK_ACTIONS = frozenset({"works-show", "chapters-show", "works-navigate"})
 
 _BLURBS = "li.work.blurb, li.bookmark.blurb"
 _INDEX_WITH_BLURB = (
@@ -90,16 +91,19 @@ def unreachable_works(total: int) -> int:
     return max(total - MAX_RESULTS, 0)
 
 
-def is_listing(tree: LexborHTMLParser) -> bool:
+def is_listing(tree: LexborHTMLParser, *, main: LexborNode | None = None) -> bool:
     """Whether the page is a listing of work blurbs (not a work page or its interstitial).
 
     The ``div#main`` class names the controller action, the most reliable
     signal; pages without it (saved fragments) count as listings when they
-    hold a blurb inside an index list and no work-page markers.
+    hold a blurb inside an index list and no work-page markers. ``main`` is the
+    page's ``div#main`` when the caller has found it already (each lookup walks
+    the page); None looks it up.
     """
-    main = tree.css_first("div#main")
+    if main is None:
+        main = tree.css_first("div#main")
     action = _action(main)
-    if action in _WORK_ACTIONS:
+    if action in WORK_ACTIONS:
         return False
     if action in _LISTING_ACTIONS:
         if action in _SEARCH_ACTIONS:
@@ -111,9 +115,15 @@ def is_listing(tree: LexborHTMLParser) -> bool:
     return root.css_first("p.caution, div#workskin, dl.work.meta") is None
 
 
-def parse_listing(tree: LexborHTMLParser, url: str | None) -> Record:
-    """The ``listing`` record of a listing page; ``url`` (optional) is the page's own address."""
-    main = tree.css_first("div#main") or tree.body or tree.root
+def parse_listing(
+    tree: LexborHTMLParser, url: str | None, *, main: LexborNode | None = None
+) -> Record:
+    """The ``listing`` record of a listing page; ``url`` (optional) is the page's own address.
+
+    ``main``, as for :func:`is_listing`: the page's ``div#main`` if already found.
+    """
+    if main is None:
+        main = tree.css_first("div#main") or tree.body or tree.root
     if main is None:
         return Record(kind="listing", listing=Listing(page=_page_from_url(url) or 1))
     heading = main.css_first("h2.heading")
