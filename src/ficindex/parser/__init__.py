@@ -186,7 +186,7 @@ def _parse_html(tree: LexborHTMLParser, url: str | None, ends_like_a_page: bool)
         work_id = find_work_id(main, url) if main is not None and kind == "work" else None
         return Record(kind="error_page", work_id=work_id)
     if kind == "work":
-        return parse_work(tree, main or tree.body or tree.root, url)
+        return parse_work(main or tree.body or tree.root, url)
     if kind == "listing":
         return parse_listing(tree, url, main=main)
     if kind == "adult_interstitial":

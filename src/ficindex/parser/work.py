@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborNode
 
 from ficindex.parser.common import (
     authors_from,
@@ -66,7 +66,7 @@ _OWN_WORK_LINKS = (
 )
 
 
-def parse_work(tree: LexborHTMLParser, main: LexborNode, url: str | None) -> Record:
+def parse_work(main: LexborNode, url: str | None) -> Record:
     """Read a work page (any layout) into a record of kind ``work``."""
     record = Record(kind="work", work_id=find_work_id(main, url))
     meta = main.css_first("dl.work.meta")
