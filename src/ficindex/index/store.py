@@ -90,11 +90,14 @@ def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def utc_iso(value: str | datetime | float) -> str:
+def utc_iso(value: str | datetime | float | None) -> str:
     """Any timestamp (ISO string, datetime, POSIX seconds) as ``YYYY-MM-DDTHH:MM:SSZ`` UTC.
 
     One format everywhere so timestamps compare correctly as strings in SQL.
+    ``None`` (a caller that was given no time) means now.
     """
+    if value is None:
+        return utc_now()
     if isinstance(value, int | float):
         moment = datetime.fromtimestamp(value, UTC)
     elif isinstance(value, datetime):
@@ -135,7 +138,7 @@ def save_record(
     limits, error pages, pages without a work id). A listing saves each blurb
     and returns the strongest of their results.
     """
-    at = utc_iso(fetched_at) if fetched_at else utc_now()
+    at = utc_iso(fetched_at)
     if record.kind == "listing":
         works = record.listing.works if record.listing else []
         results = [save_record(db, w, fetched_at=at, replay=replay) for w in works]
@@ -163,7 +166,7 @@ def mark_status(db: Database, work_id: int, status: str, *, at: str | None = Non
     """
     if status not in STATUSES:
         raise BadInput(f"unknown work status {status!r}; use one of {', '.join(STATUSES)}")
-    at = utc_iso(at) if at else utc_now()
+    at = utc_iso(at)
     with db.atomic():
         row = _work_row(db, work_id)
         if row is None:
