@@ -12,16 +12,9 @@ class FicindexError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str, *, exit_code: int | None = None) -> None:
-        super().__init__(message)
-        if exit_code is not None:
-            self.exit_code = exit_code
-
 
 class BadInput(FicindexError):
     """Usage or bad input: a malformed URL, an unreadable file, a broken FTS query (exit 2)."""
-
-    exit_code = 2
 
 
 class ParseError(BadInput):
