@@ -50,7 +50,7 @@ from ficindex.index.store import mark_status, save_raw_page, save_record
 from ficindex.lock import index_lock
 from ficindex.parser import parse_page
 from ficindex.progress import CrawlStats, Progress
-from ficindex.record import Record
+from ficindex.record import Listing, Record
 
 T = TypeVar("T")
 
@@ -210,30 +210,21 @@ class _Run:
                 await self.changed.wait()
                 if self.stopping.is_set():
                     return True
-            url = self.fetcher.url(next_url)
-            if not self.robots.allowed(url):
-                self.stats.failures.append((target.key, f"robots.txt disallows {url}"))
+            result, page = await get_listing_page(self.fetcher, self.robots, next_url)
+            if isinstance(page, str):
+                self.stats.failures.append((target.key, page))
+                if result is not None:
+                    with self.db.atomic():
+                        self._log(result)
                 return True
-            result = await self.fetcher.get(url)
-            at = result.fetched_at
-            page = self._listing_or_failure(target, result)
-            if page is None:
-                with self.db.atomic():
-                    self._log(result)
-                return True
-            listing = page.listing
-            assert listing is not None
-            ids = [w.work_id for w in listing.works if w.work_id]
+            assert result is not None and page.listing is not None
+            at, listing = result.fetched_at, page.listing
             pages_here += 1
             decision = self.policy.on_page(self.db, target, page)
-            following = None if decision.stop else listing.next_url
-            if ids and ids == last_ids:
-                following = None  # AO3 clamps pages past its cap: a repeat means the end
-            if following and not self.fetcher.on_host(following):
-                self.stats.failures.append(
-                    (target.key, f"next page link leaves {self.fetcher.config.host}: {following}")
-                )
-                following = None
+            step = next_page(self.fetcher, listing, last_ids, stop=decision.stop)
+            if step.off_host:
+                self.stats.failures.append((target.key, step.off_host))
+            ids, following = step.ids, step.following
             unreachable = 0
             if following is None and not decision.stop and listing.total:
                 reached = (max(listing.page or pages_here, 1) - 1) * PER_PAGE + len(ids)
@@ -286,13 +277,6 @@ class _Run:
         if limit is not None and self.started_works + queued >= limit:
             return False
         return queued < max(LOOKAHEAD, 2 * self.fetcher.config.concurrency)
-
-    def _listing_or_failure(self, target: Target, result: FetchResult) -> Record | None:
-        page = read_listing(result)
-        if isinstance(page, str):
-            self.stats.failures.append((target.key, page))
-            return None
-        return page
 
     # --- works ------------------------------------------------------------------------------
 
@@ -421,6 +405,47 @@ def read_listing(result: FetchResult) -> Record | str:
     if page.kind != "listing" or page.listing is None:
         return f"{result.url} is not a listing page (got a page of kind {page.kind!r})"
     return page
+
+
+async def get_listing_page(
+    fetcher: Fetcher, robots: Robots, url: str
+) -> tuple[FetchResult | None, Record | str]:
+    """Fetch one listing page if robots.txt allows: (the fetch or None, its record or why not)."""
+    url = fetcher.url(url)
+    if not robots.allowed(url):
+        return None, f"robots.txt disallows {url}"
+    result = await fetcher.get(url)
+    return result, read_listing(result)
+
+
+@dataclass(slots=True)
+class PageStep:
+    """Where a listing walk goes after one page.
+
+    ``ids``: the page's work ids; ``following``: the next page to fetch (None:
+    the walk ends here); ``repeated``: the page repeats the one before (AO3
+    clamps pages past its result cap to the last one); ``off_host``: why a next
+    link that leaves the host was not followed.
+    """
+
+    ids: list[int]
+    following: str | None
+    repeated: bool = False
+    off_host: str | None = None
+
+
+def next_page(
+    fetcher: Fetcher, listing: Listing, last_ids: list[int] | None, *, stop: bool
+) -> PageStep:
+    """The walk's step from one listing page (``stop``: the policy ends the walk here)."""
+    ids = [w.work_id for w in listing.works if w.work_id]
+    step = PageStep(ids, None if stop else listing.next_url)
+    if ids and ids == last_ids:
+        step.following, step.repeated = None, True  # a repeat means the end
+    if step.following and not fetcher.on_host(step.following):
+        step.off_host = f"next page link leaves {fetcher.config.host}: {step.following}"
+        step.following = None
+    return step
 
 
 def _path(url: str) -> str:

@@ -53,7 +53,8 @@ from ficindex.crawl.crawler import (
     CrawlResult,
     PageDecision,
     crawl,
-    read_listing,
+    get_listing_page,
+    next_page,
     with_stop_signals,
 )
 from ficindex.crawl.fetcher import Fetcher, utc_now
@@ -547,22 +548,15 @@ async def plan_refresh(
             while url:
                 if options.max_pages is not None and plan.pages >= options.max_pages:
                     break
-                absolute = fetcher.url(url)
-                if not robots.allowed(absolute):
-                    plan.warnings.append(f"{target.key}: robots.txt disallows {absolute}")
-                    break
-                page = read_listing(await fetcher.get(absolute))
+                _, page = await get_listing_page(fetcher, robots, url)
                 if isinstance(page, str):
                     plan.warnings.append(f"{target.key}: {page}")
                     break
+                assert page.listing is not None
                 plan.pages += 1
                 decision = policy.on_page(db, target, page)
-                assert page.listing is not None
-                ids = [w.work_id for w in page.listing.works if w.work_id]
-                following = None if decision.stop else page.listing.next_url
-                if (ids and ids == last_ids) or (following and not fetcher.on_host(following)):
-                    following = None
-                url, last_ids = following, ids
+                step = next_page(fetcher, page.listing, last_ids, stop=decision.stop)
+                url, last_ids = step.following, step.ids
         plan.requests = fetcher.stats.requests
     plan.blurbs = policy.blurbs
     if options.metadata_only:
