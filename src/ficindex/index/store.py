@@ -82,6 +82,8 @@ TAG_TYPES = {
 }
 
 _CHAPTER_COLUMNS = ("id", "work", "number", "title", "summary", "notes", "end_notes", "text")
+#: Position of ``vanished_at`` in the rows :func:`_save_chapters` reads (after the columns above).
+_VANISHED = len(_CHAPTER_COLUMNS)
 _SYNTHETIC_BASE = 100_000
 
 
@@ -335,7 +337,7 @@ def _record_stats(db: Database, work_id: int, at: str, counters: dict[str, Any])
     if all(v is None for v in counters.values()):
         return
     previous = db.execute(
-        "SELECT words, chapters_posted, comments, kudos, bookmarks, hits FROM stats_history "
+        f"SELECT {', '.join(COUNTER_FIELDS)} FROM stats_history "
         "WHERE work = ? AND fetched_at <= ? ORDER BY fetched_at DESC LIMIT 1",
         [work_id, at],
     ).fetchone()
@@ -447,12 +449,11 @@ def _save_chapters(
 ) -> bool:
     """Apply a page's chapters; vanish the ones a full page no longer lists. True if changed."""
     cursor = db.execute(
-        "SELECT id, work, number, title, summary, notes, end_notes, text, vanished_at "
-        "FROM chapters WHERE work = ?",
+        f"SELECT {', '.join(_CHAPTER_COLUMNS)}, vanished_at FROM chapters WHERE work = ?",
         [work_id],
     )
     stored = {r[0]: r for r in cursor.fetchall()}
-    active = {r[2]: r[0] for r in stored.values() if r[8] is None}
+    active = {r[2]: r[0] for r in stored.values() if r[_VANISHED] is None}
     changed = False
     plan: list[tuple[int, Chapter]] = []
     for ch in chapters:
@@ -475,13 +476,13 @@ def _save_chapters(
     leaving += [active[ch.number] for cid, ch in plan if active.get(ch.number, cid) != cid]
     for cid in dict.fromkeys(leaving):
         db.execute("UPDATE chapters SET vanished_at = ? WHERE id = ?", [at, cid])
-        stored[cid] = (*stored[cid][:8], at)
+        stored[cid] = (*stored[cid][:_VANISHED], at)
         changed = True
     rows = []
     for cid, ch in plan:
         values = (cid, work_id, ch.number, ch.title, ch.summary, ch.notes, ch.end_notes, ch.text)
         old = stored.get(cid)
-        if old is not None and old[:8] == values and old[8] is None:
+        if old is not None and old[:_VANISHED] == values and old[_VANISHED] is None:
             continue
         rows.append({**dict(zip(_CHAPTER_COLUMNS, values, strict=True)), "vanished_at": None})
     if rows:
