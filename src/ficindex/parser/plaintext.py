@@ -179,12 +179,11 @@ class _Body:
         chapter: Chapter | None = None
         while self.i < len(self.lines):
             line = self.lines[self.i]
-            heading = self._chapter_heading()
             if not line or line in _CHROME:
                 self.i += 1
             elif line in _AFTERWORD:
                 break
-            elif heading is not None:
+            elif (heading := self._chapter_heading()) is not None:
                 chapter = heading
                 self.record.chapters.append(chapter)
                 self.i += 1
