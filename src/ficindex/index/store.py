@@ -307,6 +307,7 @@ def _save_work(db: Database, record: Record, work_id: int, at: str, replay: bool
         row.update(status_at=None, first_seen=at, last_fetched=at)
         row["last_full_fetch"] = at if scope == "full" else None
         db["works"].insert(row)
+        content_changed = True
     else:
         row["status_at"] = at if existing["status"] != "ok" else existing["status_at"]
         row["first_seen"] = min(filter(None, [existing["first_seen"], at]))
@@ -316,10 +317,8 @@ def _save_work(db: Database, record: Record, work_id: int, at: str, replay: bool
         changes = {k: v for k, v in row.items() if existing.get(k) != v}
         if changes:
             db["works"].update(work_id, changes)
+        content_changed = any(k in changes for k in (*CONTENT_COLUMNS, "status"))
 
-    content_changed = existing is None or any(
-        existing[k] != row[k] for k in (*CONTENT_COLUMNS, "status")
-    )
     related_changed = _save_related(db, record, work_id, replace_empty=scope == "full")
     chapters_changed = False
     if scope != "blurb":
