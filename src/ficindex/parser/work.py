@@ -210,7 +210,7 @@ def _read_preface(record: Record, preface: LexborNode) -> None:
         record.anonymous = text == "Anonymous" or text.startswith("Anonymous [")
     for item in preface.css("div.notes ul.associations li"):
         if clean(item.text()).startswith("For "):
-            record.gifts.extend(clean(a.text()) for a in item.css("a") if clean(a.text()))
+            record.gifts.extend(filter(None, (clean(a.text()) for a in item.css("a"))))
 
 
 def _read_chapters(chapters: LexborNode, main: LexborNode) -> list[Chapter]:
