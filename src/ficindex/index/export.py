@@ -21,6 +21,7 @@ from sqlite_utils import Database
 
 from ficindex.errors import BadInput
 from ficindex.index.filters import Filters
+from ficindex.index.store import LINK_SQL, work_row
 from ficindex.record import TAG_FIELDS, Author, Chapter, CollectionRef, Record, SeriesRef
 
 #: Columns of a CSV export, in order; list fields are joined with ", ".
@@ -93,37 +94,19 @@ def select_work_ids(
 
 def work_record(db: Database, work_id: int) -> Record | None:
     """The SPEC record of one stored work (chapters in order, vanished ones left out)."""
-    cursor = db.execute("SELECT * FROM works WHERE id = ?", [work_id])
-    names = [d[0] for d in cursor.description]
-    found = cursor.fetchone()
-    if found is None:
-        return None
-    row = dict(zip(names, found, strict=True))
-    if row["title"] is None:
+    row = work_row(db, work_id)
+    if row is None or row["title"] is None:
         return None
     authors = [
-        Author(pseud=pseud, user=user)
-        for user, pseud in db.execute(
-            "SELECT a.user, a.pseud FROM work_authors l JOIN authors a ON a.id = l.author "
-            "WHERE l.work = ? ORDER BY l.rowid",
-            [work_id],
-        )
+        Author(pseud=pseud, user=user) for user, pseud in db.execute(LINK_SQL["authors"], [work_id])
     ]
     series = [
         SeriesRef(id=sid, title=title, position=position)
-        for sid, title, position in db.execute(
-            "SELECT s.id, s.title, l.position FROM work_series l JOIN series s "
-            "ON s.id = l.series WHERE l.work = ? ORDER BY l.rowid",
-            [work_id],
-        )
+        for sid, title, position in db.execute(LINK_SQL["series"], [work_id])
     ]
     collections = [
         CollectionRef(name=name, title=title)
-        for name, title in db.execute(
-            "SELECT c.name, c.title FROM work_collections l JOIN collections c "
-            "ON c.id = l.collection WHERE l.work = ? ORDER BY l.rowid",
-            [work_id],
-        )
+        for name, title in db.execute(LINK_SQL["collections"], [work_id])
     ]
     chapters = [
         Chapter(

@@ -81,6 +81,19 @@ TAG_TYPES = {
     "freeforms": "freeform",
 }
 
+#: The stored links of one work (``?`` is its id), in the order its page listed them:
+#: the merge compares them with a new page's, and export rebuilds records from them.
+LINK_SQL = {
+    "authors": "SELECT a.user, a.pseud FROM work_authors l JOIN authors a ON a.id = l.author "
+    "WHERE l.work = ? ORDER BY l.rowid",
+    "tags": "SELECT t.name, t.type FROM work_tags l JOIN tags t ON t.id = l.tag "
+    "WHERE l.work = ? ORDER BY l.rowid",
+    "series": "SELECT s.id, s.title, l.position FROM work_series l JOIN series s "
+    "ON s.id = l.series WHERE l.work = ? ORDER BY l.rowid",
+    "collections": "SELECT c.name, c.title FROM work_collections l JOIN collections c "
+    "ON c.id = l.collection WHERE l.work = ? ORDER BY l.rowid",
+}
+
 _CHAPTER_COLUMNS = ("id", "work", "number", "title", "summary", "notes", "end_notes", "text")
 #: Position of ``vanished_at`` in the rows :func:`_save_chapters` reads (after the columns above).
 _VANISHED = len(_CHAPTER_COLUMNS)
@@ -170,7 +183,7 @@ def mark_status(db: Database, work_id: int, status: str, *, at: str | None = Non
         raise BadInput(f"unknown work status {status!r}; use one of {', '.join(STATUSES)}")
     at = utc_iso(at)
     with db.atomic():
-        row = _work_row(db, work_id)
+        row = work_row(db, work_id)
         if row is None:
             db["works"].insert(
                 {
@@ -231,7 +244,8 @@ def _strongest(results: Iterable[str]) -> str:
     return next((r for r in order if r in found), "skipped")
 
 
-def _work_row(db: Database, work_id: int) -> dict[str, Any] | None:
+def work_row(db: Database, work_id: int) -> dict[str, Any] | None:
+    """The ``works`` row of a work as a dict of every column, or None when the id is unknown."""
     cursor = db.execute("SELECT * FROM works WHERE id = ?", [work_id])
     names = [d[0] for d in cursor.description]
     row = cursor.fetchone()
@@ -279,7 +293,7 @@ def _scope(record: Record) -> str:
 
 
 def _save_work(db: Database, record: Record, work_id: int, at: str, replay: bool) -> str:
-    existing = _work_row(db, work_id)
+    existing = work_row(db, work_id)
     scope = _scope(record)
     incoming = record_columns(record)
     if (
@@ -358,8 +372,7 @@ def _save_related(db: Database, record: Record, work_id: int, *, replace_empty: 
     changed = _sync(
         db,
         work_id,
-        "SELECT a.user, a.pseud FROM work_authors l JOIN authors a ON a.id = l.author "
-        "WHERE l.work = ? ORDER BY l.rowid",
+        LINK_SQL["authors"],
         _dedupe([(a.user, a.pseud) for a in record.authors]),
         replace_empty,
         "work_authors",
@@ -368,8 +381,7 @@ def _save_related(db: Database, record: Record, work_id: int, *, replace_empty: 
     changed |= _sync(
         db,
         work_id,
-        "SELECT t.name, t.type FROM work_tags l JOIN tags t ON t.id = l.tag "
-        "WHERE l.work = ? ORDER BY l.rowid",
+        LINK_SQL["tags"],
         _dedupe(tags),
         replace_empty,
         "work_tags",
@@ -383,8 +395,7 @@ def _save_related(db: Database, record: Record, work_id: int, *, replace_empty: 
     changed |= _sync(
         db,
         work_id,
-        "SELECT s.id, s.title, l.position FROM work_series l JOIN series s ON s.id = l.series "
-        "WHERE l.work = ? ORDER BY l.rowid",
+        LINK_SQL["series"],
         _dedupe([(s.id, s.title, s.position) for s in record.series], key=0),
         replace_empty,
         "work_series",
@@ -399,8 +410,7 @@ def _save_related(db: Database, record: Record, work_id: int, *, replace_empty: 
     changed |= _sync(
         db,
         work_id,
-        "SELECT c.name, c.title FROM work_collections l JOIN collections c "
-        "ON c.id = l.collection WHERE l.work = ? ORDER BY l.rowid",
+        LINK_SQL["collections"],
         _dedupe([(c.name, c.title) for c in record.collections], key=0),
         replace_empty,
         "work_collections",
