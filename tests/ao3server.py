@@ -236,7 +236,8 @@ class Site:
         self.lock = threading.RLock()
         self.works: dict[int, SiteWork] = {}
         self.series_titles: dict[int, str] = {}
-        self.bookmarks: dict[str, list[int]] = {}  # user -> work ids, newest bookmark first
+        #: user -> work ids (a negative id: the series -id), newest bookmark first
+        self.bookmarks: dict[str, list[int]] = {}
         self.max_pages = max_pages
         #: Show a "Next" link on the last reachable page of a capped listing, so that following
         #: it returns the same (clamped) page again: the repeat a crawler must notice.
@@ -762,7 +763,7 @@ def will_paginate_nav(path: str, query: dict[str, str], page: int, last: int) ->
 
 def render_listing(
     site: Site,
-    works: list[SiteWork],
+    works: list[SiteWork] | list[SiteWork | int],
     *,
     path: str,
     query: dict[str, str],
@@ -770,7 +771,10 @@ def render_listing(
     main_class: str = "works-index region",
     bookmarks: bool = False,
 ) -> str:
-    """A works or bookmarks index page, clamped to the last reachable page like AO3's."""
+    """A works or bookmarks index page, clamped to the last reachable page like AO3's.
+
+    In a bookmarks page an ``int`` is a bookmarked series (see :func:`render_series_bookmark`).
+    """
     total = len(works)
     last = max(1, min(site.max_pages, math.ceil(total / PER_PAGE)))
     try:
@@ -789,7 +793,12 @@ def render_listing(
     more = site.clamp_keeps_next and page == last and total > last * PER_PAGE
     nav = pagy_nav(path, query, page, last, more=more)
     if bookmarks:
-        blurbs = "\n".join(render_blurb(site, w, bookmark_id=90000 + w.id) for w in chunk)
+        blurbs = "\n".join(
+            render_series_bookmark(site, w)
+            if isinstance(w, int)
+            else render_blurb(site, w, bookmark_id=90000 + w.id)
+            for w in chunk
+        )
         listing = f'<ol class="bookmark index group">\n{blurbs}\n</ol>'
     else:
         blurbs = "\n".join(render_blurb(site, w) for w in chunk)
@@ -799,6 +808,16 @@ def render_listing(
         f'<h3 class="landmark heading">Listing {noun}</h3>\n{listing}\n{nav}'
     )
     return _page(f"{noun} | Archive of Our Own", main_class, body)
+
+
+def render_series_bookmark(site: Site, sid: int) -> str:
+    """A bookmark of a series: counted in the heading, not a work blurb."""
+    title = e(site.series_titles.get(sid, f"Series {sid}"))
+    return (
+        f'<li id="bookmark_{80000 + sid}" class="bookmark blurb group series-{sid} user-1" '
+        f'role="article">\n<div class="header module">\n<h4 class="heading">'
+        f'<a href="/series/{sid}">{title}</a></h4>\n</div>\n</li>'
+    )
 
 
 def render_series(site: Site, sid: int, query: dict[str, str]) -> str:
@@ -997,7 +1016,9 @@ def route(site: Site, path: str, query: dict[str, str]) -> Response:
         if match:
             user = unquote(match.group(1))
             visible = {w.id: w for w in site.visible()}
-            works = [visible[i] for i in site.bookmarks.get(user, []) if i in visible]
+            # a negative id is a bookmark of the series -id (listed, but not a work)
+            bookmarked = site.bookmarks.get(user, [])
+            works = [-i if i < 0 else visible[i] for i in bookmarked if i < 0 or i in visible]
             return _html(
                 200,
                 render_listing(

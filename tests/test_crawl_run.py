@@ -173,6 +173,22 @@ def test_listing_cap_stops_and_reports_unreachable_works(tmp_path: Path) -> None
         ) == [(15, 1)]
 
 
+def test_a_bookmarks_listing_counting_series_reports_no_unreachable_works(
+    site: Site, ao3: AO3Server, tmp_path: Path
+) -> None:
+    site.series_titles[77] = "A Series"
+    # 23 bookmarks on two pages: 21 works and 2 series (counted in the heading, not works)
+    site.bookmarks["reader"] = [-77, *range(1001, 1022), -78]
+    db = tmp_path / "i.db"
+    result = crawl(ao3, db, ao3.url + "/users/reader/bookmarks")
+    assert result.exit_code == 0 and result.stats.outcomes["ok"] == 21
+    assert result.warnings == [] and result.stats.unreachable == 0
+    assert not [line for line in result.summary() if "unreachable" in line]
+    assert rows(db, "SELECT total, unreachable, done_at IS NOT NULL FROM crawl_targets") == [
+        (23, 0, 1)
+    ]
+
+
 def test_a_repeated_page_past_the_cap_ends_the_walk(tmp_path: Path) -> None:
     site = make_site(55, max_pages=2)
     site.clamp_keeps_next = True  # page 2 links page 3, which AO3 clamps back to page 2

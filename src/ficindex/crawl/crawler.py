@@ -49,12 +49,12 @@ from ficindex.index import open_index
 from ficindex.index.store import mark_status, save_raw_page, save_record
 from ficindex.lock import index_lock
 from ficindex.parser import parse_page
+from ficindex.parser.listing import PER_PAGE, unreachable_works
 from ficindex.progress import CrawlStats, Progress
 from ficindex.record import Listing, Record
 
 T = TypeVar("T")
 
-PER_PAGE = 20
 #: How many listed works may wait in the queue before the walker fetches another page.
 LOOKAHEAD = 2 * PER_PAGE
 #: Failures named one by one in the summary; the rest are counted (all are in ``crawl_works``).
@@ -226,9 +226,10 @@ class _Run:
                 self.stats.failures.append((target.key, step.off_host))
             ids, following = step.ids, step.following
             unreachable = 0
-            if following is None and not decision.stop and listing.total:
-                reached = (max(listing.page or pages_here, 1) - 1) * PER_PAGE + len(ids)
-                unreachable = max(0, listing.total - reached)
+            if following is None and not decision.stop and not step.off_host and listing.total:
+                # The walk ended (no next link, or AO3 repeated a clamped page): the results
+                # past this page, if its total needs more pages, are beyond AO3's cap.
+                unreachable = unreachable_works(listing.total, listing.page or pages_here)
             with self.db.atomic():
                 for blurb in decision.blurbs:
                     save_record(self.db, blurb, fetched_at=at, source_url=result.final_url)

@@ -86,9 +86,14 @@ def listing_cap_pages(total: int) -> int:
     return min(math.ceil(max(total, 0) / PER_PAGE), MAX_PAGES)
 
 
-def unreachable_works(total: int) -> int:
-    """How many of ``total`` results lie past AO3's 100,000-result cap (0 when none do)."""
-    return max(total - MAX_RESULTS, 0)
+def unreachable_works(total: int, last_page: int = MAX_PAGES) -> int:
+    """How many of ``total`` results lie past ``last_page`` (0 when none do).
+
+    By default past AO3's 100,000-result cap. Counted in page slots, not in
+    works read, so a bookmarks listing (whose total counts bookmarks that are
+    not works) ending on its last page has none.
+    """
+    return max(total - max(last_page, 0) * PER_PAGE, 0)
 
 
 def is_listing(tree: LexborHTMLParser, *, main: LexborNode | None = None) -> bool:
