@@ -21,7 +21,7 @@ from sqlite_utils import Database
 
 from ficindex.errors import BadInput
 from ficindex.index.filters import Filters
-from ficindex.index.store import LINK_SQL, work_row
+from ficindex.index.store import LINK_SQL, author_label, work_row
 from ficindex.record import TAG_FIELDS, Author, Chapter, CollectionRef, Record, SeriesRef
 
 #: Columns of a CSV export, in order; list fields are joined with ", ".
@@ -181,36 +181,34 @@ def neutralise_cell(value: Any) -> Any:
 
 
 def csv_row(db: Database, work_id: int) -> dict[str, Any] | None:
-    """One work as a flat CSV row (list fields joined with ", ")."""
-    record = work_record(db, work_id)
-    if record is None:
+    """One work as a flat CSV row (list fields joined with ", "), without reading its chapters.
+
+    Every column but three comes from the ``works`` row. Authors, series and
+    collections come from the link tables, as in :func:`work_record`: series
+    and collection titles live in tables other works share (a later page may
+    retitle them), and ``works.authors`` keeps an author a plain-text page
+    names twice, which the link table holds once.
+    """
+    row = work_row(db, work_id)
+    if row is None or row["title"] is None:
         return None
-    data = record.to_dict()
-    status = db.execute("SELECT status FROM works WHERE id = ?", [work_id]).fetchone()[0]
-    row: dict[str, Any] = {}
+    lists: dict[str, list[str]] = {
+        "authors": [author_label(p, u) for u, p in db.execute(LINK_SQL["authors"], [work_id])],
+        "series": [title for _, title, _ in db.execute(LINK_SQL["series"], [work_id])],
+        "collections": [title for _, title in db.execute(LINK_SQL["collections"], [work_id])],
+    }
+    for name in ("gifts", *TAG_FIELDS):
+        lists[name] = json.loads(row[name])
+    out: dict[str, Any] = {}
     for column in CSV_COLUMNS:
-        if column == "id":
-            value: Any = work_id
-        elif column == "status":
-            value = status
-        elif column == "url":
-            value = WORK_URL.format(work_id)
-        elif column == "authors":
-            value = ", ".join(
-                f"{a.pseud} ({a.user})" if a.pseud != a.user else a.user for a in record.authors
-            )
-        elif column == "series":
-            value = ", ".join(s.title for s in record.series)
-        elif column == "collections":
-            value = ", ".join(c.title for c in record.collections)
+        if column == "url":
+            value: Any = WORK_URL.format(work_id)
+        elif column in lists:
+            value = ", ".join(lists[column])
         else:
-            value = data[column]
-            if isinstance(value, list):
-                value = ", ".join(value)
-            elif isinstance(value, bool):
-                value = int(value)
-        row[column] = neutralise_cell(value)
-    return row
+            value = row[column]
+        out[column] = neutralise_cell(value)
+    return out
 
 
 def write_csv(db: Database, ids: Iterable[int], out: IO[str]) -> int:
