@@ -14,5 +14,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0+unknown"
 
 PROJECT_URL = "https://github.com/ficindex/ficindex"
+#: Archive of Our Own, whose works the index holds (links in exports and Datasette views).
+AO3_URL = "https://archiveofourown.org"
 
-__all__ = ["PROJECT_URL", "__version__"]
+__all__ = ["AO3_URL", "PROJECT_URL", "__version__"]

@@ -30,11 +30,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from ficindex import AO3_URL
 from ficindex.errors import BadInput
 from ficindex.index import open_index, sqlite_errors
 from ficindex.index.queries import canned_queries
-
-AO3 = "https://archiveofourown.org"
 
 #: Tables that hold the crawler's and importer's state, not data a reader browses.
 BOOKKEEPING_TABLES = (
@@ -96,7 +95,7 @@ SELECT
     w.published,
     w.updated,
     w.status,
-    '{AO3}/works/' || w.id AS ao3_url
+    '{AO3_URL}/works/' || w.id AS ao3_url
 FROM works AS w""",
     "chapter_index": f"""CREATE VIEW chapter_index AS
 SELECT
@@ -107,8 +106,8 @@ SELECT
     c.title,
     length(c.text) AS characters,
     c.vanished_at,
-    CASE WHEN c.id > 0 THEN '{AO3}/works/' || c.work || '/chapters/' || c.id
-         ELSE '{AO3}/works/' || c.work END AS ao3_url
+    CASE WHEN c.id > 0 THEN '{AO3_URL}/works/' || c.work || '/chapters/' || c.id
+         ELSE '{AO3_URL}/works/' || c.work END AS ao3_url
 FROM chapters AS c
 JOIN works AS w ON w.id = c.work""",
     "tag_usage": """CREATE VIEW tag_usage AS
@@ -134,7 +133,7 @@ DESCRIPTION = (
 )
 
 LICENSE = "Works belong to their authors; AO3 Terms of Service apply"
-LICENSE_URL = f"{AO3}/tos"
+LICENSE_URL = f"{AO3_URL}/tos"
 ABOUT = "ficindex"
 ABOUT_URL = "https://github.com/ficindex/ficindex"
 
@@ -333,7 +332,7 @@ def build_metadata(db: Database, database_name: str) -> dict[str, Any]:
         "license": LICENSE,
         "license_url": LICENSE_URL,
         "source": "Archive of Our Own",
-        "source_url": AO3 + "/",
+        "source_url": AO3_URL + "/",
         "about": ABOUT,
         "about_url": ABOUT_URL,
         "databases": {

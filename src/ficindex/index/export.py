@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from sqlite_utils import Database
 
+from ficindex import AO3_URL
 from ficindex.errors import BadInput
 from ficindex.index.filters import Filters
 from ficindex.index.store import LINK_SQL, author_label, work_row
@@ -54,7 +55,7 @@ CSV_COLUMNS = (
     "url",
 )
 
-WORK_URL = "https://archiveofourown.org/works/{}"
+WORK_URL = AO3_URL + "/works/{}"
 #: File names stay well under every filesystem's 255-byte limit.
 _MAX_NAME_BYTES = 120
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
