@@ -293,22 +293,11 @@ def hidden_tables(db: Database) -> list[str]:
     create them after the metadata was written.
     """
     names = set(BOOKKEEPING_TABLES)
-    fts = fts_tables(db)
+    fts = db.table_names(fts5=True)
     for table in db.table_names():
         if table.startswith(BOOKKEEPING_PREFIXES) or _is_fts_part(table, fts):
             names.add(table)
     return sorted(names)
-
-
-def fts_tables(db: Database) -> list[str]:
-    """The FTS virtual tables of ``db`` (``works_fts``, ``chapters_fts``)."""
-    return [
-        row[0]
-        for row in db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' "
-            "AND sql LIKE 'CREATE VIRTUAL TABLE%USING FTS%'"
-        )
-    ]
 
 
 def _is_fts_part(table: str, fts: list[str]) -> bool:
@@ -487,7 +476,7 @@ def _scrub(path: Path) -> PublicCopy:
         with db.atomic():
             for table, blanks in PRIVATE_COLUMNS.items():
                 _update_without_triggers(db, table, blanks)
-            fts = fts_tables(db)
+            fts = db.table_names(fts5=True)
             for table in db.table_names():
                 if table not in PUBLIC_TABLES and not _is_fts_part(table, fts):
                     db.execute(f"DELETE FROM [{table}]")
