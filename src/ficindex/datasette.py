@@ -278,14 +278,6 @@ def _table_options() -> dict[str, dict[str, Any]]:
     }
 
 
-def _strip_header(sql: str) -> str:
-    """The query without its leading ``--`` header lines (their text is title/description)."""
-    lines = sql.splitlines()
-    while lines and (lines[0].startswith("--") or not lines[0].strip()):
-        lines.pop(0)
-    return "\n".join(lines).strip()
-
-
 def hidden_tables(db: Database) -> list[str]:
     """Bookkeeping tables and FTS shadow tables, which a reader never needs to see.
 
@@ -312,7 +304,7 @@ def build_metadata(db: Database, database_name: str) -> dict[str, Any]:
     for name in hidden_tables(db):
         tables.setdefault(name, {})["hidden"] = True
     queries = {
-        q.name: {"title": q.title, "description": q.description, "sql": _strip_header(q.sql)}
+        q.name: {"title": q.title, "description": q.description, "sql": q.body}
         for q in canned_queries().values()
     }
     return {

@@ -32,13 +32,15 @@ class CannedQuery:
     name: str
     title: str
     description: str
+    #: The whole file, header included.
     sql: str
+    #: The query without its header (the ``--`` and blank lines before it): what Datasette shows.
+    body: str
 
     @property
     def params(self) -> list[str]:
         """The named parameters the query needs, in order of first use."""
-        body = "\n".join(line for line in self.sql.splitlines() if not line.startswith("--"))
-        return list(dict.fromkeys(_PARAM.findall(body)))
+        return list(dict.fromkeys(_PARAM.findall(self.body)))
 
 
 def canned_queries() -> dict[str, CannedQuery]:
@@ -49,19 +51,21 @@ def canned_queries() -> dict[str, CannedQuery]:
         if not entry.name.endswith(".sql"):
             continue
         sql = entry.read_text(encoding="utf-8")
+        lines = sql.splitlines()
         header = {}
-        for line in sql.splitlines():
-            match = _HEADER.match(line)
+        start = 0
+        while start < len(lines) and (lines[start].startswith("--") or not lines[start].strip()):
+            match = _HEADER.match(lines[start])
             if match:
                 header[match.group(1)] = match.group(2).strip()
-            elif line.strip() and not line.startswith("--"):
-                break
+            start += 1
         name = entry.name[: -len(".sql")]
         found[name] = CannedQuery(
             name=name,
             title=header.get("title", name),
             description=header.get("description", ""),
             sql=sql,
+            body="\n".join(lines[start:]).strip(),
         )
     return found
 
