@@ -34,20 +34,6 @@ MIGRATION_NAMES: list[str] = []
 #: The tokenizer of both FTS5 tables (see the module docstring for why).
 TOKENIZER = "porter unicode61 remove_diacritics 2"
 
-#: The JSON-array columns of ``works`` (Datasette can facet on each).
-JSON_COLUMNS = (
-    "authors",
-    "gifts",
-    "warnings",
-    "categories",
-    "fandoms",
-    "relationships",
-    "characters",
-    "freeforms",
-    "series",
-    "collections",
-)
-
 #: ``works`` columns indexed in ``works_fts``. The list columns hold JSON arrays;
 #: the tokenizer drops the brackets and quotes, so each tag name is searchable as words.
 WORKS_FTS_COLUMNS = (
