@@ -178,7 +178,7 @@ def _print_plan(plan: RefreshPlan, options: RefreshOptions) -> None:
     click.echo(
         f"dry run: would fetch {len(plan.fetch)} works{f' ({detail})' if detail else ''} and "
         f"store {plan.blurbs} {stored}; the refresh would cost about {plan.cost} requests "
-        f"({1 + int(plan.second_pass)} robots.txt, {plan.pages} listing pages, "
+        f"(1 robots.txt, {plan.pages} listing pages, "
         f"{len(plan.fetch)} works; retries not counted). "
         f"This dry run made {plan.requests} requests and wrote nothing."
     )

@@ -33,7 +33,8 @@ import json
 import os
 import signal
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
@@ -41,7 +42,7 @@ import sqlite_utils
 
 from ficindex.crawl import frontier
 from ficindex.crawl.config import FetchConfig
-from ficindex.crawl.fetcher import Fetcher, FetchResult, utc_now
+from ficindex.crawl.fetcher import Fetcher, FetchResult, FetchStats, utc_now
 from ficindex.crawl.robots import Robots, load_robots
 from ficindex.crawl.targets import Target, work_path
 from ficindex.errors import ParseError
@@ -153,8 +154,10 @@ class _Run:
         policy: ListingPolicy,
         progress: Progress,
         stopping: asyncio.Event,
+        base: FetchStats,
     ) -> None:
         self.db = db
+        self.base = base  # the fetcher's counts when this run began (a refresh shares it)
         self.fetcher = fetcher
         self.robots = robots
         self.options = options
@@ -173,7 +176,9 @@ class _Run:
 
     def _tick(self) -> None:
         s, f = self.stats, self.fetcher.stats
-        s.requests, s.retries, s.throttled = f.requests, f.retries, f.throttled
+        b = self.base
+        s.requests, s.retries = f.requests - b.requests, f.retries - b.retries
+        s.throttled = f.throttled - b.throttled
         s.queued = frontier.queued_count(self.db)
         self.progress.update(s)
 
@@ -466,8 +471,14 @@ async def crawl(
     stopping: asyncio.Event | None = None,
     abort: asyncio.Event | None = None,
     retry_failed: bool = True,
+    fetcher: Fetcher | None = None,
+    robots: Robots | None = None,
 ) -> CrawlResult:
     """Crawl ``targets`` into the open index ``db`` and return what happened.
+
+    ``fetcher`` (open) and ``robots``: share one client, rate limiter and
+    robots.txt between several crawls of one run (refresh's two passes); by
+    default the crawl opens its own and reads robots.txt.
 
     ``stopping`` set: take no new work, finish what is in hand. ``abort`` set:
     stop retrying at once (in-hand works stay queued). Works already queued in
@@ -492,13 +503,13 @@ async def crawl(
                 assert target.work_id is not None
                 if frontier.work_state(db, target.work_id) is None:
                     frontier.enqueue(db, [target.work_id], target=target.key, at=at)
-    async with Fetcher(config, abort=abort) as fetcher:
-        robots = await load_robots(fetcher)
-        delay = robots.crawl_delay()
-        if delay and 1 / delay < fetcher.limiter.max_rate:
-            fetcher.limiter.max_rate = fetcher.limiter.rate = 1 / delay
-            progress.message(f"robots.txt asks for a crawl delay of {delay:g} s: rate lowered")
-        run = _Run(db, fetcher, robots, options, policy, progress, stopping)
+    async with AsyncExitStack() as stack:
+        if fetcher is None:
+            fetcher = await stack.enter_async_context(Fetcher(config, abort=abort))
+        base = replace(fetcher.stats)
+        if robots is None:
+            robots = await open_robots(fetcher, progress)
+        run = _Run(db, fetcher, robots, options, policy, progress, stopping, base)
 
         async def wake_on_stop() -> None:
             await stopping.wait()
@@ -530,6 +541,15 @@ async def crawl(
             progress.clear()
     run.result.interrupted = stopping.is_set()
     return run.result
+
+
+async def open_robots(fetcher: Fetcher, progress: Progress) -> Robots:
+    """Read robots.txt for a run, saying so when its ``Crawl-delay`` lowered the rate."""
+    robots = await load_robots(fetcher)
+    if robots.slowed:
+        delay = robots.crawl_delay()
+        progress.message(f"robots.txt asks for a crawl delay of {delay:g} s: rate lowered")
+    return robots
 
 
 def run_crawl(

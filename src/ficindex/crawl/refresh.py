@@ -55,6 +55,7 @@ from ficindex.crawl.crawler import (
     crawl,
     get_listing_page,
     next_page,
+    open_robots,
     with_stop_signals,
 )
 from ficindex.crawl.fetcher import Fetcher, utc_now
@@ -351,10 +352,7 @@ class RefreshResult:
     listing_targets: int = 0
     interrupted: bool = False
     seconds: float = 0.0
-
-    @property
-    def requests(self) -> int:
-        return sum(p.stats.requests for p in self.passes)
+    requests: int = 0  # every request of the run: robots.txt (once), both passes, retries
 
     @property
     def pages(self) -> int:
@@ -427,39 +425,51 @@ async def refresh(
                     frontier.restart_target(db, target.key)
         policy = RefreshPolicy(metadata_only=options.metadata_only, everything=options.everything)
         result = RefreshResult(listing_targets=len(targets))
-        first = await crawl(
-            db,
-            [t for t, _ in targets],
-            config,
-            CrawlOptions(
-                metadata_only=options.metadata_only,
-                max_works=options.max_works,
-                max_pages=options.max_pages,
-            ),
-            policy=policy,
-            progress=progress,
-            stopping=stopping,
-            abort=abort,
-        )
-        result.passes.append(first)
-        before = due_before(options, started_at)
-        left = None if options.max_works is None else options.max_works - first.stats.works
-        if before and not stopping.is_set() and (left is None or left > 0):
-            due = due_works(db, before, never_fetched=options.everything, limit=left)
-            if due:
-                with db.atomic():
-                    frontier.enqueue(db, [w for w, _ in due], target=None, at=utc_now(), force=True)
-                second = await crawl(
+        # One client, rate limiter (slowed by any 429) and robots.txt for both passes.
+        async with Fetcher(config, abort=abort) as fetcher:
+            try:
+                robots = await open_robots(fetcher, progress)
+                first = await crawl(
                     db,
-                    [],
+                    [t for t, _ in targets],
                     config,
-                    CrawlOptions(max_works=left),
+                    CrawlOptions(
+                        metadata_only=options.metadata_only,
+                        max_works=options.max_works,
+                        max_pages=options.max_pages,
+                    ),
+                    policy=policy,
                     progress=progress,
                     stopping=stopping,
                     abort=abort,
-                    retry_failed=False,
+                    fetcher=fetcher,
+                    robots=robots,
                 )
-                result.passes.append(second)
+                result.passes.append(first)
+                before = due_before(options, started_at)
+                left = None if options.max_works is None else options.max_works - first.stats.works
+                if before and not stopping.is_set() and (left is None or left > 0):
+                    due = due_works(db, before, never_fetched=options.everything, limit=left)
+                    if due:
+                        with db.atomic():
+                            frontier.enqueue(
+                                db, [w for w, _ in due], target=None, at=utc_now(), force=True
+                            )
+                        second = await crawl(
+                            db,
+                            [],
+                            config,
+                            CrawlOptions(max_works=left),
+                            progress=progress,
+                            stopping=stopping,
+                            abort=abort,
+                            retry_failed=False,
+                            fetcher=fetcher,
+                            robots=robots,
+                        )
+                        result.passes.append(second)
+            finally:
+                result.requests = fetcher.stats.requests
         result.interrupted = stopping.is_set()
         _count(tracker, policy, result)
     finally:
@@ -515,13 +525,12 @@ class RefreshPlan:
     blurbs: int = 0  # blurbs whose counters (or more) would be stored
     pages: int = 0  # listing pages the dry run read (the real run reads the same)
     requests: int = 0  # requests the dry run itself made
-    second_pass: bool = False  # a re-fetch pass (one more robots.txt request)
     warnings: list[str] = field(default_factory=list)
 
     @property
     def cost(self) -> int:
         """Requests of the real refresh, retries aside: robots.txt, listing pages, one per work."""
-        return 1 + self.pages + len(self.fetch) + int(self.second_pass)
+        return 1 + self.pages + len(self.fetch)
 
 
 async def plan_refresh(
@@ -539,9 +548,6 @@ async def plan_refresh(
         waiting = [row[0] for row in rows]
     async with Fetcher(config) as fetcher:
         robots = await load_robots(fetcher)
-        delay = robots.crawl_delay()
-        if delay and 1 / delay < fetcher.limiter.max_rate:
-            fetcher.limiter.max_rate = fetcher.limiter.rate = 1 / delay
         for target, next_url in saved_targets(db):
             url: str | None = next_url or target.key
             last_ids: list[int] | None = None
@@ -576,7 +582,6 @@ async def plan_refresh(
             plan.fetch[work_id] = (
                 f"last fetched in full {last}" if last else "never fetched in full"
             )
-        plan.second_pass = bool(due)
     return plan
 
 

@@ -25,6 +25,8 @@ class Robots:
 
     parser: Protego | None
     user_agent: str
+    #: The run's rate was lowered to honour a ``Crawl-delay``.
+    slowed: bool = False
 
     def allowed(self, url: str) -> bool:
         return self.parser is None or bool(self.parser.can_fetch(url, self.user_agent))
@@ -37,7 +39,11 @@ class Robots:
 
 
 async def load_robots(fetcher: Fetcher) -> Robots:
-    """Fetch ``/robots.txt`` from the configured host (unless the config says not to obey it)."""
+    """Fetch ``/robots.txt`` from the configured host (unless the config says not to obey it).
+
+    A ``Crawl-delay`` slower than the configured rate lowers the fetcher's rate
+    (``slowed`` tells the caller).
+    """
     config = fetcher.config
     if not config.obey_robots:
         return Robots(None, config.user_agent)
@@ -51,4 +57,9 @@ async def load_robots(fetcher: Fetcher) -> Robots:
     if result.status != 200:
         return Robots(None, config.user_agent)
     text = result.body.decode("utf-8", errors="replace")
-    return Robots(Protego.parse(text), config.user_agent)
+    robots = Robots(Protego.parse(text), config.user_agent)
+    delay = robots.crawl_delay()
+    if delay and 1 / delay < fetcher.limiter.max_rate:
+        fetcher.limiter.max_rate = fetcher.limiter.rate = 1 / delay
+        robots.slowed = True
+    return robots
