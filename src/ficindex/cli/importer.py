@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from collections import Counter
-from contextlib import nullcontext
-
 import click
 
+from ficindex.cli.outcomes import report, tally
 from ficindex.index import open_index, sqlite_errors
-from ficindex.index.loader import PAGE_SUFFIXES, Outcome, collect_files, import_file
+from ficindex.index.loader import PAGE_SUFFIXES, collect_files, import_file
 from ficindex.lock import index_lock
 
 
@@ -37,31 +34,20 @@ def import_command(db: str, paths: tuple[str, ...], silent: bool) -> None:
         raise click.UsageError(
             f"no page files ({', '.join(PAGE_SUFFIXES)}) under {', '.join(paths)}"
         )
-    show_bar = not silent and sys.stderr.isatty()
-    failures: list[Outcome] = []
-    counts: Counter[str] = Counter()
     with index_lock(db):
         index = open_index(db)
-        with (
-            sqlite_errors(db),
-            click.progressbar(files, label="Importing", file=sys.stderr, show_pos=True)
-            if show_bar
-            else nullcontext(files) as items,
-        ):
-            for path in items:
-                outcome = import_file(index, path)
-                if outcome.error:
-                    failures.append(outcome)
-                else:
-                    counts[outcome.result or "skipped"] += 1
-    if not silent:
-        done = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
-        click.echo(
-            f"Imported {len(files) - len(failures)} of {len(files)} pages ({done or 'none'})",
-            err=True,
-        )
-    if failures:
-        click.echo(f"Error: {len(failures)} of {len(files)} pages could not be stored:", err=True)
-        for outcome in failures:
-            click.echo(f"  {outcome.name}: {outcome.error}", err=True)
-        sys.exit(1)
+        with sqlite_errors(db):
+            result = tally(
+                (import_file(index, path) for path in files),
+                total=len(files),
+                label="Importing",
+                silent=silent,
+                show_pos=True,
+            )
+    failed = len(result.failures)
+    report(
+        result,
+        silent=silent,
+        summary=f"Imported {len(files) - failed} of {len(files)} pages",
+        failed=f"{failed} of {len(files)} pages could not be stored",
+    )
