@@ -114,10 +114,7 @@ class CrawlResult:
 
     @property
     def exit_code(self) -> int:
-        """SPEC exit codes: 0 all done, 1 some items failed; 130 when stopped by Ctrl-C."""
-        if self.interrupted:
-            return EXIT_INTERRUPTED
-        return 1 if self.stats.failures else 0
+        return exit_code_of(self.interrupted, self.stats.failures)
 
     def summary(self, command: str = "crawl") -> list[str]:
         """The closing lines: totals, then each failure (the first SHOWN_FAILURES of them)."""
@@ -129,17 +126,32 @@ class CrawlResult:
             f"{s.pages} listing pages, {s.requests} requests, {s.retries} retries, "
             f"{s.throttled} x 429, {s.elapsed():.1f} s"
         ]
-        if self.interrupted:
-            lines.append("run the same command again to continue where this run stopped")
-        lines += [f"warning: {w}" for w in self.warnings]
-        for what, why in s.failures[:SHOWN_FAILURES]:
-            lines.append(f"failed: {what}: {why}")
-        if len(s.failures) > SHOWN_FAILURES:
-            lines.append(
-                f"... and {len(s.failures) - SHOWN_FAILURES} more "
-                "(SELECT * FROM crawl_works WHERE state = 'failed')"
-            )
-        return lines
+        return lines + problem_lines(self.interrupted, self.warnings, s.failures)
+
+
+def exit_code_of(interrupted: bool, failures: Sequence[object]) -> int:
+    """SPEC exit codes: 0 all done, 1 some items failed; 130 when stopped by Ctrl-C."""
+    if interrupted:
+        return EXIT_INTERRUPTED
+    return 1 if failures else 0
+
+
+def problem_lines(
+    interrupted: bool, warnings: Sequence[str], failures: Sequence[tuple[str, str]]
+) -> list[str]:
+    """How to resume, the warnings, then each failure (the first SHOWN_FAILURES of them)."""
+    lines = []
+    if interrupted:
+        lines.append("run the same command again to continue where this run stopped")
+    lines += [f"warning: {w}" for w in warnings]
+    for what, why in failures[:SHOWN_FAILURES]:
+        lines.append(f"failed: {what}: {why}")
+    if len(failures) > SHOWN_FAILURES:
+        lines.append(
+            f"... and {len(failures) - SHOWN_FAILURES} more "
+            "(SELECT * FROM crawl_works WHERE state = 'failed')"
+        )
+    return lines
 
 
 class _Run:

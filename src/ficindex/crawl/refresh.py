@@ -47,15 +47,15 @@ import sqlite_utils
 from ficindex.crawl import frontier
 from ficindex.crawl.config import FetchConfig
 from ficindex.crawl.crawler import (
-    EXIT_INTERRUPTED,
-    SHOWN_FAILURES,
     CrawlOptions,
     CrawlResult,
     PageDecision,
     crawl,
+    exit_code_of,
     get_listing_page,
     next_page,
     open_robots,
+    problem_lines,
     with_stop_signals,
 )
 from ficindex.crawl.fetcher import Fetcher, utc_now
@@ -364,10 +364,7 @@ class RefreshResult:
 
     @property
     def exit_code(self) -> int:
-        """SPEC exit codes: 0 done, 1 some items failed; 130 when stopped by Ctrl-C."""
-        if self.interrupted:
-            return EXIT_INTERRUPTED
-        return 1 if self.failures else 0
+        return exit_code_of(self.interrupted, self.failures)
 
     def summary(self) -> str:
         """The one line a cron job leaves: counts, listing pages, requests, duration."""
@@ -380,24 +377,14 @@ class RefreshResult:
 
     def problems(self) -> list[str]:
         """Lines a person should read even from cron: warnings, failures, how to resume."""
-        lines = []
-        if self.interrupted:
-            lines.append("run the same command again to continue where this run stopped")
+        warnings = [w for p in self.passes for w in p.warnings]
         if not self.listing_targets:
-            lines.append(
-                "warning: no listing targets in this index: refresh re-walks the listings of "
-                "earlier crawls (ficindex crawl DB LISTING_URL)"
+            warnings.insert(
+                0,
+                "no listing targets in this index: refresh re-walks the listings of "
+                "earlier crawls (ficindex crawl DB LISTING_URL)",
             )
-        lines += [f"warning: {w}" for p in self.passes for w in p.warnings]
-        failures = self.failures
-        for what, why in failures[:SHOWN_FAILURES]:
-            lines.append(f"failed: {what}: {why}")
-        if len(failures) > SHOWN_FAILURES:
-            lines.append(
-                f"... and {len(failures) - SHOWN_FAILURES} more "
-                "(SELECT * FROM crawl_works WHERE state = 'failed')"
-            )
-        return lines
+        return problem_lines(self.interrupted, warnings, self.failures)
 
 
 async def refresh(
