@@ -9,7 +9,6 @@ from typing import TextIO
 import click
 
 from ficindex.cli.fetch_options import fetch_config, fetch_options
-from ficindex.crawl.fetcher import utc_now
 from ficindex.crawl.refresh import (
     RefreshOptions,
     RefreshPlan,
@@ -18,6 +17,7 @@ from ficindex.crawl.refresh import (
     run_refresh,
 )
 from ficindex.errors import FicindexError
+from ficindex.index.store import utc_now
 from ficindex.progress import CrawlStats, Progress
 
 #: Seconds between progress lines in a --log-file.

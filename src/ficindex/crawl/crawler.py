@@ -42,12 +42,12 @@ import sqlite_utils
 
 from ficindex.crawl import frontier
 from ficindex.crawl.config import FetchConfig
-from ficindex.crawl.fetcher import Fetcher, FetchResult, FetchStats, utc_now
+from ficindex.crawl.fetcher import Fetcher, FetchResult, FetchStats
 from ficindex.crawl.robots import Robots, load_robots
 from ficindex.crawl.targets import Target, work_path
 from ficindex.errors import ParseError
 from ficindex.index import open_index
-from ficindex.index.store import mark_status, save_raw_page, save_record
+from ficindex.index.store import mark_status, save_raw_page, save_record, utc_now
 from ficindex.lock import index_lock
 from ficindex.parser import parse_page
 from ficindex.parser.listing import PER_PAGE, unreachable_works

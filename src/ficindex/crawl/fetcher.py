@@ -18,7 +18,6 @@ caller gets a :class:`FetchResult` with ``error`` set, never an exception.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from urllib.parse import urljoin, urlsplit
@@ -36,15 +35,11 @@ from tenacity.wait import wait_base
 
 from ficindex.crawl.config import FetchConfig
 from ficindex.crawl.ratelimit import RateLimiter, parse_retry_after
+from ficindex.index.store import utc_now
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 _CLOUDFLARE_MARKERS = (b"challenge-platform", b"Just a moment...", b"cf-chl", b"shields are up")
 LOGIN_PATH = "/users/login"
-
-
-def utc_now() -> str:
-    """The current UTC time as ISO-8601 with a ``Z``, to the second."""
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(slots=True)

@@ -39,7 +39,7 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlsplit
 
 import sqlite_utils
@@ -58,12 +58,12 @@ from ficindex.crawl.crawler import (
     problem_lines,
     with_stop_signals,
 )
-from ficindex.crawl.fetcher import Fetcher, utc_now
+from ficindex.crawl.fetcher import Fetcher
 from ficindex.crawl.robots import load_robots
 from ficindex.crawl.targets import Target
 from ficindex.errors import BadInput
 from ficindex.index import open_index
-from ficindex.index.store import CONTENT_COLUMNS
+from ficindex.index.store import CONTENT_COLUMNS, utc_iso, utc_now
 from ficindex.lock import index_lock
 from ficindex.progress import Progress
 from ficindex.record import COUNTER_FIELDS, Record
@@ -216,8 +216,7 @@ def due_before(options: RefreshOptions, started_at: str) -> str | None:
     if options.everything:
         return started_at
     if options.older_than is not None:
-        start = datetime.fromisoformat(started_at.replace("Z", "+00:00"))
-        return (start - options.older_than).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return utc_iso(datetime.fromisoformat(started_at) - options.older_than)
     return None
 
 
