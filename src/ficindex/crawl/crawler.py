@@ -546,8 +546,8 @@ async def crawl(
         finally:
             for task in (*watchers, *tasks):
                 task.cancel()
-            for task in tasks:
-                task.cancel()
+            # Let every task unwind before the client closes (and report nothing twice).
+            await asyncio.gather(*watchers, *tasks, return_exceptions=True)
             run._tick()
             progress.update(run.stats, force=True)
             progress.clear()
