@@ -1,7 +1,7 @@
 """Progress of a crawl or refresh on stderr: a live line on a terminal, log lines otherwise.
 
 On a terminal the line is redrawn at most a few times a second; for a cron job
-or a log file (not a terminal) a plain line is written every ``log_every``
+or a log file (not a terminal) a plain line is written every ``LOG_EVERY``
 seconds, so a multi-day crawl leaves a readable trace without flooding the
 log. ``silent`` mutes both; the final summary is printed by the caller.
 """
@@ -12,6 +12,9 @@ import sys
 import time
 from dataclasses import dataclass, field
 from typing import TextIO
+
+#: Seconds between progress lines when stderr is not a terminal.
+LOG_EVERY = 60.0
 
 #: Outcomes a work can end a run with, in the order the summary lists them.
 OUTCOMES = ("ok", "deleted", "restricted", "hidden", "unrevealed", "failed")
@@ -57,13 +60,11 @@ class Progress:
         stream: TextIO | None = None,
         *,
         silent: bool = False,
-        interactive: bool | None = None,
-        log_every: float = 60.0,
     ) -> None:
         self.stream = stream or sys.stderr
         self.silent = silent
-        self.interactive = self.stream.isatty() if interactive is None else interactive
-        self.interval = 0.25 if self.interactive else log_every
+        self.interactive = self.stream.isatty()
+        self.interval = 0.25 if self.interactive else LOG_EVERY
         self._last = time.monotonic()
         self._drawn = False
 

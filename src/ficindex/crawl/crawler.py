@@ -200,18 +200,18 @@ class _Run:
 
     # --- listings ---------------------------------------------------------------------------
 
-    async def walk(self, targets: Sequence[Target]) -> None:
+    async def walk(self, listings: dict[str, tuple[Target, dict]]) -> None:
+        """Walk each listing target (key -> target and its frontier row at the run's start)."""
         try:
-            for target in targets:
-                if self.stopping.is_set() or not await self._walk_one(target):
+            for target, row in listings.values():
+                if self.stopping.is_set() or not await self._walk_one(target, row):
                     break
         finally:
             self.walker_done = True
             self.changed.set()
 
-    async def _walk_one(self, target: Target) -> bool:
+    async def _walk_one(self, target: Target, row: dict) -> bool:
         """Walk one listing from where it stands; False when the run's page budget is spent."""
-        row = frontier.target_row(self.db, target.key)
         next_url = row["next_url"]
         last_ids = json.loads(row["last_page_ids"]) if row["last_page_ids"] else None
         pages_here = row["pages_done"]
@@ -509,8 +509,11 @@ async def crawl(
     with db.atomic():
         if retry_failed:
             frontier.requeue_failed(db)
+        listings = {}
         for target in targets:
-            frontier.add_target(db, target, at=at)
+            row = frontier.add_target(db, target, at=at)
+            if target.is_listing:
+                listings.setdefault(target.key, (target, row))
             if not target.is_listing:
                 assert target.work_id is not None
                 if frontier.work_state(db, target.work_id) is None:
@@ -527,7 +530,6 @@ async def crawl(
             await stopping.wait()
             run.changed.set()
 
-        listings = [t for t in targets if t.is_listing]
         workers = 0 if options.metadata_only else config.concurrency
         tasks = [asyncio.ensure_future(run.walk(listings))]
         tasks += [asyncio.ensure_future(run.work_loop()) for _ in range(workers)]

@@ -18,7 +18,7 @@ caller gets a :class:`FetchResult` with ``error`` set, never an exception.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from urllib.parse import urljoin, urlsplit
 
@@ -57,7 +57,6 @@ class FetchResult:
     body: bytes
     fetched_at: str
     content_type: str = ""
-    redirects: list[str] = field(default_factory=list)
     attempts: int = 1
     error: str | None = None
 
@@ -74,7 +73,6 @@ class FetchStats:
     requests: int = 0
     retries: int = 0
     throttled: int = 0
-    bytes: int = 0
     refused_redirects: int = 0
 
 
@@ -129,11 +127,10 @@ class Fetcher:
         self,
         config: FetchConfig,
         *,
-        limiter: RateLimiter | None = None,
         abort: asyncio.Event | None = None,
     ) -> None:
         self.config = config
-        self.limiter = limiter or RateLimiter(
+        self.limiter = RateLimiter(
             config.rate, backoff_initial=config.backoff_initial, backoff_max=config.backoff_max
         )
         self.abort = abort or asyncio.Event()
@@ -213,7 +210,7 @@ class Fetcher:
     async def _once(self, url: str) -> FetchResult:
         """One attempt: the request and its redirect hops, each taking a turn from the limiter."""
         assert self._client is not None, "use Fetcher as an async context manager"
-        current, redirects = url, []
+        current = url
         for _hop in range(self.config.max_redirects + 1):
             if not self.on_host(current):
                 self.stats.refused_redirects += 1
@@ -223,14 +220,13 @@ class Fetcher:
             status, headers, body = await self._request(current)
             if status in _REDIRECTS and "location" in headers:
                 current = urljoin(current, headers["location"])
-                redirects.append(current)
                 if urlsplit(current).path == LOGIN_PATH and self.on_host(current):
-                    return FetchResult(url, current, status, b"", utc_now(), "", redirects)
+                    return FetchResult(url, current, status, b"", utc_now())
                 continue
             self._judge(status, headers, body)
             self.limiter.succeeded()
             content_type = headers.get("content-type", "")
-            return FetchResult(url, current, status, body, utc_now(), content_type, redirects)
+            return FetchResult(url, current, status, body, utc_now(), content_type)
         raise _Final(
             f"too many redirects (more than {self.config.max_redirects}), last to {current}",
             _REDIRECTS[1],
@@ -259,7 +255,6 @@ class Fetcher:
                             f"response too large (over {cap:,} bytes)", response.status_code, url
                         )
                     chunks.append(chunk)
-                self.stats.bytes += size
                 return response.status_code, response.headers, b"".join(chunks)
         except httpx.TimeoutException as exc:
             raise _Retryable(f"timed out ({type(exc).__name__})") from exc

@@ -151,10 +151,6 @@ def page_done(
     )
 
 
-def finish_target(db: sqlite_utils.Database, key: str, *, at: str) -> None:
-    db.execute("UPDATE crawl_targets SET next_url = NULL, done_at = ? WHERE key = ?", [at, key])
-
-
 def enqueue(
     db: sqlite_utils.Database,
     work_ids: Iterable[int],
@@ -162,24 +158,20 @@ def enqueue(
     target: str | None,
     at: str,
     force: bool = False,
-) -> int:
-    """Queue works to fetch; ones already known stay as they are unless ``force``. Returns new."""
-    new = 0
+) -> None:
+    """Queue works to fetch; ones already known stay as they are unless ``force``."""
     for work_id in work_ids:
         cursor = db.execute(
             "INSERT INTO crawl_works (work_id, state, target, queued_at) VALUES (?, 'queued', ?, ?)"
             " ON CONFLICT(work_id) DO NOTHING",
             [work_id, target, at],
         )
-        if cursor.rowcount:
-            new += 1
-        elif force:
+        if not cursor.rowcount and force:
             db.execute(
                 "UPDATE crawl_works SET state = 'queued', queued_at = ? "
                 "WHERE work_id = ? AND state != 'queued'",
                 [at, work_id],
             )
-    return new
 
 
 def requeue_failed(db: sqlite_utils.Database) -> int:

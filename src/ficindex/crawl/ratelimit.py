@@ -60,18 +60,12 @@ class RateLimiter:
         self.rate = rate
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
-        self.throttled_count = 0
         self._consecutive_throttles = 0
         self._last_start = -math.inf
         self._last_wire = -math.inf
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
         self._wire_lock = asyncio.Lock()
-
-    @property
-    def paused_for(self) -> float:
-        """Seconds left in the shared pause (0 when not paused)."""
-        return max(0.0, self._paused_until - time.monotonic())
 
     async def acquire(self) -> float:
         """Wait for this request's turn; returns its start time (``time.monotonic()``).
@@ -108,7 +102,6 @@ class RateLimiter:
         Without ``Retry-After`` the pause doubles with each 429 in a row,
         starting at ``backoff_initial``.
         """
-        self.throttled_count += 1
         self._consecutive_throttles += 1
         self.rate = max(self.max_rate * MIN_RATE_FACTOR, self.rate / 2)
         if retry_after is None:
