@@ -554,7 +554,8 @@ async def plan_refresh(
     if options.metadata_only:
         return plan
     first = [(w, "queued by an earlier run") for w in waiting]
-    first += [(w, why) for w, why in policy.planned.items() if w not in set(waiting)]
+    queued = set(waiting)
+    first += [(w, why) for w, why in policy.planned.items() if w not in queued]
     limit = options.max_works
     for work_id, why in first[:limit]:
         plan.fetch[work_id] = why
