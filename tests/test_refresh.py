@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from ao3server import AO3Server, Site
+from ficindex.crawl import crawler
+from ficindex.crawl import refresh as refresh_module
 from ficindex.crawl.config import FetchConfig
 from ficindex.crawl.crawler import CrawlOptions, run_crawl
 from ficindex.crawl.refresh import (
@@ -26,7 +28,8 @@ from ficindex.crawl.refresh import (
     run_refresh,
 )
 from ficindex.crawl.targets import parse_target, work_path
-from ficindex.errors import BadInput
+from ficindex.errors import BadInput, CannotStart
+from ficindex.lock import index_lock
 from ficindex.record import Record
 
 TAG = "/tags/Test%20Tag/works"
@@ -258,6 +261,25 @@ def test_dry_run_writes_nothing_and_predicts_the_cost(site: Site, ao3: AO3Server
     result = refresh(ao3, crawled, older_than=WEEK)
     assert result.requests == plan.cost == 1 + 2 + 3  # robots.txt once, 2 pages, 3 works
     assert result.requests == len(ao3.log)
+
+
+def test_refresh_takes_the_lock_before_opening_the_index(
+    ao3: AO3Server, crawled: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[object] = []
+    real_open = crawler.open_index
+
+    def spy(*args: object, **kw: object):
+        opened.append(args[0])
+        return real_open(*args, **kw)
+
+    for module in (crawler, refresh_module):
+        monkeypatch.setattr(module, "open_index", spy)
+    with index_lock(crawled), pytest.raises(CannotStart):  # another run writes the index
+        run_refresh(crawled, config(ao3), RefreshOptions())
+    assert opened == [] and ao3.log == []  # neither opened (nor migrated) nor fetched
+    refresh(ao3, crawled)
+    assert opened == [crawled]
 
 
 def test_a_failing_work_is_named_exits_1_and_is_fetched_next_time(

@@ -32,8 +32,8 @@ import asyncio
 import json
 import os
 import signal
-from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AsyncExitStack
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
@@ -566,6 +566,26 @@ async def open_robots(fetcher: Fetcher, progress: Progress) -> Robots:
     return robots
 
 
+@contextmanager
+def locked_index(
+    db_path: str | os.PathLike[str], *, create: bool = True
+) -> Iterator[sqlite_utils.Database]:
+    """Take the writer lock (exit 3 if held), then open (and migrate) the index.
+
+    Locking first means no run opens, let alone migrates, an index another run
+    is writing. ``create=False`` refuses a missing index before the lock file
+    would be created next to it.
+    """
+    if not create and not os.path.exists(db_path):
+        open_index(db_path, create=False).close()  # raises the index's own "no index" error
+    with index_lock(db_path):
+        db = open_index(db_path, create=create)
+        try:
+            yield db
+        finally:
+            db.close()
+
+
 def run_crawl(
     db_path: str | os.PathLike[str],
     targets: Sequence[Target],
@@ -581,26 +601,22 @@ def run_crawl(
     second abandons them at once (they stay queued for the next run).
     """
     progress = progress or Progress(silent=True)
-    with index_lock(db_path):
-        db = open_index(db_path)
-        try:
-            return asyncio.run(
-                with_stop_signals(
-                    progress,
-                    lambda stopping, abort: crawl(
-                        db,
-                        targets,
-                        config,
-                        options,
-                        policy=policy,
-                        progress=progress,
-                        stopping=stopping,
-                        abort=abort,
-                    ),
-                )
+    with locked_index(db_path) as db:
+        return asyncio.run(
+            with_stop_signals(
+                progress,
+                lambda stopping, abort: crawl(
+                    db,
+                    targets,
+                    config,
+                    options,
+                    policy=policy,
+                    progress=progress,
+                    stopping=stopping,
+                    abort=abort,
+                ),
             )
-        finally:
-            db.close()
+        )
 
 
 async def with_stop_signals(

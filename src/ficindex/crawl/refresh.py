@@ -53,6 +53,7 @@ from ficindex.crawl.crawler import (
     crawl,
     exit_code_of,
     get_listing_page,
+    locked_index,
     next_page,
     open_robots,
     problem_lines,
@@ -64,7 +65,6 @@ from ficindex.crawl.targets import Target
 from ficindex.errors import BadInput
 from ficindex.index import open_index
 from ficindex.index.store import CONTENT_COLUMNS, utc_iso, utc_now
-from ficindex.lock import index_lock
 from ficindex.progress import Progress
 from ficindex.record import COUNTER_FIELDS, Record
 
@@ -479,25 +479,21 @@ def run_refresh(
     *,
     progress: Progress | None = None,
 ) -> RefreshResult:
-    """Open the index, hold its writer lock (exit 3 if taken) and refresh with Ctrl-C handling.
+    """Hold the index's writer lock (exit 3 if taken), open it and refresh with Ctrl-C handling.
 
     The first SIGINT/SIGTERM finishes the works in hand; the second abandons
     them (they stay queued for the next run).
     """
     progress = progress or Progress(silent=True)
-    db = open_index(db_path, create=False)
-    try:
-        with index_lock(db_path):
-            return asyncio.run(
-                with_stop_signals(
-                    progress,
-                    lambda stopping, abort: refresh(
-                        db, config, options, progress=progress, stopping=stopping, abort=abort
-                    ),
-                )
+    with locked_index(db_path, create=False) as db:
+        return asyncio.run(
+            with_stop_signals(
+                progress,
+                lambda stopping, abort: refresh(
+                    db, config, options, progress=progress, stopping=stopping, abort=abort
+                ),
             )
-    finally:
-        db.close()
+        )
 
 
 # --- the dry run --------------------------------------------------------------------------
