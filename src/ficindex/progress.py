@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TextIO
 
-#: Seconds between progress lines when stderr is not a terminal.
+#: Seconds between progress lines when stderr is not a terminal (and in refresh's --log-file).
 LOG_EVERY = 60.0
 
 #: Outcomes a work can end a run with, in the order the summary lists them.

@@ -18,10 +18,7 @@ from ficindex.crawl.refresh import (
 )
 from ficindex.errors import FicindexError
 from ficindex.index.store import utc_now
-from ficindex.progress import CrawlStats, Progress
-
-#: Seconds between progress lines in a --log-file.
-LOG_EVERY = 60.0
+from ficindex.progress import LOG_EVERY, CrawlStats, Progress
 
 
 class RefreshDisplay(Progress):
