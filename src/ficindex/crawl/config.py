@@ -16,10 +16,10 @@ import math
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from ficindex import PROJECT_URL, __version__
+from ficindex import AO3_URL, PROJECT_URL, __version__
 from ficindex.errors import BadInput
 
-DEFAULT_BASE_URL = "https://archiveofourown.org"
+DEFAULT_BASE_URL = AO3_URL
 DEFAULT_RATE = 0.2
 DEFAULT_USER_AGENT = f"ficindex/{__version__} (+{PROJECT_URL})"
 
