@@ -30,9 +30,9 @@ import tracemalloc
 from pathlib import Path
 
 from ficindex.index import open_index
-from ficindex.index.loader import import_file
 from ficindex.index.search import search
 from ficindex.index.store import CONTENT_COLUMNS, record_columns, save_record
+from ficindex.loader import import_file
 from ficindex.record import Author, Chapter, Record
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from ao3server import AO3Server, Site
-from ficindex.crawl import crawler
-from ficindex.crawl import refresh as refresh_module
+from ficindex import index as index_module
 from ficindex.crawl.config import FetchConfig
 from ficindex.crawl.crawler import CrawlOptions, run_crawl
 from ficindex.crawl.refresh import (
@@ -267,14 +266,13 @@ def test_refresh_takes_the_lock_before_opening_the_index(
     ao3: AO3Server, crawled: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opened: list[object] = []
-    real_open = crawler.open_index
+    real_open = index_module.open_index
 
     def spy(*args: object, **kw: object):
         opened.append(args[0])
         return real_open(*args, **kw)
 
-    for module in (crawler, refresh_module):
-        monkeypatch.setattr(module, "open_index", spy)
+    monkeypatch.setattr(index_module, "open_index", spy)
     with index_lock(crawled), pytest.raises(CannotStart):  # another run writes the index
         run_refresh(crawled, config(ao3), RefreshOptions())
     assert opened == [] and ao3.log == []  # neither opened (nor migrated) nor fetched

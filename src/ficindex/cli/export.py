@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from ficindex.cli.search import filter_options, filters_from
-from ficindex.index import open_index, sqlite_errors
+from ficindex.index import readable_index
 from ficindex.index.export import select_work_ids, write_csv, write_jsonl, write_txt
 
 
@@ -70,8 +70,7 @@ def export_command(
         raise click.UsageError("give either --sql or filters, not both")
     if fmt == "txt" and output is None:
         raise click.UsageError("--format txt writes a directory: give it with -o DIRECTORY")
-    index = open_index(db, create=False, read_only=True)
-    with sqlite_errors(db):
+    with readable_index(db) as index:
         ids = select_work_ids(index, filters, sql)
         if fmt == "txt":
             count = write_txt(index, ids, output)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import click
 
 from ficindex.cli.outcomes import report, tally
-from ficindex.index import open_index, sqlite_errors
-from ficindex.index.loader import PAGE_SUFFIXES, collect_files, import_file
-from ficindex.lock import index_lock
+from ficindex.index import writable_index
+from ficindex.loader import PAGE_SUFFIXES, collect_files, import_file
 
 
 @click.command("import")
@@ -34,16 +33,14 @@ def import_command(db: str, paths: tuple[str, ...], silent: bool) -> None:
         raise click.UsageError(
             f"no page files ({', '.join(PAGE_SUFFIXES)}) under {', '.join(paths)}"
         )
-    with index_lock(db):
-        index = open_index(db)
-        with sqlite_errors(db):
-            result = tally(
-                (import_file(index, path) for path in files),
-                total=len(files),
-                label="Importing",
-                silent=silent,
-                show_pos=True,
-            )
+    with writable_index(db) as index:
+        result = tally(
+            (import_file(index, path) for path in files),
+            total=len(files),
+            label="Importing",
+            silent=silent,
+            show_pos=True,
+        )
     failed = len(result.failures)
     report(
         result,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import click
 
-from ficindex.index.loader import Outcome
+from ficindex.loader import Outcome
 
 
 @dataclass(slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ficindex.cli.output import emit, output_options
-from ficindex.index import open_index, sqlite_errors
+from ficindex.index import readable_index
 from ficindex.index.queries import canned_queries, coerce, resolve, run_query
 
 
@@ -46,7 +46,6 @@ def query_command(
     if not name_or_sql:
         raise click.UsageError("give a canned query name or SQL, or --list")
     sql = resolve(name_or_sql)
-    index = open_index(db, create=False, read_only=True)
-    with sqlite_errors(db):
+    with readable_index(db) as index:
         columns, rows = run_query(index, sql, {name: coerce(value) for name, value in params})
         emit(rows, columns, fmt)

@@ -9,6 +9,7 @@ from typing import TextIO
 import click
 
 from ficindex.cli.fetch_options import fetch_config, fetch_options
+from ficindex.clock import utc_now
 from ficindex.crawl.refresh import (
     RefreshOptions,
     RefreshPlan,
@@ -17,7 +18,6 @@ from ficindex.crawl.refresh import (
     run_refresh,
 )
 from ficindex.errors import FicindexError
-from ficindex.index.store import utc_now
 from ficindex.progress import LOG_EVERY, CrawlStats, Progress
 
 

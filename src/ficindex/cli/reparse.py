@@ -5,9 +5,8 @@ from __future__ import annotations
 import click
 
 from ficindex.cli.outcomes import report, tally
-from ficindex.index import open_index, sqlite_errors
-from ficindex.index.loader import reparse_pages
-from ficindex.lock import index_lock
+from ficindex.index import writable_index
+from ficindex.loader import reparse_pages
 
 
 @click.command("reparse")
@@ -23,11 +22,9 @@ def reparse_command(db: str, silent: bool) -> None:
     Example:
       ficindex reparse fics.db
     """
-    with index_lock(db):
-        index = open_index(db, create=False)
+    with writable_index(db, create=False) as index:
         total = index.execute("SELECT count(*) FROM raw_pages").fetchone()[0]
-        with sqlite_errors(db):
-            result = tally(reparse_pages(index), total=total, label="Reparsing", silent=silent)
+        result = tally(reparse_pages(index), total=total, label="Reparsing", silent=silent)
     report(
         result,
         silent=silent,

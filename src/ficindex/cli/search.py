@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from ficindex.cli.output import emit, output_options
-from ficindex.index import open_index, sqlite_errors
+from ficindex.index import readable_index
 from ficindex.index.filters import Filters
 from ficindex.index.search import RESULT_COLUMNS, SORTS, search
 
@@ -79,7 +79,6 @@ def search_command(
       ficindex search fics.db '"found family" NOT angst' --sort kudos --limit 50 --csv
     """
     filters = filters_from(options)
-    index = open_index(db, create=False, read_only=True)
-    with sqlite_errors(db):
+    with readable_index(db) as index:
         rows = search(index, query, filters, sort=sort, limit=limit)
     emit(rows, RESULT_COLUMNS, fmt)

@@ -32,23 +32,23 @@ import asyncio
 import json
 import os
 import signal
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import AsyncExitStack, contextmanager
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import sqlite_utils
 
+from ficindex.clock import utc_now
 from ficindex.crawl import frontier
 from ficindex.crawl.config import FetchConfig
 from ficindex.crawl.fetcher import Fetcher, FetchResult, FetchStats
 from ficindex.crawl.robots import Robots, load_robots
 from ficindex.crawl.targets import Target, work_path
 from ficindex.errors import ParseError
-from ficindex.index import open_index
-from ficindex.index.store import mark_status, save_raw_page, save_record, utc_now
-from ficindex.lock import index_lock
+from ficindex.index import writable_index
+from ficindex.index.store import mark_status, save_raw_page, save_record
 from ficindex.parser import parse_page
 from ficindex.parser.listing import PER_PAGE, unreachable_works
 from ficindex.progress import CrawlStats, Progress
@@ -249,7 +249,7 @@ class _Run:
                 unreachable = unreachable_works(listing.total, listing.page or pages_here)
             with self.db.atomic():
                 for blurb in decision.blurbs:
-                    save_record(self.db, blurb, fetched_at=at, source_url=result.final_url)
+                    save_record(self.db, blurb, fetched_at=at)
                 if decision.blurbs:
                     save_raw_page(
                         self.db,
@@ -368,7 +368,7 @@ class _Run:
         at = result.fetched_at if result else utc_now()
         with self.db.atomic():
             if record is not None:
-                save_record(self.db, record, fetched_at=at, source_url=result and result.final_url)
+                save_record(self.db, record, fetched_at=at, work_id=work_id)
             if outcome == "hidden":
                 mark_status(self.db, work_id, "hidden", at=at)
             if result is not None and result.body and outcome != "failed":
@@ -566,26 +566,6 @@ async def open_robots(fetcher: Fetcher, progress: Progress) -> Robots:
     return robots
 
 
-@contextmanager
-def locked_index(
-    db_path: str | os.PathLike[str], *, create: bool = True
-) -> Iterator[sqlite_utils.Database]:
-    """Take the writer lock (exit 3 if held), then open (and migrate) the index.
-
-    Locking first means no run opens, let alone migrates, an index another run
-    is writing. ``create=False`` refuses a missing index before the lock file
-    would be created next to it.
-    """
-    if not create and not os.path.exists(db_path):
-        open_index(db_path, create=False).close()  # raises the index's own "no index" error
-    with index_lock(db_path):
-        db = open_index(db_path, create=create)
-        try:
-            yield db
-        finally:
-            db.close()
-
-
 def run_crawl(
     db_path: str | os.PathLike[str],
     targets: Sequence[Target],
@@ -601,7 +581,7 @@ def run_crawl(
     second abandons them at once (they stay queued for the next run).
     """
     progress = progress or Progress(silent=True)
-    with locked_index(db_path) as db:
+    with writable_index(db_path) as db:
         return asyncio.run(
             with_stop_signals(
                 progress,

@@ -33,9 +33,9 @@ from tenacity import (
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
+from ficindex.clock import utc_now
 from ficindex.crawl.config import FetchConfig
 from ficindex.crawl.ratelimit import RateLimiter, parse_retry_after
-from ficindex.index.store import utc_now
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 _CLOUDFLARE_MARKERS = (b"challenge-platform", b"Just a moment...", b"cf-chl", b"shields are up")

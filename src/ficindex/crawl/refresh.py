@@ -44,6 +44,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import sqlite_utils
 
+from ficindex.clock import utc_iso, utc_now
 from ficindex.crawl import frontier
 from ficindex.crawl.config import FetchConfig
 from ficindex.crawl.crawler import (
@@ -53,7 +54,6 @@ from ficindex.crawl.crawler import (
     crawl,
     exit_code_of,
     get_listing_page,
-    locked_index,
     next_page,
     open_robots,
     problem_lines,
@@ -63,8 +63,8 @@ from ficindex.crawl.fetcher import Fetcher
 from ficindex.crawl.robots import load_robots
 from ficindex.crawl.targets import Target
 from ficindex.errors import BadInput
-from ficindex.index import open_index
-from ficindex.index.store import CONTENT_COLUMNS, utc_iso, utc_now
+from ficindex.index import readable_index, writable_index
+from ficindex.index.store import CONTENT_COLUMNS
 from ficindex.progress import Progress
 from ficindex.record import COUNTER_FIELDS, Record
 
@@ -485,7 +485,7 @@ def run_refresh(
     them (they stay queued for the next run).
     """
     progress = progress or Progress(silent=True)
-    with locked_index(db_path, create=False) as db:
+    with writable_index(db_path, create=False) as db:
         return asyncio.run(
             with_stop_signals(
                 progress,
@@ -572,8 +572,5 @@ def run_plan(
     db_path: str | os.PathLike[str], config: FetchConfig, options: RefreshOptions
 ) -> RefreshPlan:
     """The dry run on an index file: read-only, and without the writer lock (it writes nothing)."""
-    db = open_index(db_path, create=False, read_only=True)
-    try:
+    with readable_index(db_path) as db:
         return asyncio.run(plan_refresh(db, config, options))
-    finally:
-        db.close()

@@ -19,8 +19,9 @@ from sqlite_utils import Database
 
 from ficindex.errors import BadInput, CannotStart
 from ficindex.index.schema import MIGRATION_NAMES, MIGRATIONS
+from ficindex.lock import index_lock
 
-__all__ = ["open_index", "sqlite_errors"]
+__all__ = ["open_index", "readable_index", "sqlite_errors", "writable_index"]
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -66,6 +67,42 @@ def open_index(
         db.execute("PRAGMA query_only = 1")
         conn.set_authorizer(_read_only_authorizer)
     return db
+
+
+@contextmanager
+def writable_index(path: str | os.PathLike[str], *, create: bool = True) -> Iterator[Database]:
+    """The index for a run that writes it: writer lock first (exit 3 if held), then open.
+
+    Every writing command (import, reparse, crawl, refresh) goes through here.
+    Locking before opening means no run opens, let alone migrates, an index
+    another run is writing. ``create=False`` refuses a missing index before a
+    lock file would be created beside it. The connection is closed on the way out.
+    """
+    if not create and not os.path.exists(path):
+        open_index(path, create=False).close()  # raises the index's own "no index" error
+    with index_lock(path):
+        db = open_index(path, create=create)
+        try:
+            with sqlite_errors(str(path)):
+                yield db
+        finally:
+            db.close()
+
+
+@contextmanager
+def readable_index(path: str | os.PathLike[str]) -> Iterator[Database]:
+    """An existing index, opened so that nothing done through it can change the file.
+
+    For search, query, export and the refresh dry run: no writer lock (WAL
+    lets them read while a run writes), SQLite errors reported in one line, the
+    connection closed on the way out.
+    """
+    db = open_index(path, create=False, read_only=True)
+    try:
+        with sqlite_errors(str(path)):
+            yield db
+    finally:
+        db.close()
 
 
 def _check_file(file: Path, create: bool) -> None:

@@ -35,11 +35,11 @@ import hashlib
 import json
 import zlib
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlite_utils import Database
 
+from ficindex.clock import utc_iso
 from ficindex.errors import BadInput
 from ficindex.record import COUNTER_FIELDS, TAG_FIELDS, Chapter, Record
 
@@ -100,33 +100,6 @@ _VANISHED = len(_CHAPTER_COLUMNS)
 _SYNTHETIC_BASE = 100_000
 
 
-def utc_now() -> str:
-    """The current time in the index's timestamp format."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def utc_iso(value: str | datetime | float | None) -> str:
-    """Any timestamp (ISO string, datetime, POSIX seconds) as ``YYYY-MM-DDTHH:MM:SSZ`` UTC.
-
-    One format everywhere so timestamps compare correctly as strings in SQL.
-    ``None`` (a caller that was given no time) means now.
-    """
-    if value is None:
-        return utc_now()
-    if isinstance(value, int | float):
-        moment = datetime.fromtimestamp(value, UTC)
-    elif isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise BadInput(f"not an ISO-8601 timestamp: {value!r}") from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def synthetic_chapter_id(work_id: int, number: int) -> int:
     """The stand-in key of a chapter whose AO3 id no page has shown yet (always negative)."""
     return -(work_id * _SYNTHETIC_BASE + number)
@@ -142,10 +115,14 @@ def save_record(
     record: Record,
     *,
     fetched_at: str | None = None,
-    source_url: str | None = None,
+    work_id: int | None = None,
     replay: bool = False,
 ) -> str:
     """Merge one parsed page into the index; return what happened.
+
+    ``work_id`` is the work the caller fetched or read the page for; it is used
+    when the page itself names none (a login page, a Mystery Work), so a status
+    page of a work never seen before still leaves a row for it.
 
     ``"new"`` (a work first seen), ``"updated"``, ``"unchanged"``, ``"status"``
     (only the status changed), ``"stale"`` (older than the stored data: only
@@ -158,11 +135,8 @@ def save_record(
         works = record.listing.works if record.listing else []
         results = [save_record(db, w, fetched_at=at, replay=replay) for w in works]
         return _strongest(results)
-    work_id = record.work_id
-    if work_id is None and source_url:
-        from ficindex.parser.common import work_id_from_href
-
-        work_id = work_id_from_href(source_url)
+    if record.work_id is not None:
+        work_id = record.work_id
     if work_id is None:
         return "skipped"
     if record.kind in STATUS_KINDS:

@@ -1,4 +1,4 @@
-"""Saved pages on disk into the index: used by ``ficindex import`` and ``ficindex reparse``.
+"""Saved pages into the index (parse, then store): ``ficindex import`` and ``ficindex reparse``.
 
 One page is one transaction: its raw bytes (for ``reparse``) and its merged
 record commit together, so an interrupted import leaves every finished file
@@ -16,9 +16,11 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from ficindex.clock import utc_iso
 from ficindex.errors import ParseError
-from ficindex.index.store import save_raw_page, save_record, utc_iso
+from ficindex.index.store import save_raw_page, save_record
 from ficindex.parser import parse_page
+from ficindex.parser.common import work_id_from_href
 
 #: File name endings taken when an import walks a directory (a file named outright is always read).
 PAGE_SUFFIXES = (".html", ".htm", ".xhtml", ".txt")
@@ -105,7 +107,9 @@ def reparse_pages(db: Database) -> Iterator[Outcome]:
             yield Outcome(name, error=str(exc))
             continue
         with db.atomic():
-            result = save_record(db, record, fetched_at=fetched_at, source_url=url, replay=True)
+            result = save_record(
+                db, record, fetched_at=fetched_at, work_id=work_id_from_href(url), replay=True
+            )
             if record.work_id is not None:
                 db.execute(
                     "UPDATE raw_pages SET work_id = ? WHERE id = ? AND work_id IS NOT ?",
