@@ -319,7 +319,9 @@ def query(
     (unlike the command, which reads ``-p`` text that looks like a number as a
     number); an integer beyond 64 bits or a NaN or infinite float raises
     :class:`~ficindex.errors.BadInput`. ``ficindex.index.queries.canned_queries()``
-    lists the canned queries, as ``--list`` does.
+    lists the canned queries, as ``--list`` does. The SQL can only read an index
+    given by path or opened with ``readable_index``; a ``writable_index``
+    connection runs it as it is.
     """
     from ficindex.index.queries import resolve, run_query
 
