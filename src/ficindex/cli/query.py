@@ -5,8 +5,16 @@ from __future__ import annotations
 import click
 
 from ficindex.cli.output import emit, output_options
+from ficindex.errors import BadInput
 from ficindex.index import readable_index
-from ficindex.index.queries import canned_queries, coerce, resolve, run_query
+from ficindex.index.queries import (
+    MissingParameter,
+    UnknownQuery,
+    canned_queries,
+    resolve,
+    run_query,
+    text_params,
+)
 
 
 @click.command("query")
@@ -45,7 +53,16 @@ def query_command(
         return
     if not name_or_sql:
         raise click.UsageError("give a canned query name or SQL, or --list")
-    sql = resolve(name_or_sql)
-    with readable_index(db) as index:
-        columns, rows = run_query(index, sql, {name: coerce(value) for name, value in params})
-        emit(rows, columns, fmt)
+    try:
+        sql = resolve(name_or_sql)
+        values = text_params(params)  # checked before the index is opened
+        with readable_index(db) as index:
+            columns, rows = run_query(index, sql, values)
+            emit(rows, columns, fmt)
+    except UnknownQuery as exc:
+        raise BadInput(
+            f"no canned query named {exc.name!r}, and it is not a SELECT statement; "
+            "'ficindex query DB --list' shows the canned queries"
+        ) from exc
+    except MissingParameter as exc:
+        raise BadInput(f"{exc}, with -p NAME VALUE") from exc

@@ -9,9 +9,11 @@ Datasette's metadata find them) and reach the package through the
 
 from __future__ import annotations
 
+import math
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
@@ -23,6 +25,21 @@ from ficindex.errors import BadInput
 _HEADER = re.compile(r"^--\s*(title|description):\s*(.*)$")
 #: ``:name`` outside string literals (the canned files keep colons out of their strings).
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+class UnknownQuery(BadInput):
+    """A bare name that is no canned query (and cannot be SQL)."""
+
+    def __init__(self, name: str, known: Iterable[str]) -> None:
+        self.name = name
+        super().__init__(
+            f"no canned query named {name!r}, and it is not a SELECT statement "
+            f"(the canned queries are {', '.join(known)})"
+        )
+
+
+class MissingParameter(BadInput):
+    """The query uses a ``:name`` it was given no value for."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -76,36 +93,105 @@ def resolve(name_or_sql: str) -> str:
     if name_or_sql in queries:
         return queries[name_or_sql].sql
     if re.fullmatch(r"[\w-]+", name_or_sql.strip()):
-        raise BadInput(
-            f"no canned query named {name_or_sql!r}; 'ficindex query DB --list' shows them, "
-            "or give a SELECT statement"
-        )
+        raise UnknownQuery(name_or_sql, queries)
     return name_or_sql
 
 
+#: The range of a SQLite INTEGER (64-bit signed): a Python int outside it cannot be bound.
+SQLITE_INT_MIN = -(2**63)
+SQLITE_INT_MAX = 2**63 - 1
+#: More digits than any SQLite integer has; checked before ``int()``, which refuses 4,300+ digits.
+_MAX_INT_DIGITS = len(str(SQLITE_INT_MAX))
+
+
 def coerce(value: str) -> int | float | str:
-    """A ``-p`` value as a number when it reads as one (``LIMIT :n`` needs an integer).
+    """A parameter given as text, as a number when it reads as one (``LIMIT :n`` needs an integer).
 
     Safe for comparisons with text columns: SQLite applies the column's TEXT
-    affinity to an untyped parameter before comparing.
+    affinity to an untyped parameter before comparing. A number SQLite cannot
+    hold (beyond 64 bits, or a decimal too large to be finite) is bad input
+    rather than an overflow deep inside the driver.
     """
     if re.fullmatch(r"-?\d+", value):
-        return int(value)
+        if len(value.lstrip("-").lstrip("0")) > _MAX_INT_DIGITS:
+            raise BadInput(_out_of_range(value))
+        number = int(value)
+        check_value(number)
+        return number
     if re.fullmatch(r"-?\d+\.\d+", value):
-        return float(value)
+        decimal = float(value)
+        if not math.isfinite(decimal):
+            raise BadInput(
+                f"{_shown(value)} is too large for SQLite, whose numbers reach about 1.8e308; "
+                "give a number within that range"
+            )
+        return decimal
     return value
 
 
-def run_query(
-    db: Database, sql: str, params: dict[str, Any]
-) -> tuple[list[str], Iterator[dict[str, Any]]]:
-    """Run ``sql`` with named ``params``; the column names and a stream of row dicts."""
+def check_value(value: object) -> None:
+    """Raise :class:`BadInput` unless SQLite can bind ``value`` faithfully.
+
+    SQLite stores 64-bit integers and finite doubles: a larger int raises
+    OverflowError in the driver, and an infinite or NaN float would come back as
+    ``Infinity`` (not JSON) or NULL.
+    """
+    if isinstance(value, int) and not SQLITE_INT_MIN <= value <= SQLITE_INT_MAX:
+        raise BadInput(_out_of_range(str(value)))
+    if isinstance(value, float) and not math.isfinite(value):
+        raise BadInput(f"{value!r} is not a finite number, which SQLite cannot store")
+
+
+def _out_of_range(text: str) -> str:
+    return (
+        f"{_shown(text)} is outside SQLite's integer range "
+        f"({SQLITE_INT_MIN} to {SQLITE_INT_MAX}); give a number within that range"
+    )
+
+
+def _shown(text: str) -> str:
+    """A long number cut short, so the error stays one readable line."""
+    return text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
+
+
+def text_params(pairs: Iterable[tuple[str, str]]) -> dict[str, int | float | str]:
+    """Parameters given as text (``NAME VALUE`` pairs), each read by :func:`coerce`.
+
+    A bad value's error names its parameter, so the user knows which one to fix.
+    """
+    params = {}
+    for name, value in pairs:
+        with _naming(name):
+            params[name] = coerce(value)
+    return params
+
+
+@contextmanager
+def _naming(name: str) -> Iterator[None]:
+    """Put the parameter's name in front of a bad value's error."""
     try:
-        cursor = db.execute(sql, params)
+        yield
+    except BadInput as exc:
+        raise BadInput(f"parameter {name!r}: {exc}") from exc
+
+
+def run_query(
+    db: Database, sql: str, params: Mapping[str, Any]
+) -> tuple[list[str], Iterator[dict[str, Any]]]:
+    """Run ``sql`` with named ``params``; the column names and a stream of row dicts.
+
+    ``params`` are the values themselves (numbers stay numbers); no text is
+    turned into a number here, so a caller's string stays a string.
+    """
+    for name, value in params.items():
+        with _naming(name):
+            check_value(value)
+    try:
+        cursor = db.execute(sql, dict(params))
     except sqlite3.ProgrammingError as exc:
-        text = str(exc)
-        if "binding" in text:
-            raise BadInput(f"{text}; give each parameter with -p NAME VALUE") from exc
+        text = str(exc).rstrip(".")
+        if "did not supply" in text:
+            raise MissingParameter(f"{text}; give a value for each :name in the query") from exc
         raise BadInput(f"query failed: {text}") from exc
     except sqlite3.DatabaseError as exc:
         text = str(exc)
