@@ -27,7 +27,6 @@ notes and the chapters' text, summaries and notes.
 from __future__ import annotations
 
 import importlib
-import json
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -36,6 +35,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import orjson
 from sqlite_utils import Database
 
 from ficindex import __version__
@@ -286,7 +286,7 @@ def _write_works(db: Database, writers: _Writers, batch: list[int]) -> list[int]
         for name in _WORK_SCALARS:
             columns[name].append(row[name])
         for name in lists:
-            columns[name].append(json.loads(row[name]))
+            columns[name].append(orjson.loads(row[name]))
         columns["authors"].append([{"pseud": p, "user": u} for u, p in authors[work_id]])
         columns["series"].append(
             [{"id": i, "title": t, "position": p} for i, t, p in series[work_id]]
@@ -304,20 +304,19 @@ def _write_chapters(
 ) -> int:
     """Present chapters of each work in number order, a row group per ~8 M characters of text."""
     texts = () if metadata_only else _CHAPTER_TEXTS
+    # A stand-in key (negative: AO3's id not shown yet) is exported as a null chapter_id.
     sql = (
-        f"SELECT work, number, id, {', '.join(('title', *texts))} FROM chapters "
-        "WHERE work = ? AND vanished_at IS NULL ORDER BY number"
+        f"SELECT work, number, CASE WHEN id > 0 THEN id END, {', '.join(('title', *texts))} "
+        "FROM chapters WHERE work = ? AND vanished_at IS NULL ORDER BY number"
     )
     names = ("work_id", "number", "chapter_id", "title", *texts)
     columns: dict[str, list[Any]] = {name: [] for name in names}
     buffered = written = 0
     for work_id in work_ids:
-        for row in db.execute(sql, [work_id]):
-            for name, value in zip(names, row, strict=True):
-                columns[name].append(value)
-            if row[2] < 0:  # a stand-in key: AO3's id is not known yet
-                columns["chapter_id"][-1] = None
-            buffered += sum(len(v) for v in row[4:] if v is not None)
+        rows = db.execute(sql, [work_id]).fetchall()
+        for name, values in zip(names, zip(*rows, strict=True), strict=False):
+            columns[name].extend(values)
+        buffered += sum(len(v) for row in rows for v in row[4:] if v is not None)
         if buffered >= CHAPTER_TEXT_PER_GROUP:
             written += writers.write("chapters", columns)
             columns = {name: [] for name in names}
@@ -336,8 +335,6 @@ _ROWS_SQL = {
 def _write_rows(db: Database, writers: _Writers, stem: str, work_ids: list[int]) -> int:
     """One row group of ``stats_history`` or ``work_tags`` for a batch of works."""
     names = writers.schemas[stem].names
-    columns: dict[str, list[Any]] = {name: [] for name in names}
-    for row in db.execute(_ROWS_SQL[stem].format(ids=_in(work_ids)), work_ids):
-        for name, value in zip(names, row, strict=True):
-            columns[name].append(value)
-    return writers.write(stem, columns)
+    rows = db.execute(_ROWS_SQL[stem].format(ids=_in(work_ids)), work_ids).fetchall()
+    values = list(zip(*rows, strict=True)) or [() for _ in names]
+    return writers.write(stem, dict(zip(names, map(list, values), strict=True)))
