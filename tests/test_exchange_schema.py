@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,11 @@ from click.testing import CliRunner
 
 from ficindex.cli.schema import schema_command
 from ficindex.exchange.record_schema import record_schema
+from ficindex.index import open_index
+from ficindex.index.export import select_work_ids, write_jsonl
+from ficindex.loader import import_file
 from ficindex.parser import parse_file
+from index_fixtures import fixture_index
 
 jsonschema = pytest.importorskip("jsonschema")
 
@@ -96,3 +101,19 @@ def test_export_keys_are_allowed_and_typed(validator: Any) -> None:
     assert [e.message for e in validator.iter_errors(record)] == [
         "'gone' is not one of ['ok', 'deleted', 'restricted', 'unrevealed', 'hidden']"
     ]
+
+
+def test_every_exported_jsonl_line_is_valid(validator: Any, tmp_path: Path) -> None:
+    db = fixture_index(tmp_path / "fics.db")
+    index = open_index(db)
+    for page in sorted(FIXTURES.iterdir()):
+        if page.suffix in (".html", ".txt"):
+            import_file(index, page)
+    out = io.StringIO()
+    count = write_jsonl(index, select_work_ids(index), out)
+    index.close()
+    lines = out.getvalue().splitlines()
+    assert count == len(lines) > 20
+    for line in lines:
+        record = json.loads(line)
+        assert [e.message for e in validator.iter_errors(record)] == [], record["work_id"]
