@@ -35,7 +35,7 @@ import signal
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import sqlite_utils
@@ -200,7 +200,7 @@ class _Run:
 
     # --- listings ---------------------------------------------------------------------------
 
-    async def walk(self, listings: dict[str, tuple[Target, dict]]) -> None:
+    async def walk(self, listings: dict[str, tuple[Target, dict[str, Any]]]) -> None:
         """Walk each listing target (key -> target and its frontier row at the run's start)."""
         try:
             for target, row in listings.values():
@@ -210,7 +210,7 @@ class _Run:
             self.walker_done = True
             self.changed.set()
 
-    async def _walk_one(self, target: Target, row: dict) -> bool:
+    async def _walk_one(self, target: Target, row: dict[str, Any]) -> bool:
         """Walk one listing from where it stands; False when the run's page budget is spent."""
         next_url = row["next_url"]
         last_ids = json.loads(row["last_page_ids"]) if row["last_page_ids"] else None
@@ -482,6 +482,7 @@ async def crawl(
     progress: Progress | None = None,
     stopping: asyncio.Event | None = None,
     abort: asyncio.Event | None = None,
+    started: asyncio.Event | None = None,
     retry_failed: bool = True,
     fetcher: Fetcher | None = None,
     robots: Robots | None = None,
@@ -493,7 +494,8 @@ async def crawl(
     default the crawl opens its own and reads robots.txt.
 
     ``stopping`` set: take no new work, finish what is in hand. ``abort`` set:
-    stop retrying at once (in-hand works stay queued). Works already queued in
+    stop retrying at once (in-hand works stay queued). ``started`` is set once
+    robots.txt has been read (the run's first request). Works already queued in
     the frontier (by earlier runs, or by the caller, e.g. refresh's
     ``--older-than``) are fetched too. ``retry_failed=False`` leaves works that
     failed earlier alone (refresh's second pass must not retry its first pass's
@@ -509,7 +511,7 @@ async def crawl(
     with db.atomic():
         if retry_failed:
             frontier.requeue_failed(db)
-        listings = {}
+        listings: dict[str, tuple[Target, dict[str, Any]]] = {}
         for target in targets:
             row = frontier.add_target(db, target, at=at)
             if target.is_listing:
@@ -524,6 +526,8 @@ async def crawl(
         base = replace(fetcher.stats)
         if robots is None:
             robots = await open_robots(fetcher, progress)
+        if started is not None:
+            started.set()
         run = _Run(db, fetcher, robots, options, policy, progress, stopping, base)
 
         async def wake_on_stop() -> None:
@@ -543,8 +547,9 @@ async def crawl(
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
             for task in done:
-                if not task.cancelled() and task.exception() is not None:
-                    raise task.exception()  # a bug, not a network problem: let it show
+                error = None if task.cancelled() else task.exception()
+                if error is not None:
+                    raise error  # a bug, not a network problem: let it show
         finally:
             for task in (*watchers, *tasks):
                 task.cancel()
@@ -578,41 +583,72 @@ def run_crawl(
     """Hold the index lock, open the index and run :func:`crawl` with Ctrl-C handling.
 
     The first SIGINT/SIGTERM asks the run to finish the works in hand; the
-    second abandons them at once (they stay queued for the next run).
+    second abandons them at once (they stay queued for the next run). One
+    before robots.txt has been read raises KeyboardInterrupt at once.
     """
     progress = progress or Progress(silent=True)
     with writable_index(db_path) as db:
-        return asyncio.run(
-            with_stop_signals(
-                progress,
-                lambda stopping, abort: crawl(
-                    db,
-                    targets,
-                    config,
-                    options,
-                    policy=policy,
-                    progress=progress,
-                    stopping=stopping,
-                    abort=abort,
-                ),
-            )
+        return run_with_stop_signals(
+            progress,
+            lambda stopping, abort, started: crawl(
+                db,
+                targets,
+                config,
+                options,
+                policy=policy,
+                progress=progress,
+                stopping=stopping,
+                abort=abort,
+                started=started,
+            ),
         )
 
 
-async def with_stop_signals(
-    progress: Progress, body: Callable[[asyncio.Event, asyncio.Event], Awaitable[T]]
+class _StoppedBeforeStart(Exception):
+    """A stop signal came before the run's first answer: nothing to finish, stop at once."""
+
+
+def run_with_stop_signals(
+    progress: Progress,
+    body: Callable[[asyncio.Event, asyncio.Event, asyncio.Event], Awaitable[T]],
 ) -> T:
-    """Run ``body(stopping, abort)`` with SIGINT/SIGTERM turned into those two events.
+    """Run ``body(stopping, abort, started)`` in a new event loop, with SIGINT/SIGTERM handling.
+
+    Until ``body`` sets ``started`` (once robots.txt is read), the first signal
+    cancels it, and this raises KeyboardInterrupt: a run still starting has no
+    works in hand to finish, and waiting out a slow robots.txt would make
+    Ctrl-C seem ignored. Afterwards, see :func:`with_stop_signals`.
+    """
+    try:
+        return asyncio.run(with_stop_signals(progress, body))
+    except _StoppedBeforeStart:
+        raise KeyboardInterrupt from None
+
+
+async def with_stop_signals(
+    progress: Progress,
+    body: Callable[[asyncio.Event, asyncio.Event, asyncio.Event], Awaitable[T]],
+) -> T:
+    """Run ``body(stopping, abort, started)`` with SIGINT/SIGTERM turned into those events.
 
     The first signal sets ``stopping`` (finish the works in hand, then stop);
     the second sets ``abort`` (stop at once; unfinished works stay queued).
-    Crawl and refresh share this so Ctrl-C means the same in both.
+    A signal before ``body`` sets ``started`` cancels it instead and raises
+    :class:`_StoppedBeforeStart`. Crawl and refresh share this so Ctrl-C means
+    the same in both.
     """
     loop = asyncio.get_running_loop()
-    stopping, abort = asyncio.Event(), asyncio.Event()
+    stopping, abort, started = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    task = asyncio.current_task()
+    assert task is not None
+    before_start = False
 
     def on_signal() -> None:
-        if not stopping.is_set():
+        nonlocal before_start
+        if not started.is_set():
+            before_start = True
+            task.cancel()
+        elif not stopping.is_set():
             stopping.set()
             progress.message(
                 "stopping: finishing the works in hand (press Ctrl-C again to stop at once)"
@@ -624,7 +660,12 @@ async def with_stop_signals(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal)
     try:
-        return await body(stopping, abort)
+        return await body(stopping, abort, started)
+    except asyncio.CancelledError:
+        if not before_start:
+            raise
+        task.uncancel()
+        raise _StoppedBeforeStart from None
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

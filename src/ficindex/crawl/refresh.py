@@ -40,6 +40,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import sqlite_utils
@@ -57,7 +58,7 @@ from ficindex.crawl.crawler import (
     next_page,
     open_robots,
     problem_lines,
-    with_stop_signals,
+    run_with_stop_signals,
 )
 from ficindex.crawl.fetcher import Fetcher
 from ficindex.crawl.robots import load_robots
@@ -120,7 +121,7 @@ def newest_first(target: Target) -> bool:
     return column in (None, "revised_at")
 
 
-def judge(blurb: Record, row: dict | None) -> str:
+def judge(blurb: Record, row: dict[str, Any] | None) -> str:
     """A listed work against the index: ``new``, ``changed``, ``counters`` or ``same``.
 
     ``changed`` (fetch it): not in the index as a visible work, another chapter
@@ -147,7 +148,7 @@ def judge(blurb: Record, row: dict | None) -> str:
     return "same"
 
 
-def _stored(db: sqlite_utils.Database, ids: list[int]) -> dict[int, dict]:
+def _stored(db: sqlite_utils.Database, ids: list[int]) -> dict[int, dict[str, Any]]:
     if not ids:
         return {}
     columns = ", ".join(COUNTER_FIELDS)
@@ -236,7 +237,7 @@ def due_works(
     rows = db.execute(
         f"SELECT id, {_LAST_LOOK} FROM works WHERE {where} ORDER BY {_LAST_LOOK}, id", [before]
     )
-    due = []
+    due: list[tuple[int, str | None]] = []
     for work_id, last in rows:
         if skip and work_id in skip:
             continue
@@ -394,8 +395,12 @@ async def refresh(
     progress: Progress | None = None,
     stopping: asyncio.Event | None = None,
     abort: asyncio.Event | None = None,
+    started: asyncio.Event | None = None,
 ) -> RefreshResult:
-    """Refresh the open index ``db`` (the caller holds the index lock)."""
+    """Refresh the open index ``db`` (the caller holds the index lock).
+
+    ``stopping``, ``abort`` and ``started`` mean what they do for :func:`crawl`.
+    """
     clock = time.monotonic()
     progress = progress or Progress(silent=True)
     stopping = stopping or asyncio.Event()
@@ -415,6 +420,8 @@ async def refresh(
         async with Fetcher(config, abort=abort) as fetcher:
             try:
                 robots = await open_robots(fetcher, progress)
+                if started is not None:
+                    started.set()
                 first = await crawl(
                     db,
                     [t for t, _ in targets],
@@ -486,13 +493,17 @@ def run_refresh(
     """
     progress = progress or Progress(silent=True)
     with writable_index(db_path, create=False) as db:
-        return asyncio.run(
-            with_stop_signals(
-                progress,
-                lambda stopping, abort: refresh(
-                    db, config, options, progress=progress, stopping=stopping, abort=abort
-                ),
-            )
+        return run_with_stop_signals(
+            progress,
+            lambda stopping, abort, started: refresh(
+                db,
+                config,
+                options,
+                progress=progress,
+                stopping=stopping,
+                abort=abort,
+                started=started,
+            ),
         )
 
 
