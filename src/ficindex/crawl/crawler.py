@@ -322,11 +322,34 @@ class _Run:
         if not self.robots.allowed(url):
             self._finish(work_id, "failed", f"robots.txt disallows {url}", None, None)
             return
-        result = await self.fetcher.get(url)
+        try:
+            result = await self.fetcher.get(url)
+        except Exception as exc:  # one work's failure is never the crawl's (see _store_work)
+            self._finish(work_id, "failed", f"fetch failed: {describe(exc)}", None, None)
+            return
         if result.error is not None and self.fetcher.abort.is_set():
             return  # abandoned by a second Ctrl-C: stays queued for the next run
         outcome, reason, record = await self._judge_work(work_id, result)
-        self._finish(work_id, outcome, reason, record, result)
+        self._store_work(work_id, outcome, reason, record, result)
+
+    def _store_work(
+        self,
+        work_id: int,
+        outcome: str,
+        reason: str | None,
+        record: Record | None,
+        result: FetchResult,
+    ) -> None:
+        """Store a judged work; if storing it raises, record the work as failed instead.
+
+        Whatever a server sends, it costs at most that work: the crawl goes on,
+        and the next run retries the work rather than dying on it again. An
+        index that cannot record even the failure (a full disk) ends the run.
+        """
+        try:
+            self._finish(work_id, outcome, reason, record, result)
+        except Exception as exc:
+            self._finish(work_id, "failed", f"could not store it: {describe(exc)}", None, result)
 
     async def _judge_work(
         self, work_id: int, result: FetchResult
@@ -347,6 +370,8 @@ class _Run:
             record = await asyncio.to_thread(parse_page, result.body, result.final_url)
         except ParseError as exc:
             return "failed", f"unreadable page: {exc}", None
+        except Exception as exc:
+            return "failed", f"unreadable page: {describe(exc)}", None
         if record.kind in ("not_found", "restricted", "unrevealed"):
             record.work_id = work_id
             outcome = {"not_found": "deleted"}.get(record.kind, record.kind)
@@ -420,6 +445,8 @@ def read_listing(result: FetchResult) -> Record | str:
         page = parse_page(result.body, result.final_url)
     except ParseError as exc:
         return f"{result.url} is not a listing page ({exc})"
+    except Exception as exc:
+        return f"{result.url}: unreadable page ({describe(exc)})"
     if page.kind != "listing" or page.listing is None:
         return f"{result.url} is not a listing page (got a page of kind {page.kind!r})"
     return page
@@ -432,8 +459,17 @@ async def get_listing_page(
     url = fetcher.url(url)
     if not robots.allowed(url):
         return None, f"robots.txt disallows {url}"
-    result = await fetcher.get(url)
+    try:
+        result = await fetcher.get(url)
+    except Exception as exc:  # whatever the server sent, it ends this listing's walk only
+        return None, f"{url}: fetch failed: {describe(exc)}"
     return result, read_listing(result)
+
+
+def describe(exc: Exception) -> str:
+    """An unexpected exception as a failure reason: its type and message, on one line."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 @dataclass(slots=True)
