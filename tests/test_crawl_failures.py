@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from ao3server import AO3Server
-from ficindex.crawl import crawler
+from ficindex.crawl import job, judge
 from ficindex.crawl.config import FetchConfig
 from ficindex.crawl.crawler import CrawlOptions, CrawlResult, run_crawl
 from ficindex.crawl.fetcher import Fetcher
@@ -28,9 +28,10 @@ TAG = "/tags/Test%20Tag/works"
 FETCH_RAISES, PARSE_RAISES, STORE_RAISES = 1003, 1010, 1017
 
 
-def crawl(server: AO3Server, db: Path) -> CrawlResult:
+def crawl(server: AO3Server, db: Path, *more: str, metadata_only: bool = False) -> CrawlResult:
     config = FetchConfig(base_url=server.url, rate=100.0, concurrency=4)
-    return run_crawl(db, [parse_target(server.url + TAG, config)], config, CrawlOptions())
+    targets = [parse_target(t, config) for t in (server.url + TAG, *more)]
+    return run_crawl(db, targets, config, CrawlOptions(metadata_only=metadata_only))
 
 
 def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
@@ -46,7 +47,7 @@ def work_requests(server: AO3Server) -> list[str]:
 def broken(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Fetching work 1003 raises (as httpx does on a corrupt gzip body), parsing work 1010
     raises, storing work 1017 raises: each is what an unforeseen page could do."""
-    get, parse, save = Fetcher.get, crawler.parse_page, crawler.save_record
+    get, parse, save = Fetcher.get, judge.parse_page, job.save_record
 
     async def fetch(self: Fetcher, url: str, *args: Any, **kwargs: Any) -> Any:
         if work_path(FETCH_RAISES) in url:
@@ -65,8 +66,8 @@ def broken(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         return save(db, record, **kwargs)
 
     monkeypatch.setattr(Fetcher, "get", fetch)
-    monkeypatch.setattr(crawler, "parse_page", parse_page)
-    monkeypatch.setattr(crawler, "save_record", save_record)
+    monkeypatch.setattr(judge, "parse_page", parse_page)
+    monkeypatch.setattr(job, "save_record", save_record)
     yield
 
 
@@ -113,3 +114,57 @@ def test_once_the_site_behaves_a_rerun_stores_the_failed_works(
     )
     assert rows(db, "SELECT count(*) FROM works WHERE title IS NOT NULL") == [(45,)]
     assert rows(db, "SELECT count(*) FROM crawl_works WHERE state = 'done'") == [(45,)]
+
+
+def test_a_listing_page_that_raises_fails_that_listing_only(
+    ao3: AO3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    get = Fetcher.get
+
+    async def fetch(self: Fetcher, url: str, *args: Any, **kwargs: Any) -> Any:
+        if "page=2" in url:
+            raise httpx.InvalidURL("Invalid URL component 'path'")
+        return await get(self, url, *args, **kwargs)
+
+    monkeypatch.setattr(Fetcher, "get", fetch)
+    db = tmp_path / "i.db"
+    result = crawl(ao3, db, work_path(1))  # a work target besides the listing: it is fetched
+    assert result.exit_code == 1
+    [(what, why)] = result.stats.failures
+    assert what == TAG and why.endswith(
+        "page=2: fetch failed: InvalidURL: Invalid URL component 'path'"
+    )
+    assert result.stats.outcomes == {**result.stats.outcomes, "ok": 20, "deleted": 1}
+    assert len(set(work_requests(ao3))) == 21
+
+    monkeypatch.undo()  # the next run walks on from page 2
+    ao3.clear_log()
+    again = crawl(ao3, db)
+    assert again.exit_code == 0 and again.stats.outcomes["ok"] == 25
+    assert [e.path for e in ao3.log if "/tags/" in e.path] == [TAG + "?page=2", TAG + "?page=3"]
+
+
+def test_a_blurb_that_cannot_be_stored_fails_that_work_only(
+    ao3: AO3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    save = job.save_record
+
+    def save_record(db: Any, record: Record, **kwargs: Any) -> str:
+        if record.work_id == STORE_RAISES:
+            raise ValueError("invalid literal for int() with base 10: '1.5'")
+        return save(db, record, **kwargs)
+
+    monkeypatch.setattr(job, "save_record", save_record)
+    db = tmp_path / "i.db"
+    result = crawl(ao3, db, metadata_only=True)
+    assert result.exit_code == 1
+    assert result.stats.failures == [
+        (
+            f"work {STORE_RAISES}",
+            "could not store its blurb: ValueError: invalid literal for int() with base 10: '1.5'",
+        )
+    ]
+    assert result.stats.blurbs == 44 and result.stats.pages == 3
+    stored = {w for (w,) in rows(db, "SELECT id FROM works")}
+    assert stored == set(range(1001, 1046)) - {STORE_RAISES}
+    assert work_requests(ao3) == []
