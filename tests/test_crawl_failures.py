@@ -22,6 +22,7 @@ from ficindex.crawl.config import FetchConfig
 from ficindex.crawl.crawler import CrawlOptions, CrawlResult, run_crawl
 from ficindex.crawl.fetcher import Fetcher
 from ficindex.crawl.targets import parse_target, work_path
+from ficindex.errors import CannotStart
 from ficindex.record import Record
 
 TAG = "/tags/Test%20Tag/works"
@@ -168,3 +169,19 @@ def test_a_blurb_that_cannot_be_stored_fails_that_work_only(
     stored = {w for (w,) in rows(db, "SELECT id FROM works")}
     assert stored == set(range(1001, 1046)) - {STORE_RAISES}
     assert work_requests(ao3) == []
+
+
+def test_a_robots_txt_that_raises_is_could_not_start_not_an_internal_error(
+    ao3: AO3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    get = Fetcher.get
+
+    async def fetch(self: Fetcher, url: str, *args: Any, **kwargs: Any) -> Any:
+        if url.endswith("/robots.txt"):
+            raise httpx.DecodingError("Error -3 while decompressing data: incorrect header check")
+        return await get(self, url, *args, **kwargs)
+
+    monkeypatch.setattr(Fetcher, "get", fetch)
+    with pytest.raises(CannotStart, match=r"robots\.txt \(DecodingError: Error -3 while"):
+        crawl(ao3, tmp_path / "i.db")
+    assert ao3.log == []

@@ -47,11 +47,13 @@ from ficindex.crawl.changes import WorkChanges
 from ficindex.crawl.config import FetchConfig
 from ficindex.crawl.fetcher import Fetcher
 from ficindex.crawl.job import CrawlJob, CrawlOptions
+from ficindex.crawl.judge import describe
 from ficindex.crawl.report import CrawlResult
 from ficindex.crawl.robots import Robots, load_robots
 from ficindex.crawl.signals import run_with_stop_signals
 from ficindex.crawl.targets import Target
 from ficindex.crawl.walk import CrawlPolicy, ListingPolicy, WalkPosition
+from ficindex.errors import CannotStart, FicindexError
 from ficindex.index import writable_index
 from ficindex.progress import Progress
 
@@ -173,8 +175,20 @@ async def _run(
 
 
 async def open_robots(fetcher: Fetcher, progress: Progress) -> Robots:
-    """Read robots.txt for a run, saying so when its ``Crawl-delay`` lowered the rate."""
-    robots = await load_robots(fetcher)
+    """Read robots.txt for a run, saying so when its ``Crawl-delay`` lowered the rate.
+
+    A robots.txt whose fetch or reading raises (a corrupt body, say) means the
+    run cannot start (exit 3, one line), as one that cannot be fetched does.
+    """
+    try:
+        robots = await load_robots(fetcher)
+    except FicindexError:
+        raise
+    except Exception as exc:
+        raise CannotStart(
+            f"could not read {fetcher.config.base_url}/robots.txt ({describe(exc)}); "
+            "the site may be misbehaving: try again later"
+        ) from exc
     if robots.slowed:
         delay = robots.crawl_delay()
         progress.message(f"robots.txt asks for a crawl delay of {delay:g} s: rate lowered")

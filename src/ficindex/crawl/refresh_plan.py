@@ -16,6 +16,7 @@ import sqlite_utils
 
 from ficindex.clock import utc_now
 from ficindex.crawl.config import FetchConfig
+from ficindex.crawl.crawler import open_robots
 from ficindex.crawl.fetcher import Fetcher, FetchResult
 from ficindex.crawl.refresh_policy import (
     RefreshOptions,
@@ -24,10 +25,10 @@ from ficindex.crawl.refresh_policy import (
     due_works,
     saved_targets,
 )
-from ficindex.crawl.robots import load_robots
 from ficindex.crawl.targets import Target
 from ficindex.crawl.walk import ListingWalk, WalkedPage, WalkPosition
 from ficindex.index import readable_index
+from ficindex.progress import Progress
 
 
 @dataclass(slots=True)
@@ -54,7 +55,7 @@ async def plan_refresh(
     policy = RefreshPolicy(metadata_only=options.metadata_only, everything=options.everything)
     waiting = [] if options.metadata_only else _waiting(db)
     async with Fetcher(config) as fetcher:
-        robots = await load_robots(fetcher)
+        robots = await open_robots(fetcher, Progress(silent=True))
 
         async def may_go_on() -> bool:
             return options.max_pages is None or plan.pages < options.max_pages
