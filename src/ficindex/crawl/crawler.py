@@ -29,6 +29,8 @@ finished too.
 
 Ctrl-C (or SIGTERM) stops taking new work, finishes the works in hand and
 returns ``interrupted``; a second Ctrl-C abandons them (they stay queued).
+Before robots.txt has been read there is nothing to finish: Ctrl-C then
+stops the run at once (KeyboardInterrupt).
 """
 
 from __future__ import annotations
