@@ -17,13 +17,13 @@ import httpx
 import pytest
 
 from ao3server import AO3Server
-from ficindex.crawl import job, judge
+from ficindex.crawl import job, judge, walk
 from ficindex.crawl.config import FetchConfig
 from ficindex.crawl.crawler import CrawlOptions, CrawlResult, run_crawl
 from ficindex.crawl.fetcher import Fetcher
 from ficindex.crawl.targets import parse_target, work_path
 from ficindex.errors import CannotStart
-from ficindex.record import Record
+from ficindex.record import Listing, Record
 
 TAG = "/tags/Test%20Tag/works"
 FETCH_RAISES, PARSE_RAISES, STORE_RAISES = 1003, 1010, 1017
@@ -117,24 +117,33 @@ def test_once_the_site_behaves_a_rerun_stores_the_failed_works(
     assert rows(db, "SELECT count(*) FROM crawl_works WHERE state = 'done'") == [(45,)]
 
 
+@pytest.mark.parametrize("where", ["fetch", "next link"])
 def test_a_listing_page_that_raises_fails_that_listing_only(
-    ao3: AO3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ao3: AO3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
-    get = Fetcher.get
+    get, follow = Fetcher.get, walk.next_page
 
     async def fetch(self: Fetcher, url: str, *args: Any, **kwargs: Any) -> Any:
         if "page=2" in url:
             raise httpx.InvalidURL("Invalid URL component 'path'")
         return await get(self, url, *args, **kwargs)
 
-    monkeypatch.setattr(Fetcher, "get", fetch)
+    def next_page(fetcher: Fetcher, listing: Listing, *args: Any, **kwargs: Any) -> Any:
+        if listing.page == 2:
+            raise ValueError("Invalid IPv6 URL")
+        return follow(fetcher, listing, *args, **kwargs)
+
+    if where == "fetch":
+        monkeypatch.setattr(Fetcher, "get", fetch)
+        expected = "page=2: fetch failed: InvalidURL: Invalid URL component 'path'"
+    else:
+        monkeypatch.setattr(walk, "next_page", next_page)
+        expected = "page=2: unusable page (ValueError: Invalid IPv6 URL)"
     db = tmp_path / "i.db"
     result = crawl(ao3, db, work_path(1))  # a work target besides the listing: it is fetched
     assert result.exit_code == 1
     [(what, why)] = result.stats.failures
-    assert what == TAG and why.endswith(
-        "page=2: fetch failed: InvalidURL: Invalid URL component 'path'"
-    )
+    assert what == TAG and why.endswith(expected)
     assert result.stats.outcomes == {**result.stats.outcomes, "ok": 20, "deleted": 1}
     assert len(set(work_requests(ao3))) == 21
 

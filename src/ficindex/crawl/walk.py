@@ -86,10 +86,10 @@ async def get_listing_page(
     fetcher: Fetcher, robots: Robots, url: str
 ) -> tuple[FetchResult | None, Record | str]:
     """Fetch one listing page if robots.txt allows: (the fetch or None, its record or why not)."""
-    url = fetcher.url(url)
-    if not robots.allowed(url):
-        return None, f"robots.txt disallows {url}"
     try:
+        url = fetcher.url(url)
+        if not robots.allowed(url):
+            return None, f"robots.txt disallows {url}"
         result = await fetcher.get(url)
     except Exception as exc:  # whatever the server sent, it ends this listing's walk only
         return None, f"{url}: fetch failed: {describe(exc)}"
@@ -204,10 +204,10 @@ class ListingWalk:
             position.pages += 1
             try:
                 decision = self.policy.on_page(self.db, target, page)
+                step = next_page(self.fetcher, page.listing, position.last_ids, stop=decision.stop)
             except Exception as exc:
                 self.on_failure(target, f"{result.url}: unusable page ({describe(exc)})", result)
                 return True
-            step = next_page(self.fetcher, page.listing, position.last_ids, stop=decision.stop)
             number = page.listing.page or position.pages
             if not self.on_page(WalkedPage(target, result, page.listing, decision, step, number)):
                 return True
