@@ -292,6 +292,16 @@ def finish(proc: subprocess.Popen, timeout: float = 30) -> tuple[int, str]:
     return proc.returncode, err
 
 
+def wait_for_work_requests(server: AO3Server, count: int, proc: subprocess.Popen) -> None:
+    """Wait until the server has seen ``count`` work requests: the crawl is under way, however
+    long its start-up took on a loaded machine."""
+    deadline = time.monotonic() + 60
+    while len(work_requests(server)) < count:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the crawl never started fetching works"
+        time.sleep(0.01)
+
+
 def test_cli_crawl_never_exceeds_the_rate_on_the_wire(ao3: AO3Server, tmp_path: Path) -> None:
     code, err = finish(cli(tmp_path / "i.db", ao3.url + TAG, url=ao3.url, rate="25"))
     assert code == 0, err
@@ -352,7 +362,8 @@ def test_killed_crawl_resumes_to_the_same_index(site: Site, ao3: AO3Server, tmp_
     rng = random.Random(os.environ.get("FICINDEX_KILL_SEED", "4"))
     for _ in range(3):
         proc = cli(resumed, ao3.url + TAG, "5", "6", url=ao3.url, rate="20")
-        time.sleep(rng.uniform(0.5, 1.5))
+        wait_for_work_requests(ao3, len(work_requests(ao3)) + 1, proc)  # past its start-up
+        time.sleep(rng.uniform(0, 0.5))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
     killed_at = rows(resumed, "SELECT count(*) FROM crawl_works WHERE state = 'done'")[0][0]
@@ -369,7 +380,8 @@ def test_killed_crawl_resumes_to_the_same_index(site: Site, ao3: AO3Server, tmp_
 def test_ctrl_c_finishes_the_work_in_hand_and_exits_cleanly(ao3: AO3Server, tmp_path: Path):
     db = tmp_path / "i.db"
     proc = cli(db, ao3.url + TAG, url=ao3.url, rate="10")
-    time.sleep(1.5)
+    wait_for_work_requests(ao3, 1, proc)  # Ctrl-C during start-up is another matter
+    time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
     code, err = finish(proc, timeout=15)
     assert code == 130, err

@@ -3,20 +3,58 @@
 Each command lives in its own module under ``ficindex.cli`` and is added to the
 group below. Errors raised as :class:`ficindex.errors.FicindexError` become one
 line on stderr and the SPEC's exit code; nothing reaches the user as a traceback.
+
+Ctrl-C (or SIGTERM) is the SPEC's exit 130 with one line wherever it lands: while
+the program is still importing (the handler below is installed before anything
+heavy is imported), while a command opens its index or reads robots.txt, or
+later in a command that does not handle it itself (``crawl`` and ``refresh``
+finish the works in hand first). Click's own answer, "Aborted!" with exit 1,
+would read as "finished, some items failed".
 """
 
 from __future__ import annotations
 
-import importlib
-import os
-import sqlite3
+import signal
 import sys
-from typing import Any
+from pathlib import Path
+from types import FrameType
 
-import click
+#: Exit code of a command stopped by Ctrl-C or SIGTERM (the shell's convention for SIGINT).
+EXIT_INTERRUPTED = 130
+#: The one line a command stopped by Ctrl-C or SIGTERM leaves on stderr.
+INTERRUPTED = "Interrupted: run the same command again to continue"
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
-from ficindex import __version__
-from ficindex.errors import FicindexError
+
+def _stop_while_starting(signum: int, frame: FrameType | None) -> None:
+    """Ctrl-C while the program imports or parses its arguments: nothing to unwind yet."""
+    sys.stderr.write(INTERRUPTED + "\n")
+    sys.stderr.flush()
+    raise SystemExit(EXIT_INTERRUPTED)
+
+
+def _running_as_program() -> bool:
+    """Whether this process is the ``ficindex`` program (not a library importing the CLI)."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and spec.name == "ficindex.__main__":
+        return True
+    return bool(sys.argv) and Path(sys.argv[0]).stem == "ficindex"
+
+
+if _running_as_program():  # before importing click, so an early Ctrl-C is covered too
+    for _sig in _STOP_SIGNALS:
+        signal.signal(_sig, _stop_while_starting)
+
+import importlib  # noqa: E402 (after the handler above)
+import os  # noqa: E402
+import sqlite3  # noqa: E402
+from typing import Any  # noqa: E402
+
+import click  # noqa: E402
+
+from ficindex import __version__  # noqa: E402
+from ficindex.errors import FicindexError  # noqa: E402
 
 #: Command name -> (module under ``ficindex.cli``, click command in it). Loaded on first
 #: use: ``ficindex parse`` should not pay for importing the crawler and sqlite-utils.
@@ -43,11 +81,16 @@ class FicindexGroup(click.Group):
         if cmd_name not in COMMANDS:
             return None
         module, attr = COMMANDS[cmd_name]
-        return getattr(importlib.import_module(f"ficindex.cli.{module}"), attr)
+        command: click.Command = getattr(importlib.import_module(f"ficindex.cli.{module}"), attr)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
+        _raise_on_stop_signals()
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo(INTERRUPTED, err=True)
+            sys.exit(EXIT_INTERRUPTED)
         except FicindexError as exc:
             _fail(str(exc), exc.exit_code)
         except sqlite3.DatabaseError as exc:
@@ -59,7 +102,7 @@ class FicindexGroup(click.Group):
             sys.exit(1)
         except OSError as exc:
             _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), 2)
-        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:  # the last guard: one line, and how to get the details
             if os.environ.get("FICINDEX_DEBUG"):
@@ -69,6 +112,17 @@ class FicindexGroup(click.Group):
                 "(rerun with FICINDEX_DEBUG=1 for the traceback, and please report it)",
                 1,
             )
+
+
+def _raise_on_stop_signals() -> None:
+    """From here on Ctrl-C and SIGTERM raise KeyboardInterrupt, so that open files, locks and
+    transactions unwind; :meth:`FicindexGroup.invoke` turns it into one line and exit 130.
+
+    Only replaces the start-up handler: a program that imports the CLI keeps its own handlers.
+    """
+    for sig in _STOP_SIGNALS:
+        if signal.getsignal(sig) is _stop_while_starting:
+            signal.signal(sig, signal.default_int_handler)
 
 
 def _describe_sqlite_error(exc: sqlite3.DatabaseError) -> str:

@@ -7,6 +7,7 @@ same defaults and help, and build the same :class:`FetchConfig` from them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import click
@@ -60,7 +61,7 @@ def fetch_config(
     *, rate: float, concurrency: int, user_agent: str | None, max_retries: int, base_url: str
 ) -> FetchConfig:
     """The :class:`FetchConfig` those options describe (the default User-Agent when unset)."""
-    extra = {"user_agent": user_agent} if user_agent is not None else {}
-    return FetchConfig(
-        base_url=base_url, rate=rate, concurrency=concurrency, max_retries=max_retries, **extra
+    config = FetchConfig(
+        base_url=base_url, rate=rate, concurrency=concurrency, max_retries=max_retries
     )
+    return config if user_agent is None else replace(config, user_agent=user_agent)

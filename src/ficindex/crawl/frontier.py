@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import Any
 
 import sqlite_utils
 
@@ -95,7 +96,7 @@ def migrate(db: sqlite_utils.Database) -> None:
     migrations.apply(db)
 
 
-def add_target(db: sqlite_utils.Database, target: Target, *, at: str) -> dict:
+def add_target(db: sqlite_utils.Database, target: Target, *, at: str) -> dict[str, Any]:
     """Register a TARGET (once); returns its row, with progress from earlier runs if any."""
     db.execute(
         "INSERT INTO crawl_targets (key, kind, url, added_at, next_url) VALUES (?, ?, ?, ?, ?) "
@@ -105,14 +106,14 @@ def add_target(db: sqlite_utils.Database, target: Target, *, at: str) -> dict:
     return target_row(db, target.key)
 
 
-def target_row(db: sqlite_utils.Database, key: str) -> dict:
+def target_row(db: sqlite_utils.Database, key: str) -> dict[str, Any]:
     rows = list(db.query("SELECT * FROM crawl_targets WHERE key = ?", [key]))
     if not rows:
         raise KeyError(key)
     return rows[0]
 
 
-def listing_targets(db: sqlite_utils.Database) -> list[dict]:
+def listing_targets(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Every listing target ever crawled into this index, oldest first (what refresh re-walks)."""
     return list(db.query("SELECT * FROM crawl_targets WHERE kind != 'work' ORDER BY added_at, key"))
 
@@ -190,7 +191,8 @@ def next_queued(db: sqlite_utils.Database, limit: int, *, skip: Iterable[int] = 
 
 
 def queued_count(db: sqlite_utils.Database) -> int:
-    return db.execute("SELECT count(*) FROM crawl_works WHERE state = 'queued'").fetchone()[0]
+    count: int = db.execute("SELECT count(*) FROM crawl_works WHERE state = 'queued'").fetchone()[0]
+    return count
 
 
 def work_state(db: sqlite_utils.Database, work_id: int) -> str | None:

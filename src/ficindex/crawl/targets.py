@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlencode, urlsplit
 
 from ficindex.crawl.config import FetchConfig
 from ficindex.errors import BadInput
@@ -82,33 +82,48 @@ def parse_target(text: str, config: FetchConfig) -> Target:
         raise BadInput("empty TARGET: give a work id, a work URL or a listing URL")
     if raw.isdecimal():  # not isdigit: int() refuses "²"
         return work_target(_work_id(raw, text))
-    if "://" not in raw and not raw.startswith("/"):
-        if not re.match(r"[\w.-]+\.[a-z]{2,}(?::\d+)?/", raw, re.IGNORECASE):
-            raise BadInput(
-                f"TARGET {text!r} is neither a work id nor an AO3 URL "
-                "(examples: 12345, https://archiveofourown.org/tags/Fluff/works)"
-            )
-        raw = "https://" + raw
-    try:
-        parts = urlsplit(raw)
-    except ValueError as exc:  # e.g. an unclosed "[" IPv6 host
-        raise BadInput(f"TARGET {text!r} is not a valid URL ({exc})") from None
-    if raw.startswith("/") and not raw.startswith("//"):  # "//host/..." names another host
-        host = config.host
-    else:
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise BadInput(f"TARGET {text!r} is not an http(s) URL")
-        host = parts.netloc.lower()
-    if _bare(host) != _bare(config.host):
-        raise BadInput(
-            f"TARGET {text!r} is on {host}, not on {config.host}: ficindex only fetches the "
-            "configured AO3 host (see --base-url)"
-        )
+    parts = _split(_with_scheme(raw, text), text, config)
     path = quote(unquote(parts.path.rstrip("/") or "/"), safe="/*:@!$&'()+,;=-._~")
     match = _WORK.fullmatch(path)
     if match:
         return work_target(_work_id(match.group(1), text))
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    return _listing_target(path, query, text)
+
+
+def _with_scheme(raw: str, text: str) -> str:
+    """A URL given without its scheme (``archiveofourown.org/works/1``) gets ``https://``."""
+    if "://" in raw or raw.startswith("/"):
+        return raw
+    if not re.match(r"[\w.-]+\.[a-z]{2,}(?::\d+)?/", raw, re.IGNORECASE):
+        raise BadInput(
+            f"TARGET {text!r} is neither a work id nor an AO3 URL "
+            "(examples: 12345, https://archiveofourown.org/tags/Fluff/works)"
+        )
+    return "https://" + raw
+
+
+def _split(raw: str, text: str, config: FetchConfig) -> SplitResult:
+    """The parts of a TARGET URL, which must be on the configured host (a path is)."""
+    try:
+        parts = urlsplit(raw)
+    except ValueError as exc:  # e.g. an unclosed "[" IPv6 host
+        raise BadInput(f"TARGET {text!r} is not a valid URL ({exc})") from None
+    if raw.startswith("/") and not raw.startswith("//"):  # "//host/..." names another host
+        return parts
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise BadInput(f"TARGET {text!r} is not an http(s) URL")
+    host = parts.netloc.lower()
+    if _bare(host) != _bare(config.host):
+        raise BadInput(
+            f"TARGET {text!r} is on {host}, not on {config.host}: ficindex only fetches the "
+            "configured AO3 host (see --base-url)"
+        )
+    return parts
+
+
+def _listing_target(path: str, query: list[tuple[str, str]], text: str) -> Target:
+    """The listing at ``path``; its key leaves out the page number, so a walk resumes."""
     for pattern, kind in _LISTINGS:
         if pattern.fullmatch(path):
             if kind in ("works index", "search results") and not query:
