@@ -13,12 +13,14 @@ simply empty. Lines are read one by one, no regex over the whole text.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ficindex.parser.common import (
     ZERO_WHEN_ABSENT,
     clean,
     iso_date,
-    parse_chapter_counts,
+    looks_like_count,
+    looks_like_date,
     read_counts,
     read_status,
     split_names,
@@ -60,16 +62,17 @@ _LIST_KEYS = frozenset(
     ("rating", "warnings", "categories", "fandoms", "relationships", "characters", "freeforms")
 )
 #: A value must look like this to belong to its label; otherwise the label was empty.
-_VALUE_CHECKS = {
-    "published": iso_date,
-    "updated": iso_date,
-    "completed": iso_date,
-    "words": to_int,
-    "comments": to_int,
-    "kudos": to_int,
-    "bookmarks": to_int,
-    "hits": to_int,
-    "chapters": lambda v: parse_chapter_counts(v)[0],
+#: (Written like a date or number is enough: an impossible one is read, and stored as null.)
+_VALUE_CHECKS: dict[str, Callable[[str], bool]] = {
+    "published": looks_like_date,
+    "updated": looks_like_date,
+    "completed": looks_like_date,
+    "words": looks_like_count,
+    "comments": looks_like_count,
+    "kudos": looks_like_count,
+    "bookmarks": looks_like_count,
+    "hits": looks_like_count,
+    "chapters": lambda v: "/" in v and looks_like_count(v.partition("/")[0]),
 }
 #: Lines that are screen-reader landmarks or page chrome, never content.
 _CHROME = frozenset(("Actions", "Work Header", "Chapter Management"))
@@ -128,7 +131,7 @@ def _read_header(lines: list[str]) -> tuple[dict[str, list[str]], int]:
             if j >= count or _label_of(lines[j])[0] is not None or lines[j] in _SECTION_STARTS:
                 break
             check = _VALUE_CHECKS.get(key)
-            if check is not None and check(lines[j]) is None:
+            if check is not None and not check(lines[j]):
                 break
             values.setdefault(key, []).append(lines[j])
             i = j + 1
