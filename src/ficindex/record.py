@@ -126,7 +126,7 @@ class Record:
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of SPEC section 2, every key present, in contract order."""
         out: dict[str, Any] = {}
-        for name in self.__slots__:  # type: ignore[attr-defined]
+        for name in self.__slots__:
             value = getattr(self, name)
             if name == "authors":
                 value = [{"pseud": a.pseud, "user": a.user} for a in value]
@@ -146,7 +146,7 @@ class Record:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Record:
         """Rebuild a record from its JSON object (the inverse of :meth:`to_dict`)."""
-        kwargs = {k: data[k] for k in cls.__slots__ if k in data}  # type: ignore[attr-defined]
+        kwargs = {k: data[k] for k in cls.__slots__ if k in data}
         kwargs["authors"] = [Author(**a) for a in data.get("authors") or []]
         kwargs["series"] = [SeriesRef(**s) for s in data.get("series") or []]
         kwargs["collections"] = [CollectionRef(**c) for c in data.get("collections") or []]

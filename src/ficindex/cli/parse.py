@@ -9,7 +9,7 @@ import click
 import orjson
 
 from ficindex.errors import ParseError
-from ficindex.parser import parse_page
+from ficindex.parser import MAX_PAGE_BYTES, parse_page
 
 _EPILOG = """\b
 Examples:
@@ -34,15 +34,16 @@ def parse_command(files: tuple[str, ...]) -> None:
 
     A FILE that cannot be read, or holds binary data rather than a page,
     gets one "Error:" line on stderr naming it and no record; the other
-    files are still parsed, and the exit status is then 2.
+    files are still parsed, and the exit status is then 2. So does a FILE
+    over 200 MB (no saved page is that large): at most that much is read.
     """
     out = sys.stdout.buffer
     failed = 0
     for name in files:
         try:
-            data = sys.stdin.buffer.read() if name == "-" else _read(name)
+            data = _read(name)
             record = parse_page(data)
-        except (OSError, ParseError) as exc:
+        except (OSError, ParseError, _TooLarge) as exc:
             failed += 1
             click.echo(f"Error: {_describe(name, exc)}", err=True)
             continue
@@ -59,13 +60,27 @@ def parse_command(files: tuple[str, ...]) -> None:
         sys.exit(2)
 
 
+class _TooLarge(Exception):
+    """The input is over MAX_PAGE_BYTES (a device such as /dev/zero never ends at all)."""
+
+
 def _read(name: str) -> bytes:
-    with open(name, "rb") as handle:
-        return handle.read()
+    """The file's bytes (stdin for "-"), reading at most one byte past the size limit."""
+    if name == "-":
+        data = sys.stdin.buffer.read(MAX_PAGE_BYTES + 1)
+    else:
+        with open(name, "rb") as handle:
+            data = handle.read(MAX_PAGE_BYTES + 1)
+    if len(data) > MAX_PAGE_BYTES:
+        raise _TooLarge
+    return data
 
 
 def _describe(name: str, exc: Exception) -> str:
     label = "standard input" if name == "-" else name
+    if isinstance(exc, _TooLarge):
+        size = MAX_PAGE_BYTES // 2**20
+        return f"{label}: larger than {size} MB, which no saved page is; pass a saved AO3 page"
     if isinstance(exc, OSError):
         return f"{label}: {exc.strerror or exc}"
     return f"{label}: {exc}"
