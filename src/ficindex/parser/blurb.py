@@ -28,6 +28,7 @@ from selectolax.lexbor import LexborNode
 from ficindex.parser.common import (
     author_from_href,
     block_text,
+    class_among,
     classes_of,
     clean,
     collections_from,
@@ -45,6 +46,10 @@ from ficindex.record import Record, SeriesRef
 
 #: The tag-list ``li`` classes (blurb_tag_block), each also the record field it fills.
 _TAG_LIST_FIELDS = frozenset({"warnings", "relationships", "characters", "freeforms"})
+#: The ``dd`` classes of a blurb's stats list.
+_STATS = frozenset(
+    ("language", "words", "chapters", "collections", "comments", "kudos", "bookmarks", "hits")
+)
 #: The parts of a blurb: name -> (tag, a class it has, a class it must not have).
 #: A bookmark blurb's bookmarker tags are ``ul.meta.tags``, never the work's.
 _BLURB_PARTS: dict[str, tuple[str, str, str | None]] = {
@@ -216,9 +221,8 @@ def _read_tag_list(record: Record, tags: LexborNode | None) -> None:
     for item in tags.iter():
         if item.tag != "li":
             continue
-        attrs = item.attributes
-        field_name = (attrs.get("class") or "").strip()
-        if field_name not in _TAG_LIST_FIELDS or "id" in attrs:
+        field_name = class_among(item, _TAG_LIST_FIELDS)
+        if field_name is None or "id" in item.attributes:
             continue
         name = clean(item.text())
         if name:
@@ -255,8 +259,9 @@ def _read_stats(record: Record, stats: LexborNode | None) -> None:
     values: dict[str, str] = {}
     if stats is not None:
         for node in stats.iter():
-            if node.tag == "dd":
-                values[(node.attributes.get("class") or "").strip()] = node.text()
+            name = class_among(node, _STATS) if node.tag == "dd" else None
+            if name is not None:
+                values[name] = node.text()
     record.language = clean(values.get("language")) or None
     read_counts(record, values)
 

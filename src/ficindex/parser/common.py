@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from urllib.parse import unquote
 
 from selectolax.lexbor import LexborNode
@@ -228,6 +228,19 @@ def split_names(label: str) -> list[str]:
 def classes_of(node: LexborNode) -> list[str]:
     """The element's class names (none when it has no ``class`` attribute)."""
     return (node.attributes.get("class") or "").split()
+
+
+def class_among(node: LexborNode, names: Container[str]) -> str | None:
+    """The element's first class token that is one of ``names``, else None.
+
+    Class attributes are read token by token, never compared whole: older
+    markup adds classes (``<li class="freeforms last">``), and the order of
+    tokens is not fixed.
+    """
+    for token in (node.attributes.get("class") or "").split():
+        if token in names:
+            return token
+    return None
 
 
 def tag_names(node: LexborNode | None) -> list[str]:

@@ -43,7 +43,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ficindex.parser.blurb import parse_blurb
-from ficindex.parser.common import classes_of, clean, to_int
+from ficindex.parser.common import class_among, clean, to_int
 from ficindex.record import Listing, Record
 
 #: Works per listing page (AO3 shows 20 blurbs per page).
@@ -70,6 +70,8 @@ _SEARCH_ACTIONS = frozenset({"works-search", "bookmarks-search"})
 #: ``div#main`` classes of a work's own pages (the work, a chapter, its chapter index):
 #: never a listing, even the adult-content interstitial that embeds the work's blurb.
 WORK_ACTIONS = frozenset({"works-show", "chapters-show", "works-navigate"})
+
+_KNOWN_ACTIONS = _LISTING_ACTIONS | WORK_ACTIONS
 
 _BLURBS = "li.work.blurb, li.bookmark.blurb"
 _INDEX_WITH_BLURB = (
@@ -155,11 +157,10 @@ def parse_listing(
 
 
 def _action(main: LexborNode | None) -> str:
-    """The controller-action class of ``div#main`` (``works-index``), or ""."""
+    """The controller-action class of ``div#main`` (``works-index``) this module knows, or ""."""
     if main is None:
         return ""
-    classes = classes_of(main)
-    return classes[0] if classes else ""
+    return class_among(main, _KNOWN_ACTIONS) or ""
 
 
 def _has_search_results(main: LexborNode | None) -> bool:
