@@ -160,26 +160,31 @@ def _read_heading(record: Record, heading: LexborNode | None, anonymous_class: b
     if heading is None:
         return
     for node in heading.css("a, img"):
-        attrs = node.attributes
         if node.tag == "img":
+            attrs = node.attributes
             if "lockblue" in (attrs.get("src") or "") or attrs.get("alt") == "(Restricted)":
                 record.restricted = True
-            continue
-        href = attrs.get("href") or ""
-        if attrs.get("rel") == "author":
-            author = author_from_href(href)
-            if author is not None and author not in record.authors:
-                record.authors.append(author)
-        elif "/gifts" in href:
-            name = clean(node.text())
-            if name:
-                record.gifts.append(name)
-        elif record.title is None:
-            record.title = clean(node.text()) or None
+        else:
+            _read_heading_link(record, node)
     # Anonymous works print the word "Anonymous" where the byline links would be.
     record.anonymous = anonymous_class or (
         not record.authors and "Anonymous" in heading.text(deep=False)
     )
+
+
+def _read_heading_link(record: Record, link: LexborNode) -> None:
+    """One link of the heading: a creator, a gift recipient, or (the first other one) the title."""
+    href = link.attributes.get("href") or ""
+    if link.attributes.get("rel") == "author":
+        author = author_from_href(href)
+        if author is not None and author not in record.authors:
+            record.authors.append(author)
+    elif "/gifts" in href:
+        name = clean(link.text())
+        if name:
+            record.gifts.append(name)
+    elif record.title is None:
+        record.title = clean(link.text()) or None
 
 
 def _read_required_tags(record: Record, required: LexborNode | None) -> bool:

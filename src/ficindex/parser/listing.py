@@ -133,14 +133,9 @@ def parse_listing(
         main = tree.css_first("div#main") or tree.body or tree.root
     if main is None:
         return Record(kind="listing", listing=Listing(page=_page_from_url(url) or 1))
-    heading = main.css_first("h2.heading")
-    heading_text = clean(heading.text()) if heading is not None else ""
+    heading_text = _heading_text(main)
     pagination = main.css("ol.pagination")
-    works = [
-        record
-        for record in (parse_blurb(li) for li in main.css(_BLURBS))
-        if record.kind in ("work", "unrevealed")
-    ]
+    works = _works(main)
     total = _total(main, heading_text)
     if total is None and not pagination and _action(main) in _LISTING_ACTIONS:
         total = len(works)
@@ -154,6 +149,17 @@ def parse_listing(
             works=works,
         ),
     )
+
+
+def _heading_text(main: LexborNode) -> str:
+    heading = main.css_first("h2.heading")
+    return clean(heading.text()) if heading is not None else ""
+
+
+def _works(main: LexborNode) -> list[Record]:
+    """A record per blurb that is an AO3 work (bookmarked series and external works left out)."""
+    records = (parse_blurb(li) for li in main.css(_BLURBS))
+    return [record for record in records if record.kind in ("work", "unrevealed")]
 
 
 def _action(main: LexborNode | None) -> str:

@@ -124,20 +124,29 @@ def _read_header(lines: list[str]) -> tuple[dict[str, list[str]], int]:
         if inline:
             values.setdefault(key, []).append(inline)
             continue
-        if key == "stats":
-            continue
-        while i < count:
-            j = _next_filled(lines, i)
-            if j >= count or _label_of(lines[j])[0] is not None or lines[j] in _SECTION_STARTS:
-                break
-            check = _VALUE_CHECKS.get(key)
-            if check is not None and not check(lines[j]):
-                break
-            values.setdefault(key, []).append(lines[j])
-            i = j + 1
-            if key not in _LIST_KEYS:
-                break
+        if key != "stats":
+            i = _read_values(lines, i, key, values)
     return values, i
+
+
+def _read_values(lines: list[str], i: int, key: str, values: dict[str, list[str]]) -> int:
+    """The value lines of label ``key`` from line ``i`` (one, or several for a tag list).
+
+    Stops at the next label or section, and at a line that cannot be the
+    label's value (the label was empty); returns the line after the values.
+    """
+    check = _VALUE_CHECKS.get(key)
+    while i < len(lines):
+        j = _next_filled(lines, i)
+        if j >= len(lines) or _label_of(lines[j])[0] is not None or lines[j] in _SECTION_STARTS:
+            break
+        if check is not None and not check(lines[j]):
+            break
+        values.setdefault(key, []).append(lines[j])
+        i = j + 1
+        if key not in _LIST_KEYS:
+            break
+    return i
 
 
 def _next_filled(lines: list[str], i: int) -> int:
