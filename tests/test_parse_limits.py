@@ -130,3 +130,22 @@ def test_cli_refuses_an_endless_input_in_one_line_with_exit_2() -> None:
     assert len(lines) == 1
     assert lines[0].startswith("Error: /dev/zero: larger than 200 MB")
     assert MAX_PAGE_BYTES == 200 * 2**20
+
+
+def test_cli_refuses_a_file_over_the_limit_without_reading_it(tmp_path: Path) -> None:
+    big = tmp_path / "big.html"
+    with big.open("wb") as handle:
+        handle.truncate(MAX_PAGE_BYTES + 1)  # sparse: nothing to read, only its size
+    small = tmp_path / "small.html"
+    small.write_bytes((FIXTURES / "page-404.html").read_bytes())
+    proc = subprocess.run(
+        [sys.executable, "-m", "ficindex", "parse", str(big), str(small)],
+        capture_output=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert [line for line in proc.stdout.splitlines() if b'"kind":"not_found"' in line]
+    (line,) = proc.stderr.decode("utf-8").splitlines()
+    assert line == (
+        f"Error: {big}: larger than 200 MB, which no saved page is; pass a saved AO3 page"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import BinaryIO
 
 import click
 import orjson
@@ -60,6 +61,9 @@ def parse_command(files: tuple[str, ...]) -> None:
         sys.exit(2)
 
 
+_PIECE = 1 << 20
+
+
 class _TooLarge(Exception):
     """The input is over MAX_PAGE_BYTES (a device such as /dev/zero never ends at all)."""
 
@@ -67,13 +71,26 @@ class _TooLarge(Exception):
 def _read(name: str) -> bytes:
     """The file's bytes (stdin for "-"), reading at most one byte past the size limit."""
     if name == "-":
-        data = sys.stdin.buffer.read(MAX_PAGE_BYTES + 1)
-    else:
-        with open(name, "rb") as handle:
-            data = handle.read(MAX_PAGE_BYTES + 1)
-    if len(data) > MAX_PAGE_BYTES:
-        raise _TooLarge
-    return data
+        return _read_at_most(sys.stdin.buffer)
+    with open(name, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size > MAX_PAGE_BYTES:  # a regular file: no need to read
+            raise _TooLarge
+        return _read_at_most(handle)
+
+
+def _read_at_most(stream: BinaryIO) -> bytes:
+    """Read to the end, or raise _TooLarge as soon as the limit is passed.
+
+    In 1 MB pieces: one ``read(limit + 1)`` would allocate 200 MB for every page.
+    """
+    pieces: list[bytes] = []
+    total = 0
+    while piece := stream.read(min(_PIECE, MAX_PAGE_BYTES + 1 - total)):
+        pieces.append(piece)
+        total += len(piece)
+        if total > MAX_PAGE_BYTES:
+            raise _TooLarge
+    return b"".join(pieces)
 
 
 def _describe(name: str, exc: Exception) -> str:
