@@ -1,5 +1,9 @@
 """The record contract: every SPEC key present, and JSON round trips."""
 
+import json
+from pathlib import Path
+
+from ficindex.parser import parse_page
 from ficindex.record import Author, Chapter, Listing, Record, SeriesRef
 
 SPEC_KEYS = [
@@ -62,3 +66,25 @@ def test_round_trip_through_dict():
     assert Record.from_dict(data) == rec
     assert data["listing"]["works"][0]["work_id"] == 5
     assert sorted(data["listing"]["works"][0]) == sorted(SPEC_KEYS)
+
+
+def test_to_dict_is_byte_for_byte_each_fixtures_expected_json():
+    """Key order included: every fixture's record dumps to exactly its expected file."""
+    fixtures = Path(__file__).parent / "fixtures"
+    checked = 0
+    for expected in sorted(fixtures.glob("*.expected.json")):
+        stem = expected.name.removesuffix(".expected.json")
+        page = next(p for p in fixtures.glob(f"{stem}.*") if p != expected)
+        record = parse_page(page.read_bytes())
+        dumped = json.dumps(record.to_dict(), ensure_ascii=False, indent=2) + "\n"
+        assert dumped == expected.read_text("utf-8"), page.name
+        checked += 1
+    assert checked >= 50
+
+
+def test_to_dict_lists_are_copies():
+    rec = Record(kind="work", fandoms=["F"], chapters=[Chapter(number=1, text="t")])
+    data = rec.to_dict()
+    data["fandoms"].append("G")
+    data["chapters"][0]["text"] = "changed"
+    assert rec.fandoms == ["F"] and rec.chapters[0].text == "t"

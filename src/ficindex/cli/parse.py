@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import BinaryIO
 
 import click
 import orjson
 
 from ficindex.errors import ParseError
-from ficindex.parser import parse_page
+from ficindex.parser import MAX_PAGE_BYTES, parse_page
 
 _EPILOG = """\b
 Examples:
@@ -34,15 +35,16 @@ def parse_command(files: tuple[str, ...]) -> None:
 
     A FILE that cannot be read, or holds binary data rather than a page,
     gets one "Error:" line on stderr naming it and no record; the other
-    files are still parsed, and the exit status is then 2.
+    files are still parsed, and the exit status is then 2. So does a FILE
+    over 200 MB (no saved page is that large): at most that much is read.
     """
     out = sys.stdout.buffer
     failed = 0
     for name in files:
         try:
-            data = sys.stdin.buffer.read() if name == "-" else _read(name)
+            data = _read(name)
             record = parse_page(data)
-        except (OSError, ParseError) as exc:
+        except (OSError, ParseError, _TooLarge) as exc:
             failed += 1
             click.echo(f"Error: {_describe(name, exc)}", err=True)
             continue
@@ -59,13 +61,43 @@ def parse_command(files: tuple[str, ...]) -> None:
         sys.exit(2)
 
 
+_PIECE = 1 << 20
+
+
+class _TooLarge(Exception):
+    """The input is over MAX_PAGE_BYTES (a device such as /dev/zero never ends at all)."""
+
+
 def _read(name: str) -> bytes:
+    """The file's bytes (stdin for "-"), reading at most one byte past the size limit."""
+    if name == "-":
+        return _read_at_most(sys.stdin.buffer)
     with open(name, "rb") as handle:
-        return handle.read()
+        if os.fstat(handle.fileno()).st_size > MAX_PAGE_BYTES:  # a regular file: no need to read
+            raise _TooLarge
+        return _read_at_most(handle)
+
+
+def _read_at_most(stream: BinaryIO) -> bytes:
+    """Read to the end, or raise _TooLarge as soon as the limit is passed.
+
+    In 1 MB pieces: one ``read(limit + 1)`` would allocate 200 MB for every page.
+    """
+    pieces: list[bytes] = []
+    total = 0
+    while piece := stream.read(min(_PIECE, MAX_PAGE_BYTES + 1 - total)):
+        pieces.append(piece)
+        total += len(piece)
+        if total > MAX_PAGE_BYTES:
+            raise _TooLarge
+    return b"".join(pieces)
 
 
 def _describe(name: str, exc: Exception) -> str:
     label = "standard input" if name == "-" else name
+    if isinstance(exc, _TooLarge):
+        size = MAX_PAGE_BYTES // 2**20
+        return f"{label}: larger than {size} MB, which no saved page is; pass a saved AO3 page"
     if isinstance(exc, OSError):
         return f"{label}: {exc.strerror or exc}"
     return f"{label}: {exc}"

@@ -28,6 +28,7 @@ from selectolax.lexbor import LexborNode
 from ficindex.parser.common import (
     author_from_href,
     block_text,
+    class_among,
     classes_of,
     clean,
     collections_from,
@@ -45,6 +46,10 @@ from ficindex.record import Record, SeriesRef
 
 #: The tag-list ``li`` classes (blurb_tag_block), each also the record field it fills.
 _TAG_LIST_FIELDS = frozenset({"warnings", "relationships", "characters", "freeforms"})
+#: The ``dd`` classes of a blurb's stats list.
+_STATS = frozenset(
+    ("language", "words", "chapters", "collections", "comments", "kudos", "bookmarks", "hits")
+)
 #: The parts of a blurb: name -> (tag, a class it has, a class it must not have).
 #: A bookmark blurb's bookmarker tags are ``ul.meta.tags``, never the work's.
 _BLURB_PARTS: dict[str, tuple[str, str, str | None]] = {
@@ -155,26 +160,31 @@ def _read_heading(record: Record, heading: LexborNode | None, anonymous_class: b
     if heading is None:
         return
     for node in heading.css("a, img"):
-        attrs = node.attributes
         if node.tag == "img":
+            attrs = node.attributes
             if "lockblue" in (attrs.get("src") or "") or attrs.get("alt") == "(Restricted)":
                 record.restricted = True
-            continue
-        href = attrs.get("href") or ""
-        if attrs.get("rel") == "author":
-            author = author_from_href(href)
-            if author is not None and author not in record.authors:
-                record.authors.append(author)
-        elif "/gifts" in href:
-            name = clean(node.text())
-            if name:
-                record.gifts.append(name)
-        elif record.title is None:
-            record.title = clean(node.text()) or None
+        else:
+            _read_heading_link(record, node)
     # Anonymous works print the word "Anonymous" where the byline links would be.
     record.anonymous = anonymous_class or (
         not record.authors and "Anonymous" in heading.text(deep=False)
     )
+
+
+def _read_heading_link(record: Record, link: LexborNode) -> None:
+    """One link of the heading: a creator, a gift recipient, or (the first other one) the title."""
+    href = link.attributes.get("href") or ""
+    if link.attributes.get("rel") == "author":
+        author = author_from_href(href)
+        if author is not None and author not in record.authors:
+            record.authors.append(author)
+    elif "/gifts" in href:
+        name = clean(link.text())
+        if name:
+            record.gifts.append(name)
+    elif record.title is None:
+        record.title = clean(link.text()) or None
 
 
 def _read_required_tags(record: Record, required: LexborNode | None) -> bool:
@@ -216,9 +226,8 @@ def _read_tag_list(record: Record, tags: LexborNode | None) -> None:
     for item in tags.iter():
         if item.tag != "li":
             continue
-        attrs = item.attributes
-        field_name = (attrs.get("class") or "").strip()
-        if field_name not in _TAG_LIST_FIELDS or "id" in attrs:
+        field_name = class_among(item, _TAG_LIST_FIELDS)
+        if field_name is None or "id" in item.attributes:
             continue
         name = clean(item.text())
         if name:
@@ -255,8 +264,9 @@ def _read_stats(record: Record, stats: LexborNode | None) -> None:
     values: dict[str, str] = {}
     if stats is not None:
         for node in stats.iter():
-            if node.tag == "dd":
-                values[(node.attributes.get("class") or "").strip()] = node.text()
+            name = class_among(node, _STATS) if node.tag == "dd" else None
+            if name is not None:
+                values[name] = node.text()
     record.language = clean(values.get("language")) or None
     read_counts(record, values)
 

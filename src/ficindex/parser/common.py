@@ -6,8 +6,9 @@ which page it is looking at.
 
 from __future__ import annotations
 
+import datetime
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from urllib.parse import unquote
 
 from selectolax.lexbor import LexborNode
@@ -21,7 +22,10 @@ _MONTHS = {
     )
 }
 _BLURB_DATE = re.compile(r"(\d{1,2})\s+([A-Z][a-z]{2})\s+(\d{4})")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+#: A count written with thousands separators: "5,688", "1.234.567", "12\u00a0345".
+_GROUPED = re.compile(r"\d{1,3}(?:([,.\u00a0\u202f ])\d{3})(?:\1\d{3})*")
+_SEPARATORS = re.compile(r"[,.\u00a0\u202f ]")
 _USER_PSEUD = re.compile(r"/users/([^/?#]+)/pseuds/([^/?#]+)")
 #: Ids and counters have at most 18 digits: more would overflow SQLite's 64-bit INTEGER
 #: (and ``int()`` refuses over 4,300), so a longer run of digits in a page is no number.
@@ -59,11 +63,17 @@ def clean(text: str | None) -> str:
 
 
 def to_int(text: str | None) -> int | None:
-    """``"5,688"`` -> 5688; ``"15933"`` -> 15933 (2021 pages had no separators); junk -> None."""
+    """``"5,688"`` -> 5688; ``"15933"`` -> 15933 (2021 pages had no separators); junk -> None.
+
+    A separator counts only between groups of three digits, so ``"1.5"`` or
+    ``"12,34"`` is no count (None), never 15 or 1234.
+    """
     if not text:
         return None
-    digits = text.replace(",", "").replace(".", "").replace("\u00a0", "").strip()
-    return int(digits) if is_id(digits) else None
+    text = text.strip()
+    if _GROUPED.fullmatch(text):
+        text = _SEPARATORS.sub("", text)
+    return int(text) if is_id(text) else None
 
 
 def is_id(text: str) -> bool:
@@ -121,17 +131,37 @@ def completed_by_counts(record: Record) -> bool:
 
 
 def iso_date(text: str | None) -> str | None:
-    """An ISO date from a work page (``2025-03-26``) or a blurb (``09 Jun 2025``), else None."""
+    """An ISO date from a work page (``2025-03-26``) or a blurb (``09 Jun 2025``), else None.
+
+    A date that is not on the calendar (``2024-02-30``, ``9999-99-99``) is None:
+    a stored date is always one that exists.
+    """
     if not text:
         return None
     match = _ISO_DATE.search(text)
     if match:
-        return match.group(0)
+        return _calendar_date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
     match = _BLURB_DATE.search(text)
     if match and match.group(2) in _MONTHS:
-        day, month, year = int(match.group(1)), _MONTHS[match.group(2)], int(match.group(3))
-        return f"{year:04d}-{month:02d}-{day:02d}"
+        return _calendar_date(int(match.group(3)), _MONTHS[match.group(2)], int(match.group(1)))
     return None
+
+
+def looks_like_date(text: str) -> bool:
+    """Whether ``text`` is written like a date, valid or not (a plain-text copy's label value)."""
+    return bool(_ISO_DATE.search(text) or _BLURB_DATE.search(text))
+
+
+def looks_like_count(text: str) -> bool:
+    """Whether ``text`` is written like a number, valid or not (``"1.5"`` is, ``"Kudos"`` not)."""
+    return bool(text) and text.replace(",", "").replace(".", "").strip().isdecimal()
+
+
+def _calendar_date(year: int, month: int, day: int) -> str | None:
+    try:
+        return datetime.date(year, month, day).isoformat()
+    except ValueError:
+        return None
 
 
 def author_from_href(href: str | None) -> Author | None:
@@ -200,6 +230,19 @@ def classes_of(node: LexborNode) -> list[str]:
     return (node.attributes.get("class") or "").split()
 
 
+def class_among(node: LexborNode, names: Container[str]) -> str | None:
+    """The element's first class token that is one of ``names``, else None.
+
+    Class attributes are read token by token, never compared whole: older
+    markup adds classes (``<li class="freeforms last">``), and the order of
+    tokens is not fixed.
+    """
+    for token in (node.attributes.get("class") or "").split():
+        if token in names:
+            return token
+    return None
+
+
 def tag_names(node: LexborNode | None) -> list[str]:
     """Display names of the ``a.tag`` links under ``node`` (lexbor has decoded the entities)."""
     if node is None:
@@ -232,13 +275,13 @@ def prepare_text(node: LexborNode) -> None:
     if inline:
         # One C pass per tag name; a name CSS cannot spell (a made-up tag like "h³")
         # is unwrapped element by element instead.
-        names = {element.tag for element in inline}
+        names = {element.tag or "" for element in inline}
         plain = sorted(name for name in names if _TAG_NAME.fullmatch(name))
         if plain:
             node.unwrap_tags(plain)
         if len(plain) < len(names):
             for element in inline:
-                if not _TAG_NAME.fullmatch(element.tag):
+                if not _TAG_NAME.fullmatch(element.tag or ""):
                     element.unwrap()
     node.merge_text_nodes()
 

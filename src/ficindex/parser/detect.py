@@ -147,10 +147,19 @@ def _kind_without_main(tree: LexborHTMLParser, title: str) -> str:
         return "error_page"
     if tree.css_first("dl.work.meta") is not None:
         return "work"
+    heading_text = _first_heading_text(tree)
+    codes = {m.group(1) or m.group(2) for m in _STATUS_IN_TEXT.finditer(f"{title} {heading_text}")}
+    return _kind_by_status(codes, lowered, heading_text)
+
+
+def _first_heading_text(tree: LexborHTMLParser) -> str:
     root = tree.body or tree.root
     heading = root.css_first("h1, h2") if root is not None else None
-    heading_text = clean(heading.text()) if heading is not None else ""
-    codes = {m.group(1) or m.group(2) for m in _STATUS_IN_TEXT.finditer(f"{title} {heading_text}")}
+    return clean(heading.text()) if heading is not None else ""
+
+
+def _kind_by_status(codes: set[str], lowered: str, heading_text: str) -> str:
+    """A page without div#main, by the HTTP status its (lowercased) title or first heading names."""
     if "429" in codes or "too many requests" in lowered or heading_text.lower() == "retry later":
         return "rate_limited"
     if any(code.startswith("5") for code in codes):

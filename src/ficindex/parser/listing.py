@@ -43,7 +43,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ficindex.parser.blurb import parse_blurb
-from ficindex.parser.common import classes_of, clean, to_int
+from ficindex.parser.common import class_among, clean, to_int
 from ficindex.record import Listing, Record
 
 #: Works per listing page (AO3 shows 20 blurbs per page).
@@ -70,6 +70,8 @@ _SEARCH_ACTIONS = frozenset({"works-search", "bookmarks-search"})
 #: ``div#main`` classes of a work's own pages (the work, a chapter, its chapter index):
 #: never a listing, even the adult-content interstitial that embeds the work's blurb.
 WORK_ACTIONS = frozenset({"works-show", "chapters-show", "works-navigate"})
+
+_KNOWN_ACTIONS = _LISTING_ACTIONS | WORK_ACTIONS
 
 _BLURBS = "li.work.blurb, li.bookmark.blurb"
 _INDEX_WITH_BLURB = (
@@ -131,14 +133,9 @@ def parse_listing(
         main = tree.css_first("div#main") or tree.body or tree.root
     if main is None:
         return Record(kind="listing", listing=Listing(page=_page_from_url(url) or 1))
-    heading = main.css_first("h2.heading")
-    heading_text = clean(heading.text()) if heading is not None else ""
+    heading_text = _heading_text(main)
     pagination = main.css("ol.pagination")
-    works = [
-        record
-        for record in (parse_blurb(li) for li in main.css(_BLURBS))
-        if record.kind in ("work", "unrevealed")
-    ]
+    works = _works(main)
     total = _total(main, heading_text)
     if total is None and not pagination and _action(main) in _LISTING_ACTIONS:
         total = len(works)
@@ -154,12 +151,22 @@ def parse_listing(
     )
 
 
+def _heading_text(main: LexborNode) -> str:
+    heading = main.css_first("h2.heading")
+    return clean(heading.text()) if heading is not None else ""
+
+
+def _works(main: LexborNode) -> list[Record]:
+    """A record per blurb that is an AO3 work (bookmarked series and external works left out)."""
+    records = (parse_blurb(li) for li in main.css(_BLURBS))
+    return [record for record in records if record.kind in ("work", "unrevealed")]
+
+
 def _action(main: LexborNode | None) -> str:
-    """The controller-action class of ``div#main`` (``works-index``), or ""."""
+    """The controller-action class of ``div#main`` (``works-index``) this module knows, or ""."""
     if main is None:
         return ""
-    classes = classes_of(main)
-    return classes[0] if classes else ""
+    return class_among(main, _KNOWN_ACTIONS) or ""
 
 
 def _has_search_results(main: LexborNode | None) -> bool:

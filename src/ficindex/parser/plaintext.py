@@ -13,12 +13,14 @@ simply empty. Lines are read one by one, no regex over the whole text.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ficindex.parser.common import (
     ZERO_WHEN_ABSENT,
     clean,
     iso_date,
-    parse_chapter_counts,
+    looks_like_count,
+    looks_like_date,
     read_counts,
     read_status,
     split_names,
@@ -60,16 +62,17 @@ _LIST_KEYS = frozenset(
     ("rating", "warnings", "categories", "fandoms", "relationships", "characters", "freeforms")
 )
 #: A value must look like this to belong to its label; otherwise the label was empty.
-_VALUE_CHECKS = {
-    "published": iso_date,
-    "updated": iso_date,
-    "completed": iso_date,
-    "words": to_int,
-    "comments": to_int,
-    "kudos": to_int,
-    "bookmarks": to_int,
-    "hits": to_int,
-    "chapters": lambda v: parse_chapter_counts(v)[0],
+#: (Written like a date or number is enough: an impossible one is read, and stored as null.)
+_VALUE_CHECKS: dict[str, Callable[[str], bool]] = {
+    "published": looks_like_date,
+    "updated": looks_like_date,
+    "completed": looks_like_date,
+    "words": looks_like_count,
+    "comments": looks_like_count,
+    "kudos": looks_like_count,
+    "bookmarks": looks_like_count,
+    "hits": looks_like_count,
+    "chapters": lambda v: "/" in v and looks_like_count(v.partition("/")[0]),
 }
 #: Lines that are screen-reader landmarks or page chrome, never content.
 _CHROME = frozenset(("Actions", "Work Header", "Chapter Management"))
@@ -121,20 +124,29 @@ def _read_header(lines: list[str]) -> tuple[dict[str, list[str]], int]:
         if inline:
             values.setdefault(key, []).append(inline)
             continue
-        if key == "stats":
-            continue
-        while i < count:
-            j = _next_filled(lines, i)
-            if j >= count or _label_of(lines[j])[0] is not None or lines[j] in _SECTION_STARTS:
-                break
-            check = _VALUE_CHECKS.get(key)
-            if check is not None and check(lines[j]) is None:
-                break
-            values.setdefault(key, []).append(lines[j])
-            i = j + 1
-            if key not in _LIST_KEYS:
-                break
+        if key != "stats":
+            i = _read_values(lines, i, key, values)
     return values, i
+
+
+def _read_values(lines: list[str], i: int, key: str, values: dict[str, list[str]]) -> int:
+    """The value lines of label ``key`` from line ``i`` (one, or several for a tag list).
+
+    Stops at the next label or section, and at a line that cannot be the
+    label's value (the label was empty); returns the line after the values.
+    """
+    check = _VALUE_CHECKS.get(key)
+    while i < len(lines):
+        j = _next_filled(lines, i)
+        if j >= len(lines) or _label_of(lines[j])[0] is not None or lines[j] in _SECTION_STARTS:
+            break
+        if check is not None and not check(lines[j]):
+            break
+        values.setdefault(key, []).append(lines[j])
+        i = j + 1
+        if key not in _LIST_KEYS:
+            break
+    return i
 
 
 def _next_filled(lines: list[str], i: int) -> int:

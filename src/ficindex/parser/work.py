@@ -23,6 +23,7 @@ from ficindex.parser.common import (
     authors_from,
     block_text,
     chapter_id_from_href,
+    class_among,
     classes_of,
     clean,
     collections_from,
@@ -48,6 +49,12 @@ _TAG_FIELDS = {
     "character": "characters",
     "freeform": "freeforms",
 }
+#: Every ``dd`` class of the meta list that is read.
+_META_FIELDS = frozenset((*_TAG_FIELDS, "rating", "language", "series", "collections", "stats"))
+#: The ``dt``/``dd`` classes of the stats list.
+_STATS = frozenset(
+    ("published", "status", "words", "chapters", "comments", "kudos", "bookmarks", "hits")
+)
 _PART = re.compile(r"Part\s+([\d,.]+)")
 _DOWNLOAD_ID = re.compile(r"/downloads/(\d{1,18})(?!\d)")
 _WORK_ID_PARAM = re.compile(r"[?&]work_id=(\d{1,18})(?!\d)")
@@ -105,18 +112,26 @@ def _work_sections(main: LexborNode) -> tuple[LexborNode | None, ...]:
 
 
 def find_work_id(main: LexborNode, url: str | None = None) -> int | None:
-    """The page's own work id (see ``_OWN_WORK_LINKS``); ``url`` is the last resort."""
-    node = main.css_first(_OWN_WORK_LINKS)
-    if node is not None:
-        if node.tag == "input":
-            value = node.attributes.get("value") or ""
-            if is_id(value):
-                return int(value)
-        else:
-            work_id = _work_id_in(node.attributes.get("href") or node.attributes.get("action"))
-            if work_id is not None:
-                return work_id
-    return work_id_from_href(url)
+    """The page's own work id (see ``_OWN_WORK_LINKS``); ``url`` is the last resort.
+
+    The first candidate usually names the work; when it does not (a work with no
+    comments links ``#comments`` there), every other candidate is tried in page order.
+    """
+    first = main.css_first(_OWN_WORK_LINKS)
+    if first is None:
+        return work_id_from_href(url)
+    work_id = _candidate_work_id(first)
+    if work_id is None:
+        candidates = (_candidate_work_id(node) for node in main.css(_OWN_WORK_LINKS)[1:])
+        work_id = next((found for found in candidates if found is not None), None)
+    return work_id if work_id is not None else work_id_from_href(url)
+
+
+def _candidate_work_id(node: LexborNode) -> int | None:
+    if node.tag == "input":
+        value = node.attributes.get("value") or ""
+        return int(value) if is_id(value) else None
+    return _work_id_in(node.attributes.get("href") or node.attributes.get("action"))
 
 
 def _work_id_in(href: str | None) -> int | None:
@@ -134,10 +149,9 @@ def _read_meta(record: Record, meta: LexborNode) -> None:
     for dd in meta.iter():
         if dd.tag != "dd":
             continue
-        classes = classes_of(dd)
-        if not classes:
+        kind = class_among(dd, _META_FIELDS)
+        if kind is None:
             continue
-        kind = classes[0]
         if kind == "rating":
             ratings = tag_names(dd)
             record.rating = ratings[0] if ratings else None
@@ -180,12 +194,12 @@ def _read_stats(record: Record, stats: LexborNode) -> None:
     values: dict[str, str] = {}
     status_label = ""
     for node in stats.iter():
-        css = classes_of(node)
-        if not css:
+        name = class_among(node, _STATS)
+        if name is None:
             continue
         if node.tag == "dd":
-            values[css[0]] = clean(node.text())
-        elif node.tag == "dt" and css[0] == "status":
+            values[name] = clean(node.text())
+        elif node.tag == "dt" and name == "status":
             status_label = clean(node.text())
     record.published = iso_date(values.get("published"))
     read_counts(record, values)
