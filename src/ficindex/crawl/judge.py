@@ -42,7 +42,9 @@ async def judge_work(work_id: int, result: FetchResult) -> Judgement:
     if answer is not None:
         return answer
     try:
-        record = await asyncio.to_thread(parse_page, result.body, result.final_url)
+        record = await asyncio.to_thread(
+            parse_page, result.body, result.final_url, result.content_type
+        )
     except ParseError as exc:
         return Judgement("failed", f"unreadable page: {exc}")
     except Exception as exc:

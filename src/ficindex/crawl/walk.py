@@ -72,7 +72,7 @@ def read_listing(result: FetchResult) -> Record | str:
     if result.status != 200:
         return f"{result.url}: HTTP {result.status}"
     try:
-        page = parse_page(result.body, result.final_url)
+        page = parse_page(result.body, result.final_url, result.content_type)
     except ParseError as exc:
         return f"{result.url} is not a listing page ({exc})"
     except Exception as exc:  # whatever the page holds, it ends this listing's walk only
