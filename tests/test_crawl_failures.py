@@ -55,10 +55,12 @@ def broken(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             raise httpx.DecodingError("Error -3 while decompressing data: invalid block type")
         return await get(self, url, *args, **kwargs)
 
-    def parse_page(body: bytes | str, url: str | None = None) -> Record:
+    def parse_page(
+        body: bytes | str, url: str | None = None, content_type: str | None = None
+    ) -> Record:
         if url and work_path(PARSE_RAISES) in url:
             raise RecursionError("maximum recursion depth exceeded")
-        return parse(body, url)
+        return parse(body, url, content_type)
 
     def save_record(db: Any, record: Record, **kwargs: Any) -> str:
         if record.work_id == STORE_RAISES and record.kind == "work":
