@@ -10,6 +10,7 @@ import click
 
 from ficindex.datasette import prepare, split_for_1_0
 from ficindex.errors import BadInput
+from ficindex.index.outputs import atomic_output, check_output
 
 
 @click.command("datasette-config")
@@ -76,8 +77,10 @@ def datasette_config_command(
         )
     if metadata_output is not None and fmt != "1.0":
         raise click.UsageError("--metadata-output is for --format 1.0")
-    metadata = prepare(db, name)
+    if output is not None:
+        check_output(output, db)
     if fmt == "0.65":
+        metadata = prepare(db, name)
         if output is None:
             click.echo(_dump(metadata, yaml=False), nl=False)
         else:
@@ -85,7 +88,6 @@ def datasette_config_command(
             click.echo(f"Wrote {output}: datasette {db} -m {output}", err=True)
         return
     assert output is not None
-    meta, config = split_for_1_0(metadata)
     config_path = Path(output)
     meta_path = (
         Path(metadata_output)
@@ -94,6 +96,8 @@ def datasette_config_command(
     )
     if meta_path.resolve() == config_path.resolve():
         raise click.UsageError("the configuration and the metadata need different files")
+    check_output(meta_path, db)
+    meta, config = split_for_1_0(prepare(db, name))
     _write(config_path, config)
     _write(meta_path, meta)
     click.echo(
@@ -108,7 +112,8 @@ def _is_yaml(path: Path) -> bool:
 
 def _write(path: Path, data: dict[str, Any]) -> None:
     text = _dump(data, yaml=_is_yaml(path))
-    path.write_text(text, encoding="utf-8")
+    with atomic_output(path, newline=None) as out:
+        out.write(text)
 
 
 def _dump(data: dict[str, Any], *, yaml: bool) -> str:

@@ -10,6 +10,7 @@ import click
 from ficindex.cli.search import filter_options, filters_from
 from ficindex.index import readable_index
 from ficindex.index.export import select_work_ids, write_csv, write_jsonl, write_txt
+from ficindex.index.outputs import atomic_output, check_output
 
 
 @click.command("export")
@@ -52,6 +53,8 @@ def export_command(
       ficindex export fics.db --metadata-only -o public.db
     """
     filters = filters_from(options)
+    if output is not None:
+        check_output(output, db)
     if metadata_only:
         from ficindex.datasette import make_public_copy
 
@@ -72,12 +75,12 @@ def export_command(
         raise click.UsageError("--format txt writes a directory: give it with -o DIRECTORY")
     with readable_index(db) as index:
         ids = select_work_ids(index, filters, sql)
-        if fmt == "txt":
-            count = write_txt(index, ids, output)
+        if fmt == "txt" and output is not None:  # txt without -o was refused above
+            count = write_txt(index, ids, output, index_path=db)
         elif output is None:
             count = _write(fmt, index, ids, sys.stdout)
         else:
-            with open(output, "w", encoding="utf-8", newline="") as out:
+            with atomic_output(output) as out:
                 count = _write(fmt, index, ids, out)
     click.echo(f"Exported {count} works", err=True)
 

@@ -22,6 +22,7 @@ from sqlite_utils import Database
 from ficindex import AO3_URL
 from ficindex.errors import BadInput
 from ficindex.index.filters import Filters
+from ficindex.index.outputs import atomic_output, check_output
 from ficindex.index.store import LINK_SQL, author_label, work_row
 from ficindex.record import TAG_FIELDS, Author, Chapter, CollectionRef, Record, SeriesRef
 
@@ -299,8 +300,18 @@ def _chapter_count(record: Record) -> str | None:
     return f"{record.chapters_posted}/{total}"
 
 
-def write_txt(db: Database, ids: Iterable[int], directory: str | os.PathLike[str]) -> int:
-    """One ``.txt`` per work into ``directory`` (created if needed); returns the count."""
+def write_txt(
+    db: Database,
+    ids: Iterable[int],
+    directory: str | os.PathLike[str],
+    *,
+    index_path: str | os.PathLike[str] | None = None,
+) -> int:
+    """One ``.txt`` per work into ``directory`` (created if needed); returns the count.
+
+    Each file appears complete or not at all; with ``index_path``, a file that
+    would land on the index or one of its side files is refused first.
+    """
     target = Path(directory)
     if target.exists() and not target.is_dir():
         raise BadInput(f"{target} exists and is not a directory; txt export writes a directory")
@@ -308,6 +319,9 @@ def write_txt(db: Database, ids: Iterable[int], directory: str | os.PathLike[str
     count = 0
     for record in records(db, ids):
         path = target / safe_filename(record.work_id or 0, record.title)
-        path.write_text(work_text(record), encoding="utf-8")
+        if index_path is not None:
+            check_output(path, index_path)
+        with atomic_output(path, newline=None) as out:
+            out.write(work_text(record))
         count += 1
     return count
