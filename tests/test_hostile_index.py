@@ -9,14 +9,18 @@ what text an import keeps.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from ficindex.cli import cli
+from ficindex.cli import cli, datasette_config
+from ficindex.index import open_index
 from index_fixtures import dump, fixture_index
 
 
@@ -101,3 +105,113 @@ def test_outputs_keep_the_replaced_files_permissions(index, tmp_path):
     out.chmod(0o640)
     assert run("export", index, "--format", "csv", "-o", out).exit_code == 0
     assert out.stat().st_mode & 0o777 == 0o640 and out.read_text().startswith("id,title")
+
+
+@pytest.fixture
+def foreign(tmp_path) -> Path:
+    """Another application's SQLite database, in rollback-journal mode."""
+    path = tmp_path / "app.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+    conn.execute("INSERT INTO notes (body) VALUES ('keep me')")
+    conn.commit()
+    conn.close()
+    return path
+
+
+def _untouched(path: Path, content: bytes) -> None:
+    assert path.read_bytes() == content
+    assert sorted(p.name for p in path.parent.iterdir() if p.name.startswith(path.name)) == [
+        path.name
+    ]
+
+
+READ_COMMANDS = {
+    "search": ["search", "{db}", "x"],
+    "query": ["query", "{db}", "select 1"],
+    "export": ["export", "{db}"],
+    "datasette-config": ["datasette-config", "{db}"],
+    "refresh dry run": ["refresh", "{db}", "--dry-run"],
+    "reparse": ["reparse", "{db}"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(READ_COMMANDS))
+def test_commands_refuse_another_applications_database_without_touching_it(foreign, command):
+    content = foreign.read_bytes()
+    result = run(*(a.format(db=foreign) for a in READ_COMMANDS[command]))
+    assert result.exit_code == 2, result.output
+    assert "not a ficindex index" in result.output
+    _untouched(foreign, content)
+
+
+def test_import_and_crawl_refuse_another_applications_database(foreign):
+    content = foreign.read_bytes()
+    page = Path(__file__).parent / "fixtures" / "work-full-view.html"
+    result = run("import", foreign, page)
+    assert result.exit_code == 2, result.output
+    assert "not a ficindex index" in result.output
+    local = "http://127.0.0.1:9"
+    result = run("crawl", foreign, f"{local}/works/1", "--base-url", local, "--silent")
+    assert result.exit_code == 2, result.output
+    assert "not a ficindex index" in result.output
+    _untouched(foreign, content)
+
+
+@pytest.mark.parametrize("command", sorted(READ_COMMANDS))
+def test_commands_on_a_missing_index_leave_no_file(tmp_path, command):
+    db = tmp_path / "missing.db"
+    result = run(*(a.format(db=db) for a in READ_COMMANDS[command]))
+    assert result.exit_code == 2 and "no index at" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+_WRITER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+conn.execute("UPDATE works SET kudos = kudos + 1")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.execute("COMMIT")
+"""
+
+
+def _hold_write_lock(db: Path, seconds: float) -> subprocess.Popen[str]:
+    """Another process in the middle of a write transaction on ``db`` for ``seconds``."""
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(db), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert writer.stdout is not None and writer.stdout.readline() == "locked\n"
+    return writer
+
+
+def test_datasette_config_waits_for_a_running_writer(index, tmp_path):
+    open_index(index).close()  # in WAL mode, as every run leaves it
+    writer = _hold_write_lock(index, 1.5)
+    try:
+        result = run("datasette-config", index, "-o", tmp_path / "m.json")
+    finally:
+        writer.wait(timeout=30)
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "m.json").read_text())["databases"]
+    with sqlite3.connect(index) as conn:
+        views = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='view'")}
+        kudos = conn.execute("SELECT kudos FROM works WHERE id = 1").fetchone()[0]
+    conn.close()
+    assert {"work_cards", "chapter_index", "tag_usage"} <= views
+    assert kudos == 901  # the writer's transaction committed too
+
+
+def test_datasette_config_gives_up_on_a_writer_that_never_ends(index, tmp_path, monkeypatch):
+    monkeypatch.setattr(datasette_config, "WAIT_SECONDS", 0.5)
+    open_index(index).close()
+    writer = _hold_write_lock(index, 60)
+    try:
+        result = run("datasette-config", index, "-o", tmp_path / "m.json")
+    finally:
+        writer.terminate()
+        writer.wait(timeout=30)
+    assert result.exit_code == 3
+    assert "stayed locked by another process" in result.output
+    assert not (tmp_path / "m.json").exists()
