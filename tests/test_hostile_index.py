@@ -9,6 +9,8 @@ what text an import keeps.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import sqlite3
@@ -215,3 +217,38 @@ def test_datasette_config_gives_up_on_a_writer_that_never_ends(index, tmp_path, 
     assert result.exit_code == 3
     assert "stayed locked by another process" in result.output
     assert not (tmp_path / "m.json").exists()
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_a_work_with_a_blank_title_is_still_exported_and_counted(tmp_path):
+    page = (FIXTURES / "work-full-view.html").read_text(encoding="utf-8")
+    blank = page.replace("The Lighthouse Keeper&#39;s Daughter", " \t ")
+    assert blank != page
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "blank-title.html").write_text(blank, encoding="utf-8")
+    (pages / "gone.html").write_bytes((FIXTURES / "page-404.html").read_bytes())
+    db = tmp_path / "fics.db"
+    assert run("import", db, pages, "--silent").exit_code == 1  # the 404 names no work
+    result = run("export", db)
+    assert result.exit_code == 0
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 1 and records[0]["title"] is None and records[0]["chapters"]
+    assert result.stderr == "Exported 1 works (1 selected)\n"
+    csv_out = run("export", db, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(csv_out.stdout)))
+    assert len(rows) == 1 and rows[0]["title"] == "" and csv_out.stderr.startswith("Exported 1 ")
+    txt = run("export", db, "--format", "txt", "-o", tmp_path / "txt")
+    assert txt.exit_code == 0 and len(list((tmp_path / "txt").iterdir())) == 1
+
+
+def test_export_says_when_sql_selects_works_it_cannot_write(index):
+    with sqlite3.connect(index) as conn:
+        conn.execute("INSERT INTO works (id, status) VALUES (99, 'deleted')")  # known only by id
+    conn.close()
+    result = run("export", index, "--sql", "select id from works union select 12345")
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) == 4
+    assert result.stderr.startswith("Exported 4 works of 6 selected: 2 selected ids have no record")

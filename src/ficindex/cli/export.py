@@ -82,7 +82,23 @@ def export_command(
         else:
             with atomic_output(output) as out:
                 count = _write(fmt, index, ids, out)
-    click.echo(f"Exported {count} works", err=True)
+    _report(len(ids), count)
+
+
+def _report(selected: int, written: int) -> None:
+    """Say how many works the selection named and how many were written (stderr).
+
+    They differ only when ``--sql`` names ids the index holds no record for
+    (unknown ids, or works known only by id); that is said, not hidden.
+    """
+    if written == selected:
+        click.echo(f"Exported {written} works ({selected} selected)", err=True)
+    else:
+        click.echo(
+            f"Exported {written} works of {selected} selected: {selected - written} "
+            "selected ids have no record in the index (unknown, or known only by id)",
+            err=True,
+        )
 
 
 def _write(fmt: str, index: Any, ids: list[int], out: Any) -> int:

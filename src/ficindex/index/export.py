@@ -3,7 +3,8 @@
 :func:`work_record` rebuilds the exact record of SPEC section 2 from the
 tables, so ``parse -> import -> export --format jsonl`` gives back what
 ``parse`` printed. Works known only by id (a 404 or a login page for a work
-never seen) have no record to give and are left out.
+never seen) have no record to give and are left out; a work whose page had an
+empty title is still a work and is exported (its title null, as parsed).
 """
 
 from __future__ import annotations
@@ -64,6 +65,22 @@ _UNSAFE_NAME_CHARS = set('/\\:*?"<>|')
 _DOTS = re.compile(r"\.{2,}")
 
 
+#: True for a ``works`` row some page described, false for a stub known only by id: a stub
+#: (see ``mark_status``) has no title, rating, language, dates, words, authors or fandoms,
+#: while a work page or blurb always shows some of them, even when its title is empty.
+HAS_RECORD_SQL = (
+    "(title IS NOT NULL OR rating IS NOT NULL OR language IS NOT NULL OR published IS NOT NULL"
+    " OR updated IS NOT NULL OR words IS NOT NULL OR authors != '[]' OR fandoms != '[]')"
+)
+_RECORD_MARKS = ("title", "rating", "language", "published", "updated", "words")
+
+
+def has_record(row: dict[str, Any]) -> bool:
+    """:data:`HAS_RECORD_SQL` for a row already read."""
+    marks = any(row[k] is not None for k in _RECORD_MARKS)
+    return marks or row["authors"] != "[]" or row["fandoms"] != "[]"
+
+
 def select_work_ids(
     db: Database, filters: Filters | None = None, sql: str | None = None
 ) -> list[int]:
@@ -89,7 +106,7 @@ def select_work_ids(
     return [
         r[0]
         for r in db.execute(
-            f"SELECT id FROM works WHERE title IS NOT NULL AND {where} ORDER BY id", params
+            f"SELECT id FROM works WHERE {HAS_RECORD_SQL} AND {where} ORDER BY id", params
         )
     ]
 
@@ -97,7 +114,7 @@ def select_work_ids(
 def work_record(db: Database, work_id: int) -> Record | None:
     """The SPEC record of one stored work (chapters in order, vanished ones left out)."""
     row = work_row(db, work_id)
-    if row is None or row["title"] is None:
+    if row is None or not has_record(row):
         return None
     authors = [
         Author(pseud=pseud, user=user) for user, pseud in db.execute(LINK_SQL["authors"], [work_id])
@@ -192,7 +209,7 @@ def csv_row(db: Database, work_id: int) -> dict[str, Any] | None:
     names twice, which the link table holds once.
     """
     row = work_row(db, work_id)
-    if row is None or row["title"] is None:
+    if row is None or not has_record(row):
         return None
     lists: dict[str, list[str]] = {
         "authors": [author_label(p, u) for u, p in db.execute(LINK_SQL["authors"], [work_id])],
