@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -252,3 +253,95 @@ def test_export_says_when_sql_selects_works_it_cannot_write(index):
     assert result.exit_code == 0
     assert len(result.stdout.splitlines()) == 4
     assert result.stderr.startswith("Exported 4 works of 6 selected: 2 selected ids have no record")
+
+
+def _page_of(tmp: Path, fixture: str, name: str, replace: dict[str, str]) -> Path:
+    """A copy of a fixture page with some text replaced (another work id, say)."""
+    text = (FIXTURES / fixture).read_text(encoding="utf-8")
+    for old, new in replace.items():
+        assert old in text
+        text = text.replace(old, new)
+    path = tmp / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _rows(db: Path, sql: str) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(db)
+    try:
+        return [tuple(r) for r in conn.execute(sql)]
+    finally:
+        conn.close()
+
+
+def test_a_page_carrying_another_works_chapter_ids_does_not_take_them(tmp_path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    shutil.copy2(FIXTURES / "work-full-view.html", pages / "a-real.html")
+    # The same page claiming to be work 51000009: its chapter ids belong to 51000001.
+    _page_of(pages, "work-full-view.html", "b-impostor.html", {"51000001": "51000009"})
+    db = tmp_path / "fics.db"
+    result = run("import", db, pages)
+    assert result.exit_code == 0, result.output
+    assert _rows(db, "SELECT id, work FROM chapters WHERE id > 0 ORDER BY id") == [
+        (129000011, 51000001),
+        (129000022, 51000001),
+        (129000033, 51000001),
+    ]
+    # The impostor keeps its text, under stand-in keys.
+    assert _rows(db, "SELECT count(*) FROM chapters WHERE work = 51000009 AND id < 0") == [(3,)]
+    records = {r["work_id"]: r for r in map(json.loads, run("export", db).stdout.splitlines())}
+    assert [c["chapter_id"] for c in records[51000001]["chapters"]] == [
+        129000011,
+        129000022,
+        129000033,
+    ]
+    assert len(records[51000009]["chapters"]) == 3
+    assert run("import", db, pages).output.count("unchanged") == 1  # idempotent
+
+
+@pytest.mark.parametrize(
+    "work_id", ["99999999999999", "123456789012345678", "999999999999999999", "46116860184273"]
+)
+def test_stand_in_chapter_keys_never_overflow(tmp_path, work_id):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    _page_of(pages, "work-single-chapter.html", "a-huge.html", {"51000002": work_id})
+    _page_of(pages, "work-single-chapter.html", "b-huger.html", {"51000002": work_id[:-1] + "7"})
+    shutil.copy2(FIXTURES / "work-single-chapter.html", pages / "c-normal.html")
+    db = tmp_path / "fics.db"
+    result = run("import", db, pages, "--silent")
+    assert result.exit_code == 0, result.output
+    keys = _rows(db, "SELECT id, work FROM chapters ORDER BY work")
+    assert len(keys) == 3 and len({k for k, _ in keys}) == 3
+    assert all(k < 0 for k, _ in keys)
+    assert (-(51000002 * 100000 + 1), 51000002) in keys  # ordinary ids keep the formula
+    before = dump(db)
+    assert run("import", db, pages, "--silent").exit_code == 0
+    assert dump(db) == before
+    chapters = [json.loads(line)["chapters"] for line in run("export", db).stdout.splitlines()]
+    assert [c[0]["chapter_id"] for c in chapters] == [None, None, None]
+
+
+def test_one_page_that_cannot_be_stored_fails_alone(tmp_path):
+    db = tmp_path / "fics.db"
+    open_index(db).close()
+    with sqlite3.connect(db) as conn:  # the index refuses one work (a damaged or hostile index)
+        conn.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON works WHEN NEW.id = 51000002 "
+            "BEGIN SELECT RAISE(ABORT, 'work refused'); END"
+        )
+    conn.close()
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for name in ("work-full-view.html", "work-single-chapter.html", "work-gift.html"):
+        shutil.copy2(FIXTURES / name, pages / name)
+    result = run("import", db, pages)
+    assert result.exit_code == 1
+    assert "work-single-chapter.html: could not be stored (IntegrityError: work refused)" in (
+        result.output
+    )
+    assert "Imported 2 of 3 pages (2 new)" in result.output
+    assert _rows(db, "SELECT count(*) FROM works") == [(2,)]
+    # Nothing of the refused page is half-stored: its raw page went with its transaction.
+    assert _rows(db, "SELECT count(*) FROM raw_pages") == [(2,)]

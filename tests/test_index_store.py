@@ -231,3 +231,23 @@ def test_reader_sees_committed_data_while_a_writer_holds_a_transaction(tmp_path)
         reader.close()
         writer.execute("ROLLBACK")
         writer.close()
+
+
+def test_stand_in_keys_of_an_eighteen_digit_work_are_distinct_and_stable(db):
+    huge = 999_999_999_999_999_999
+    record = work(huge, chapters=3)  # as a page without chapter ids shows it
+    for ch in record.chapters:
+        ch.chapter_id = None
+    assert save_record(db, record, fetched_at=T1) == "new"
+    keys = rows(db, "SELECT id FROM chapters ORDER BY number")
+    assert len(set(keys)) == 3 and all(k < -(2**62) for (k,) in keys)
+    assert synthetic_chapter_id(huge, 1) is None
+    assert save_record(db, record, fetched_at=T2) == "unchanged"
+    assert rows(db, "SELECT id FROM chapters ORDER BY number") == keys
+    real = work(huge, chapters=3)
+    for ch in real.chapters:
+        ch.chapter_id = 7000 + ch.number
+    assert save_record(db, real, fetched_at=T3) == "updated"
+    assert rows(db, "SELECT id FROM chapters ORDER BY number") == [
+        (ch.chapter_id,) for ch in real.chapters
+    ]

@@ -71,17 +71,20 @@ def import_file(db: Database, path: Path) -> Outcome:
         record = parse_page(body)
     except ParseError as exc:
         return Outcome(str(path), error=str(exc))
-    with db.atomic():
-        save_raw_page(
-            db,
-            url=None,
-            fetched_at=fetched_at,
-            http_status=None,
-            body=body,
-            work_id=record.work_id,
-            source=path.name,
-        )
-        result = save_record(db, record, fetched_at=fetched_at)
+    try:
+        with db.atomic():
+            save_raw_page(
+                db,
+                url=None,
+                fetched_at=fetched_at,
+                http_status=None,
+                body=body,
+                work_id=record.work_id,
+                source=path.name,
+            )
+            result = save_record(db, record, fetched_at=fetched_at)
+    except Exception as exc:  # one page's failure, never the run's (its transaction rolled back)
+        return Outcome(str(path), error=_store_failure(exc))
     if record.kind in UNSTORABLE:
         return Outcome(str(path), error=f"{UNSTORABLE[record.kind]} (kept for reparse)")
     if result == "skipped" and record.kind != "listing":  # an empty listing is not a failure
@@ -106,13 +109,23 @@ def reparse_pages(db: Database) -> Iterator[Outcome]:
         except (ParseError, zlib.error) as exc:
             yield Outcome(name, error=str(exc))
             continue
-        with db.atomic():
-            result = save_record(
-                db, record, fetched_at=fetched_at, work_id=work_id_from_href(url), replay=True
-            )
-            if record.work_id is not None:
-                db.execute(
-                    "UPDATE raw_pages SET work_id = ? WHERE id = ? AND work_id IS NOT ?",
-                    [record.work_id, page_id, record.work_id],
+        try:
+            with db.atomic():
+                result = save_record(
+                    db, record, fetched_at=fetched_at, work_id=work_id_from_href(url), replay=True
                 )
+                if record.work_id is not None:
+                    db.execute(
+                        "UPDATE raw_pages SET work_id = ? WHERE id = ? AND work_id IS NOT ?",
+                        [record.work_id, page_id, record.work_id],
+                    )
+        except Exception as exc:  # as in import_file: this page fails, the others go on
+            yield Outcome(name, error=_store_failure(exc))
+            continue
         yield Outcome(name, result=result)
+
+
+def _store_failure(exc: Exception) -> str:
+    """The reason a parsed page could not be stored, in one line."""
+    text = " ".join(str(exc).split())
+    return f"could not be stored ({type(exc).__name__}: {text})"

@@ -1,13 +1,24 @@
 """A work's chapters: apply a page's chapters, keep every text, vanish what a full page drops.
 
-Chapter keys: ``chapters.id`` is AO3's chapter id. When a page does not show it
-(a plain-text copy), the row takes the id of the chapter already stored at that
-number, or a synthetic negative id ``-(work_id * 100000 + number)`` that the
-real id replaces once a page shows it.
+Chapter keys: ``chapters.id`` is AO3's chapter id, and a chapter id belongs to
+the work that first stored it: a page of another work showing the same id
+(a forged or mixed-up page) does not take that row; its chapter is stored as
+if it showed no id. A chapter without an id (a plain-text copy) takes the id
+of the chapter already stored at that number, or a negative stand-in key
+that the real id replaces once a page shows it:
+
+* ``-(work_id * 100000 + number)`` for every work id below 10^13 and number
+  below 100000 (every id AO3 has given, by orders of magnitude): the same
+  key whatever order pages arrive in;
+* otherwise (work ids of 14 to 18 digits, which the parser accepts, would
+  overflow SQLite's 64-bit integer) the next key of a separate range below
+  ``-2**62``, taken in storing order. The two ranges never meet, so a
+  stand-in key can neither overflow nor collide.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlite_utils import Database
@@ -18,14 +29,43 @@ _CHAPTER_COLUMNS = ("id", "work", "number", "title", "summary", "notes", "end_no
 #: Position of ``vanished_at`` in the rows :func:`save_chapters` reads (after the columns above).
 _VANISHED = len(_CHAPTER_COLUMNS)
 _SYNTHETIC_BASE = 100_000
+#: Stand-in keys from the formula stay above this; allocated ones are at or below it.
+_ALLOCATED_TOP = -(2**62)
+_INT64_MIN = -(2**63)
 
 #: Stored chapter rows of one work by id: the columns above, then ``vanished_at``.
 Stored = dict[int, tuple[Any, ...]]
 
 
-def synthetic_chapter_id(work_id: int, number: int) -> int:
-    """The stand-in key of a chapter whose AO3 id no page has shown yet (always negative)."""
-    return -(work_id * _SYNTHETIC_BASE + number)
+def synthetic_chapter_id(work_id: int, number: int) -> int | None:
+    """The stand-in key of a chapter whose AO3 id no page has shown yet (always negative).
+
+    None when ``-(work_id * 100000 + number)`` would leave the formula's range
+    (see the module docstring); :func:`stand_in_id` then allocates one.
+    """
+    if not 0 <= number < _SYNTHETIC_BASE:
+        return None
+    key = -(work_id * _SYNTHETIC_BASE + number)
+    return key if key > _ALLOCATED_TOP else None
+
+
+def stand_in_id(db: Database, work_id: int, number: int, planned: Iterable[int] = ()) -> int:
+    """A free stand-in key for chapter ``number`` of ``work_id``: the formula's, or the next
+    of the allocated range when the formula does not fit or its key is somehow taken.
+
+    ``planned`` are keys already given to chapters of the same page, not yet stored.
+    """
+    planned = set(planned)
+    key = synthetic_chapter_id(work_id, number)
+    if (
+        key is not None
+        and key not in planned
+        and not db.execute("SELECT 1 FROM chapters WHERE id = ?", [key]).fetchone()
+    ):
+        return key
+    top = db.execute("SELECT max(id) FROM chapters WHERE id <= ?", [_ALLOCATED_TOP]).fetchone()[0]
+    allocated = [k for k in (top, *planned) if k is not None and k <= _ALLOCATED_TOP]
+    return max(allocated) + 1 if allocated else _INT64_MIN
 
 
 def save_chapters(db: Database, work_id: int, chapters: list[Chapter], full: bool, at: str) -> bool:
@@ -54,20 +94,34 @@ def _assign_ids(
     """The key each chapter of the page is stored under; True if a stand-in key was replaced."""
     changed = False
     plan: list[tuple[int, Chapter]] = []
+    taken = _held_by_other_works(db, work_id, [ch.chapter_id for ch in chapters])
     for ch in chapters:
         occupant = active.get(ch.number)
-        if ch.chapter_id is None:
-            cid = occupant if occupant is not None else synthetic_chapter_id(work_id, ch.number)
-        else:
-            cid = ch.chapter_id
-            if occupant is not None and occupant < 0 and cid not in stored:
-                # The real id of a chapter first stored under a stand-in key.
-                db.execute("UPDATE chapters SET id = ? WHERE id = ?", [cid, occupant])
-                stored[cid] = (cid, *stored.pop(occupant)[1:])
-                active[ch.number] = cid
-                changed = True
+        cid = ch.chapter_id
+        if cid is None or cid in taken:
+            if occupant is None:
+                occupant = stand_in_id(db, work_id, ch.number, (c for c, _ in plan))
+            cid = occupant
+        elif occupant is not None and occupant < 0 and cid not in stored:
+            # The real id of a chapter first stored under a stand-in key.
+            db.execute("UPDATE chapters SET id = ? WHERE id = ?", [cid, occupant])
+            stored[cid] = (cid, *stored.pop(occupant)[1:])
+            active[ch.number] = cid
+            changed = True
         plan.append((cid, ch))
     return plan, changed
+
+
+def _held_by_other_works(db: Database, work_id: int, ids: list[int | None]) -> set[int]:
+    """The ids among ``ids`` that chapters of another work already hold."""
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return set()
+    marks = ", ".join("?" * len(wanted))
+    cursor = db.execute(
+        f"SELECT id FROM chapters WHERE id IN ({marks}) AND work != ?", [*wanted, work_id]
+    )
+    return {row[0] for row in cursor}
 
 
 def _write(db: Database, work_id: int, plan: list[tuple[int, Chapter]], stored: Stored) -> bool:
