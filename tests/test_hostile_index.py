@@ -17,6 +17,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,8 @@ from click.testing import CliRunner
 
 from ficindex.cli import cli, datasette_config
 from ficindex.index import open_index
+from ficindex.index.store import LINK_SQL
+from ficindex.loader import page_time
 from index_fixtures import dump, fixture_index
 
 
@@ -345,3 +348,158 @@ def test_one_page_that_cannot_be_stored_fails_alone(tmp_path):
     assert _rows(db, "SELECT count(*) FROM works") == [(2,)]
     # Nothing of the refused page is half-stored: its raw page went with its transaction.
     assert _rows(db, "SELECT count(*) FROM raw_pages") == [(2,)]
+
+
+REAL = Path(__file__).parents[1].parent / "shared" / "fixtures" / "ao3-real"
+T0, T1, T2, T3 = 1_600_000_000, 1_650_000_000, 1_660_000_000, 1_670_000_000
+
+
+def _mixed_corpus(root: Path, metadata_time: int) -> Path:
+    """Full pages, chapter views, interstitials and a listing of the same works.
+
+    File names sort the metadata pages (interstitials, blurbs) first, so an
+    import meets them before the full pages; ``metadata_time`` dates them.
+    """
+    root.mkdir()
+    pages: list[tuple[Path, int]] = [
+        (
+            _page_of(
+                root, "page-interstitial-old.html", "a-inter-1.html", {"52000002": "51000001"}
+            ),
+            metadata_time,
+        ),
+        (
+            _page_of(
+                root, "page-interstitial-current.html", "a-inter-2.html", {"52000001": "51000002"}
+            ),
+            metadata_time,
+        ),
+        (
+            shutil.copy2(FIXTURES / "listing-tag-pagy-first.html", root / "a-listing.html"),
+            metadata_time,
+        ),
+        (
+            _page_of(
+                root,
+                "work-chapter-view.html",
+                "b-view-1.html",
+                {"51000003": "51000001", "130000002": "129000022"},
+            ),
+            T2,
+        ),
+        (shutil.copy2(FIXTURES / "work-full-view.html", root / "c-full-1.html"), T1),
+        (shutil.copy2(FIXTURES / "work-single-chapter.html", root / "c-full-2.html"), T1),
+        (shutil.copy2(FIXTURES / "work-wip-unknown-total.html", root / "c-full-9.html"), T1),
+    ]
+    if REAL.is_dir():
+        pages += [
+            (shutil.copy2(REAL / "fujo-work-17793689.html", root / "d-view-a.html"), T2),
+            (shutil.copy2(REAL / "fujo-work-17793689-chapter.html", root / "d-view-b.html"), T1),
+            (shutil.copy2(REAL / "nianeyna-explicitWorkLoggedIn.html", root / "d-full.html"), T1),
+            (shutil.copy2(REAL / "ambtus-wip.html", root / "d-inter.html"), metadata_time),
+        ]
+    for path, stamp in pages:
+        os.utime(path, (stamp, stamp))
+    return root
+
+
+def _chapters(db: Path) -> list[tuple[object, ...]]:
+    return _rows(
+        db,
+        "SELECT id, work, number, title, text, vanished_at IS NULL FROM chapters "
+        "ORDER BY work, number, id",
+    )
+
+
+def _contents(db: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every row the index holds, by table; links as each work's ordered list of names.
+
+    Not a byte dump: replaying pages rewrites link rows (new rowids, same links),
+    leaves tags and authors that an older page named and a newer one dropped in
+    their shared tables, and reshapes the FTS shadow tables derived from the rest.
+    """
+    out = {
+        table: _rows(db, f"SELECT * FROM {table} ORDER BY {order}")
+        for table, order in (
+            ("works", "id"),
+            ("chapters", "id"),
+            ("stats_history", "work, fetched_at"),
+            ("raw_pages", "id"),
+            ("series", "id"),
+            ("collections", "name"),
+        )
+    }
+    works = [w for (w,) in _rows(db, "SELECT id FROM works ORDER BY id")]
+    for name, sql in LINK_SQL.items():
+        out[name] = [(w, *link) for w in works for link in _rows(db, sql.replace("?", str(w)))]
+    return out
+
+
+def test_import_then_reparse_gives_the_same_index(tmp_path):
+    db = tmp_path / "fics.db"
+    corpus = _mixed_corpus(tmp_path / "pages", T3)
+    result = run("import", db, corpus, "--silent")
+    assert result.exit_code == 0, result.output
+    imported, exported = _contents(db), run("export", db).stdout
+    result = run("reparse", db, "--silent")
+    assert result.exit_code == 0, result.output
+    assert _contents(db) == imported
+    assert run("export", db).stdout == exported
+    # The full page's chapters are stored although its interstitial is newer; the
+    # chapter view (newer than the full page) supplies chapter 2.
+    rows = [r for r in _chapters(db) if r[1] == 51000001]
+    assert [(r[0], r[2], r[5]) for r in rows] == [
+        (129000011, 1, 1),
+        (129000022, 2, 1),
+        (129000033, 3, 1),
+    ]
+    view = (FIXTURES / "work-chapter-view.html").read_text(encoding="utf-8")
+    assert str(rows[1][4]).startswith("The boats went downstream.")
+    assert "The boats went downstream." in view
+    assert _rows(db, "SELECT count(*) FROM chapters WHERE work = 51000002") == [(1,)]
+
+
+def test_file_times_do_not_decide_which_text_an_import_keeps(tmp_path):
+    newer, older = tmp_path / "newer.db", tmp_path / "older.db"
+    assert run("import", newer, _mixed_corpus(tmp_path / "a", T3), "--silent").exit_code == 0
+    assert run("import", older, _mixed_corpus(tmp_path / "b", T0), "--silent").exit_code == 0
+    assert _chapters(newer) == _chapters(older)
+    assert len(_chapters(newer)) >= 7
+
+
+def test_a_file_dated_in_the_future_is_clamped_with_a_warning(tmp_path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    page = shutil.copy2(FIXTURES / "work-full-view.html", pages / "w.html")
+    os.utime(page, (4_102_444_800, 4_102_444_800))  # 2100-01-01
+    db = tmp_path / "fics.db"
+    result = run("import", db, page)
+    assert result.exit_code == 0
+    assert "Warning: " in result.stderr and "is in the future; stored as fetched now" in (
+        result.stderr
+    )
+    (fetched,) = _rows(db, "SELECT last_fetched FROM works")[0]
+    assert str(fetched) < "2100"
+    # A later fetch of the work is not "stale": the work is not frozen until 2100.
+    text = page.read_text(encoding="utf-8").replace(
+        "The Lighthouse Keeper&#39;s", "The Keeper&#39;s"
+    )
+    later = pages / "w2.html"
+    later.write_text(text, encoding="utf-8")
+    stamp = time.time() + 5
+    os.utime(later, (stamp, stamp))
+    time.sleep(0.01)
+    result = run("import", db, later)
+    assert result.exit_code == 0 and "1 updated" in result.stderr, result.output
+    assert _rows(db, "SELECT title FROM works") == [("The Keeper's Daughter",)]
+
+
+@pytest.mark.parametrize("mtime", [1e13, -1e13, float("inf")])
+def test_a_file_time_that_is_no_date_is_taken_as_now(mtime):
+    stamp, warning = page_time(mtime, now=T1)
+    assert stamp == "2022-04-15T05:20:00Z"
+    assert warning is not None and "is not a date" in warning
+
+
+def test_an_ordinary_file_time_is_kept():
+    assert page_time(T0, now=T1) == ("2020-09-13T12:26:40Z", None)

@@ -251,3 +251,32 @@ def test_stand_in_keys_of_an_eighteen_digit_work_are_distinct_and_stable(db):
     assert rows(db, "SELECT id FROM chapters ORDER BY number") == [
         (ch.chapter_id,) for ch in real.chapters
     ]
+
+
+def test_full_page_older_than_an_interstitial_still_supplies_its_chapters(db):
+    inter = Record(kind="adult_interstitial", work_id=1, title="Work 1 (newer)", kudos=30)
+    assert save_record(db, inter, fetched_at=T3) == "new"
+    assert save_record(db, work(1, chapters=3, summary="Old summary"), fetched_at=T1) == "updated"
+    assert rows(db, "SELECT id, vanished_at FROM chapters ORDER BY number") == [
+        (11, None),
+        (12, None),
+        (13, None),
+    ]
+    # The newer interstitial's values stand; the older page fills what it did not show.
+    assert rows(db, "SELECT title, kudos, summary, last_fetched, last_full_fetch FROM works") == [
+        ("Work 1 (newer)", 30, "Old summary", T3, T1)
+    ]
+    assert work_record(db, 1).fandoms == ["Good Omens (TV)"]
+    assert save_record(db, work(1, chapters=3, summary="Old summary"), fetched_at=T1) == "stale"
+
+
+def test_page_older_than_the_last_full_page_keeps_only_unknown_chapter_text(db):
+    save_record(db, work(1, chapters=2), fetched_at=T3)
+    older = work(1, chapters=3, title="Old title")
+    assert save_record(db, older, fetched_at=T1) == "updated"
+    assert rows(db, "SELECT id, vanished_at FROM chapters ORDER BY id") == [
+        (11, None),
+        (12, None),
+        (13, T3),
+    ]
+    assert rows(db, "SELECT title FROM works") == [("Work 1",)]

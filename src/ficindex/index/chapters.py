@@ -68,14 +68,19 @@ def stand_in_id(db: Database, work_id: int, number: int, planned: Iterable[int] 
     return max(allocated) + 1 if allocated else _INT64_MIN
 
 
-def save_chapters(db: Database, work_id: int, chapters: list[Chapter], full: bool, at: str) -> bool:
-    """Apply a page's chapters; vanish the ones a full page no longer lists. True if changed."""
+def _stored(db: Database, work_id: int) -> tuple[Stored, dict[int, int]]:
+    """The work's chapter rows by id, and the id of the present chapter at each number."""
     cursor = db.execute(
         f"SELECT {', '.join(_CHAPTER_COLUMNS)}, vanished_at FROM chapters WHERE work = ?",
         [work_id],
     )
     stored: Stored = {r[0]: r for r in cursor.fetchall()}
-    active = {r[2]: r[0] for r in stored.values() if r[_VANISHED] is None}
+    return stored, {r[2]: r[0] for r in stored.values() if r[_VANISHED] is None}
+
+
+def save_chapters(db: Database, work_id: int, chapters: list[Chapter], full: bool, at: str) -> bool:
+    """Apply a page's chapters; vanish the ones a full page no longer lists. True if changed."""
+    stored, active = _stored(db, work_id)
     plan, changed = _assign_ids(db, work_id, chapters, stored, active)
     leaving = [cid for cid in active.values() if cid not in {c for c, _ in plan}] if full else []
     # A row still holding a number the page gives to another chapter steps aside first
@@ -110,6 +115,68 @@ def _assign_ids(
             changed = True
         plan.append((cid, ch))
     return plan, changed
+
+
+def add_older_chapters(
+    db: Database,
+    work_id: int,
+    chapters: list[Chapter],
+    *,
+    absent_at: str | None,
+    displaced_at: str,
+) -> bool:
+    """Keep the text of a page older than what the index holds, without undoing newer pages.
+
+    A chapter already stored keeps its newer row (a stand-in key takes the real
+    id the older page shows). A chapter never stored is added: present
+    (``absent_at`` None) when its number is free, else as vanished at
+    ``displaced_at`` (a newer page put another chapter at that number), or as
+    vanished at ``absent_at`` (a newer full page does not list it). A chapter
+    without an id is only added at a free number: elsewhere it cannot be told
+    from the chapter stored there. True if anything changed.
+    """
+    stored, active = _stored(db, work_id)
+    taken = _held_by_other_works(db, work_id, [ch.chapter_id for ch in chapters])
+    changed = False
+    rows: list[dict[str, Any]] = []
+    for ch in chapters:
+        cid = None if ch.chapter_id in taken else ch.chapter_id
+        occupant = active.get(ch.number)
+        action = _older_action(cid, occupant, stored, absent_at)
+        if action == "keep":
+            continue
+        if action == "rename" and cid is not None and occupant is not None:
+            db.execute("UPDATE chapters SET id = ? WHERE id = ?", [cid, occupant])
+            stored[cid] = stored.pop(occupant)
+            changed = True
+            continue
+        if cid is None:
+            cid = stand_in_id(db, work_id, ch.number, (r["id"] for r in rows))
+        vanished = displaced_at if occupant is not None else absent_at
+        if vanished is None:
+            active[ch.number] = cid
+        stored[cid] = ()
+        rows.append(_chapter_row(cid, work_id, ch, vanished))
+    if rows:
+        db.table("chapters").insert_all(rows)
+    return changed or bool(rows)
+
+
+def _older_action(
+    cid: int | None, occupant: int | None, stored: Stored, absent_at: str | None
+) -> str:
+    """What :func:`add_older_chapters` does with one chapter: "keep" the stored data,
+    "rename" the stand-in key at its number to its real id, or "add" it."""
+    if cid is None:
+        return "keep" if occupant is not None or absent_at is not None else "add"
+    if cid in stored:
+        return "keep"
+    return "rename" if occupant is not None and occupant < 0 else "add"
+
+
+def _chapter_row(cid: int, work_id: int, ch: Chapter, vanished_at: str | None) -> dict[str, Any]:
+    values = (cid, work_id, ch.number, ch.title, ch.summary, ch.notes, ch.end_notes, ch.text)
+    return {**dict(zip(_CHAPTER_COLUMNS, values, strict=True)), "vanished_at": vanished_at}
 
 
 def _held_by_other_works(db: Database, work_id: int, ids: list[int | None]) -> set[int]:

@@ -41,10 +41,13 @@ LINK_SQL = {
 }
 
 
-def save_related(db: Database, record: Record, work_id: int, *, replace_empty: bool) -> bool:
+def save_related(db: Database, record: Record, work_id: int, *, mode: str) -> bool:
     """Keep the many-to-many tables in step with the record; True when anything changed.
 
-    A partial page (blurb, chapter view) with an empty list leaves the stored links alone.
+    ``mode`` is ``"replace"`` (a full page: its lists, even empty ones, are the
+    work's), ``"merge"`` (a newer partial page: a list it shows replaces the
+    stored one, an empty one leaves it alone) or ``"fill"`` (a page older than
+    the stored data: its lists only fill lists stored empty).
     """
     tags = [(record.rating, "rating")] if record.rating else []
     tags += [(name, TAG_TYPES[field]) for field in TAG_FIELDS for name in getattr(record, field)]
@@ -92,7 +95,7 @@ def save_related(db: Database, record: Record, work_id: int, *, replace_empty: b
     ]
     changed = False
     for name, wanted, table, link in links:
-        changed |= _sync(db, work_id, LINK_SQL[name], wanted, replace_empty, table, link)
+        changed |= _sync(db, work_id, LINK_SQL[name], wanted, mode, table, link)
     return changed
 
 
@@ -113,15 +116,15 @@ def _sync(
     work_id: int,
     current_sql: str,
     wanted: list[tuple[Any, ...]],
-    replace_empty: bool,
+    mode: str,
     table: str,
     link: Link,
 ) -> bool:
     """Rewrite ``table``'s links of the work when ``wanted`` differs from what is stored."""
-    if not wanted and not replace_empty:
+    if not wanted and mode != "replace":
         return False
     current = [tuple(r) for r in db.execute(current_sql, [work_id]).fetchall()]
-    if current == wanted:
+    if current == wanted or (current and mode == "fill"):
         return False
     rows = [{"work": work_id, **link(item)} for item in wanted]
     db.execute(f"DELETE FROM [{table}] WHERE work = ?", [work_id])

@@ -19,9 +19,14 @@ Writes happen only when something differs, and every timestamp comes from the
 caller's ``fetched_at`` (the fetch time, or a saved file's mtime), never from
 the clock unless none is given; so saving the same page twice leaves the
 file's tables identical. A page older than what the index already holds for
-the work (``fetched_at`` before ``works.last_fetched``) only adds to
-``stats_history``; ``replay=True`` (used by ``reparse``, which replays pages
-oldest first) applies it anyway.
+the work (``fetched_at`` before ``works.last_fetched``) adds and never
+overwrites, so the index does not depend on the order pages are stored in:
+older than the last full page, it adds to ``stats_history`` and keeps the text
+of chapters never stored (as vanished); newer than that (only an interstitial
+or blurb came later), it also fills the columns and lists stored empty and
+adds the chapters the index lacks, so a full page always supplies its
+chapters. ``replay=True`` (used by ``reparse``, which replays pages oldest
+first) applies every page as if it were the newest.
 
 The work row's columns live in :mod:`~ficindex.index.columns`, the merge of a
 work page in :mod:`~ficindex.index.merge`, its links in
