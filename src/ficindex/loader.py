@@ -9,6 +9,7 @@ not grow with the size of a directory.
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 import zlib
 from collections.abc import Iterable, Iterator
@@ -150,6 +151,13 @@ def reparse_pages(db: Database) -> Iterator[Outcome]:
 
 
 def _store_failure(exc: Exception) -> str:
-    """The reason a parsed page could not be stored, in one line."""
+    """The reason a parsed page could not be stored, in one line.
+
+    Re-raises what no page could get past (the index is read-only, the disk is
+    full, another process holds the lock: SQLite's ``OperationalError``), so the
+    run stops with one line about the index instead of failing every page.
+    """
+    if isinstance(exc, sqlite3.OperationalError):
+        raise exc
     text = " ".join(str(exc).split())
     return f"could not be stored ({type(exc).__name__}: {text})"
