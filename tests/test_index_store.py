@@ -231,3 +231,52 @@ def test_reader_sees_committed_data_while_a_writer_holds_a_transaction(tmp_path)
         reader.close()
         writer.execute("ROLLBACK")
         writer.close()
+
+
+def test_stand_in_keys_of_an_eighteen_digit_work_are_distinct_and_stable(db):
+    huge = 999_999_999_999_999_999
+    record = work(huge, chapters=3)  # as a page without chapter ids shows it
+    for ch in record.chapters:
+        ch.chapter_id = None
+    assert save_record(db, record, fetched_at=T1) == "new"
+    keys = rows(db, "SELECT id FROM chapters ORDER BY number")
+    assert len(set(keys)) == 3 and all(k < -(2**62) for (k,) in keys)
+    assert synthetic_chapter_id(huge, 1) is None
+    assert save_record(db, record, fetched_at=T2) == "unchanged"
+    assert rows(db, "SELECT id FROM chapters ORDER BY number") == keys
+    real = work(huge, chapters=3)
+    for ch in real.chapters:
+        ch.chapter_id = 7000 + ch.number
+    assert save_record(db, real, fetched_at=T3) == "updated"
+    assert rows(db, "SELECT id FROM chapters ORDER BY number") == [
+        (ch.chapter_id,) for ch in real.chapters
+    ]
+
+
+def test_full_page_older_than_an_interstitial_still_supplies_its_chapters(db):
+    inter = Record(kind="adult_interstitial", work_id=1, title="Work 1 (newer)", kudos=30)
+    assert save_record(db, inter, fetched_at=T3) == "new"
+    assert save_record(db, work(1, chapters=3, summary="Old summary"), fetched_at=T1) == "updated"
+    assert rows(db, "SELECT id, vanished_at FROM chapters ORDER BY number") == [
+        (11, None),
+        (12, None),
+        (13, None),
+    ]
+    # The newer interstitial's values stand; the older page fills what it did not show.
+    assert rows(db, "SELECT title, kudos, summary, last_fetched, last_full_fetch FROM works") == [
+        ("Work 1 (newer)", 30, "Old summary", T3, T1)
+    ]
+    assert work_record(db, 1).fandoms == ["Good Omens (TV)"]
+    assert save_record(db, work(1, chapters=3, summary="Old summary"), fetched_at=T1) == "stale"
+
+
+def test_page_older_than_the_last_full_page_keeps_only_unknown_chapter_text(db):
+    save_record(db, work(1, chapters=2), fetched_at=T3)
+    older = work(1, chapters=3, title="Old title")
+    assert save_record(db, older, fetched_at=T1) == "updated"
+    assert rows(db, "SELECT id, vanished_at FROM chapters ORDER BY id") == [
+        (11, None),
+        (12, None),
+        (13, T3),
+    ]
+    assert rows(db, "SELECT title FROM works") == [("Work 1",)]

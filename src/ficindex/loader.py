@@ -9,6 +9,8 @@ not grow with the size of a directory.
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -35,11 +37,34 @@ UNSTORABLE = {
 
 @dataclass(slots=True)
 class Outcome:
-    """What happened to one page: ``result`` from save_record, or ``error`` when it failed."""
+    """What happened to one page: ``result`` from save_record, or ``error`` when it failed.
+
+    ``warning`` says what was done about something odd in a page that was stored
+    anyway (a file time in the future, say).
+    """
 
     name: str
     result: str | None = None
     error: str | None = None
+    warning: str | None = None
+
+
+def page_time(mtime: float, now: float | None = None) -> tuple[str, str | None]:
+    """The fetch time of a saved page from its file time, and a warning when it had to change.
+
+    A file time in the future (a file dated 2100, a clock set wrong) would make
+    the page newer than every page fetched afterwards, so every later fetch of
+    the work would be "stale"; one that cannot be a date at all would stop the
+    import. Both are taken as ``now``, with a warning.
+    """
+    current = time.time() if now is None else now
+    try:
+        stamp = utc_iso(mtime)
+    except (OverflowError, OSError, ValueError):
+        return utc_iso(current), f"its file time ({mtime!r}) is not a date; stored as fetched now"
+    if mtime > current:
+        return utc_iso(current), f"its file time {stamp} is in the future; stored as fetched now"
+    return stamp, None
 
 
 def collect_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
@@ -59,34 +84,37 @@ def collect_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
 def import_file(db: Database, path: Path) -> Outcome:
     """Parse one saved page and store it with its raw bytes, in one transaction.
 
-    The page's fetch time is taken to be the file's modification time, so
-    importing the same files again changes nothing.
+    The page's fetch time is taken to be the file's modification time (see
+    :func:`page_time`), so importing the same files again changes nothing.
     """
     try:
         body = path.read_bytes()
-        fetched_at = utc_iso(path.stat().st_mtime)
+        fetched_at, warning = page_time(path.stat().st_mtime)
     except OSError as exc:
         return Outcome(str(path), error=f"cannot read it: {exc.strerror}")
     try:
         record = parse_page(body)
     except ParseError as exc:
         return Outcome(str(path), error=str(exc))
-    with db.atomic():
-        save_raw_page(
-            db,
-            url=None,
-            fetched_at=fetched_at,
-            http_status=None,
-            body=body,
-            work_id=record.work_id,
-            source=path.name,
-        )
-        result = save_record(db, record, fetched_at=fetched_at)
+    try:
+        with db.atomic():
+            save_raw_page(
+                db,
+                url=None,
+                fetched_at=fetched_at,
+                http_status=None,
+                body=body,
+                work_id=record.work_id,
+                source=path.name,
+            )
+            result = save_record(db, record, fetched_at=fetched_at)
+    except Exception as exc:  # one page's failure, never the run's (its transaction rolled back)
+        return Outcome(str(path), error=_store_failure(exc))
     if record.kind in UNSTORABLE:
         return Outcome(str(path), error=f"{UNSTORABLE[record.kind]} (kept for reparse)")
     if result == "skipped" and record.kind != "listing":  # an empty listing is not a failure
         return Outcome(str(path), error=f"a {record.kind} page without a work id")
-    return Outcome(str(path), result=result)
+    return Outcome(str(path), result=result, warning=warning)
 
 
 def reparse_pages(db: Database) -> Iterator[Outcome]:
@@ -106,13 +134,30 @@ def reparse_pages(db: Database) -> Iterator[Outcome]:
         except (ParseError, zlib.error) as exc:
             yield Outcome(name, error=str(exc))
             continue
-        with db.atomic():
-            result = save_record(
-                db, record, fetched_at=fetched_at, work_id=work_id_from_href(url), replay=True
-            )
-            if record.work_id is not None:
-                db.execute(
-                    "UPDATE raw_pages SET work_id = ? WHERE id = ? AND work_id IS NOT ?",
-                    [record.work_id, page_id, record.work_id],
+        try:
+            with db.atomic():
+                result = save_record(
+                    db, record, fetched_at=fetched_at, work_id=work_id_from_href(url), replay=True
                 )
+                if record.work_id is not None:
+                    db.execute(
+                        "UPDATE raw_pages SET work_id = ? WHERE id = ? AND work_id IS NOT ?",
+                        [record.work_id, page_id, record.work_id],
+                    )
+        except Exception as exc:  # as in import_file: this page fails, the others go on
+            yield Outcome(name, error=_store_failure(exc))
+            continue
         yield Outcome(name, result=result)
+
+
+def _store_failure(exc: Exception) -> str:
+    """The reason a parsed page could not be stored, in one line.
+
+    Re-raises what no page could get past (the index is read-only, the disk is
+    full, another process holds the lock: SQLite's ``OperationalError``), so the
+    run stops with one line about the index instead of failing every page.
+    """
+    if isinstance(exc, sqlite3.OperationalError):
+        raise exc
+    text = " ".join(str(exc).split())
+    return f"could not be stored ({type(exc).__name__}: {text})"

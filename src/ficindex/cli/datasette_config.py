@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
 import click
 
 from ficindex.datasette import prepare, split_for_1_0
-from ficindex.errors import BadInput
+from ficindex.errors import BadInput, CannotStart
+from ficindex.index.outputs import atomic_output, check_output
+
+#: How long datasette-config waits for a running import or crawl to let it write the views.
+WAIT_SECONDS = 60.0
 
 
 @click.command("datasette-config")
@@ -49,25 +54,26 @@ def datasette_config_command(
     name: str | None,
 ) -> None:
     """Write Datasette metadata for the index DB: title, source and rights,
-    full-text search on works and chapters (raw FTS5 syntax), facets, label
-    columns, hidden bookkeeping tables, column descriptions and every canned
-    query of 'ficindex query --list'.
+        full-text search on works and chapters (raw FTS5 syntax), facets, label
+        columns, hidden bookkeeping tables, column descriptions and every canned
+        query of 'ficindex query --list'.
 
-    This also creates (or updates) the browsing views work_cards,
-    chapter_index and tag_usage in DB: it writes to the index (between a
-    running crawl's transactions; exit 3 if the index stays locked). It writes
-    nothing when the views are already current.
+        This also creates (or updates) the browsing views work_cards,
+        chapter_index and tag_usage in DB: it writes to the index (between a
+        running crawl's or import's transactions, waiting up to a minute for one to
+    end; exit 3 if the index stays locked that long). It writes
+        nothing when the views are already current.
 
-    Files ending in .yaml or .yml are written as YAML (needs PyYAML, which
-    Datasette installs); any other name gets JSON.
+        Files ending in .yaml or .yml are written as YAML (needs PyYAML, which
+        Datasette installs); any other name gets JSON.
 
-    \b
-    Examples:
-      ficindex datasette-config fics.db -o metadata.json
-      datasette fics.db -m metadata.json
-    \b
-      ficindex datasette-config fics.db --format 1.0 -o datasette.yaml
-      datasette fics.db -c datasette.yaml -m metadata.yaml
+        \b
+        Examples:
+          ficindex datasette-config fics.db -o metadata.json
+          datasette fics.db -m metadata.json
+        \b
+          ficindex datasette-config fics.db --format 1.0 -o datasette.yaml
+          datasette fics.db -c datasette.yaml -m metadata.yaml
     """
     if fmt == "1.0" and output is None:
         raise click.UsageError(
@@ -76,8 +82,10 @@ def datasette_config_command(
         )
     if metadata_output is not None and fmt != "1.0":
         raise click.UsageError("--metadata-output is for --format 1.0")
-    metadata = prepare(db, name)
+    if output is not None:
+        check_output(output, db)
     if fmt == "0.65":
+        metadata = _prepare_waiting(db, name)
         if output is None:
             click.echo(_dump(metadata, yaml=False), nl=False)
         else:
@@ -85,7 +93,6 @@ def datasette_config_command(
             click.echo(f"Wrote {output}: datasette {db} -m {output}", err=True)
         return
     assert output is not None
-    meta, config = split_for_1_0(metadata)
     config_path = Path(output)
     meta_path = (
         Path(metadata_output)
@@ -94,6 +101,8 @@ def datasette_config_command(
     )
     if meta_path.resolve() == config_path.resolve():
         raise click.UsageError("the configuration and the metadata need different files")
+    check_output(meta_path, db)
+    meta, config = split_for_1_0(_prepare_waiting(db, name))
     _write(config_path, config)
     _write(meta_path, meta)
     click.echo(
@@ -102,13 +111,38 @@ def datasette_config_command(
     )
 
 
+def _prepare_waiting(db: str, name: str | None) -> dict[str, Any]:
+    """:func:`prepare`, retried while another process writes the index.
+
+    Creating the views needs the write lock between a writer's transactions.
+    SQLite's busy timeout does not cover it: a statement that reads the schema
+    and then writes gets "database is locked" at once when a writer holds the
+    lock (waiting could deadlock), so the whole step is retried with growing
+    pauses, for at most :data:`WAIT_SECONDS`.
+    """
+    deadline = time.monotonic() + WAIT_SECONDS
+    pause = 0.05
+    while True:
+        try:
+            return prepare(db, name)
+        except CannotStart as exc:
+            if time.monotonic() + pause > deadline:
+                raise CannotStart(
+                    f"{db} stayed locked by another process for {WAIT_SECONDS:g} s; "
+                    "run this again when the import or crawl has finished"
+                ) from exc
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+
+
 def _is_yaml(path: Path) -> bool:
     return path.suffix.lower() in (".yaml", ".yml")
 
 
 def _write(path: Path, data: dict[str, Any]) -> None:
     text = _dump(data, yaml=_is_yaml(path))
-    path.write_text(text, encoding="utf-8")
+    with atomic_output(path, newline=None) as out:
+        out.write(text)
 
 
 def _dump(data: dict[str, Any], *, yaml: bool) -> str:

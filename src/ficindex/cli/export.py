@@ -10,6 +10,7 @@ import click
 from ficindex.cli.search import filter_options, filters_from
 from ficindex.index import readable_index
 from ficindex.index.export import select_work_ids, write_csv, write_jsonl, write_txt
+from ficindex.index.outputs import atomic_output, check_output
 
 
 @click.command("export")
@@ -52,6 +53,8 @@ def export_command(
       ficindex export fics.db --metadata-only -o public.db
     """
     filters = filters_from(options)
+    if output is not None:
+        check_output(output, db)
     if metadata_only:
         from ficindex.datasette import make_public_copy
 
@@ -72,14 +75,30 @@ def export_command(
         raise click.UsageError("--format txt writes a directory: give it with -o DIRECTORY")
     with readable_index(db) as index:
         ids = select_work_ids(index, filters, sql)
-        if fmt == "txt":
-            count = write_txt(index, ids, output)
+        if fmt == "txt" and output is not None:  # txt without -o was refused above
+            count = write_txt(index, ids, output, index_path=db)
         elif output is None:
             count = _write(fmt, index, ids, sys.stdout)
         else:
-            with open(output, "w", encoding="utf-8", newline="") as out:
+            with atomic_output(output) as out:
                 count = _write(fmt, index, ids, out)
-    click.echo(f"Exported {count} works", err=True)
+    _report(len(ids), count)
+
+
+def _report(selected: int, written: int) -> None:
+    """Say how many works the selection named and how many were written (stderr).
+
+    They differ only when ``--sql`` names ids the index holds no record for
+    (unknown ids, or works known only by id); that is said, not hidden.
+    """
+    if written == selected:
+        click.echo(f"Exported {written} works ({selected} selected)", err=True)
+    else:
+        click.echo(
+            f"Exported {written} works of {selected} selected: {selected - written} "
+            "selected ids have no record in the index (unknown, or known only by id)",
+            err=True,
+        )
 
 
 def _write(fmt: str, index: Any, ids: list[int], out: Any) -> int:

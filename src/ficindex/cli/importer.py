@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 import click
 
 from ficindex.cli.outcomes import report, tally
 from ficindex.index import writable_index
-from ficindex.loader import PAGE_SUFFIXES, collect_files, import_file
+from ficindex.loader import PAGE_SUFFIXES, Outcome, collect_files, import_file
 
 
 @click.command("import")
@@ -35,7 +37,7 @@ def import_command(db: str, paths: tuple[str, ...], silent: bool) -> None:
         )
     with writable_index(db) as index:
         result = tally(
-            (import_file(index, path) for path in files),
+            _warned(import_file(index, path) for path in files),
             total=len(files),
             label="Importing",
             silent=silent,
@@ -48,3 +50,11 @@ def import_command(db: str, paths: tuple[str, ...], silent: bool) -> None:
         summary=f"Imported {len(files) - failed} of {len(files)} pages",
         failed=f"{failed} of {len(files)} pages could not be stored",
     )
+
+
+def _warned(outcomes: Iterable[Outcome]) -> Iterator[Outcome]:
+    """Pass outcomes on, saying each page's warning on stderr as it happens (even if silent)."""
+    for outcome in outcomes:
+        if outcome.warning:
+            click.echo(f"Warning: {outcome.name}: {outcome.warning}", err=True)
+        yield outcome

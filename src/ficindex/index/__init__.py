@@ -1,10 +1,12 @@
 """The SQLite index (SPEC section 3): open it, and the errors every command shares.
 
 :func:`open_index` is the only way ficindex opens an index file. It refuses a
-file that is not SQLite, an index made by a newer ficindex, or (for read
-commands) a missing file, each with one line; it turns on WAL so Datasette and
-``search`` can read while a crawl writes, turns on foreign keys, and applies
-any pending migration so an older index is upgraded in place.
+file that is not SQLite, a SQLite file of another application, an index made
+by a newer ficindex, or (for read commands) a missing file, each with one line;
+it turns on WAL so Datasette and ``search`` can read while a crawl writes,
+turns on foreign keys, and applies any pending migration so an older index is
+upgraded in place. Every refusal comes before the first write: a file that is
+not a ficindex index is never switched to WAL, migrated or given a lock file.
 """
 
 from __future__ import annotations
@@ -51,13 +53,13 @@ def open_index(
     db = Database(conn)
     try:
         with sqlite_errors(str(path)):
+            _check_version(db, str(path))  # reads only: refuse before anything is written
             db.execute("PRAGMA foreign_keys = ON")
             if not in_memory and db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 db.execute("PRAGMA journal_mode = wal")
             # WAL + NORMAL: a commit is durable against a crash of the process, and only
             # a power cut can lose the last transactions; commits stay cheap per file.
             db.execute("PRAGMA synchronous = NORMAL")
-            _check_version(db, str(path), create)
             if MIGRATIONS.pending(db):
                 MIGRATIONS.apply(db)
     except BaseException:
@@ -78,8 +80,10 @@ def writable_index(path: str | os.PathLike[str], *, create: bool = True) -> Iter
     another run is writing. ``create=False`` refuses a missing index before a
     lock file would be created beside it. The connection is closed on the way out.
     """
-    if not create and not os.path.exists(path):
-        open_index(path, create=False).close()  # raises the index's own "no index" error
+    if os.path.exists(path) or not create:
+        # Refuse a missing index (create=False), a file that is not SQLite and another
+        # application's database before a lock file is created beside it.
+        _check_existing(Path(path), create)
     with index_lock(path):
         db = open_index(path, create=create)
         try:
@@ -122,7 +126,26 @@ def _check_file(file: Path, create: bool) -> None:
         raise BadInput(f"{file} is not a SQLite database; give the path of a ficindex index")
 
 
-def _check_version(db: Database, path: str, create: bool) -> None:
+def _check_existing(file: Path, create: bool) -> None:
+    """Every refusal :func:`open_index` would make, through a connection that cannot write."""
+    _check_file(file, create)
+    if file.stat().st_size == 0:
+        return
+    conn = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT)
+    try:
+        with sqlite_errors(str(file)):
+            _check_version(Database(conn), str(file))
+    finally:
+        conn.close()
+
+
+def _check_version(db: Database, path: str) -> None:
+    """Refuse an index of a newer ficindex, and a SQLite file of another application.
+
+    An empty database is a new index; one with tables but no ficindex
+    migration recorded belongs to someone else, and no command may add its
+    tables to it or switch it to WAL.
+    """
     applied = [m.name for m in MIGRATIONS.applied(db)]
     unknown = [name for name in applied if name not in MIGRATION_NAMES]
     if unknown:
@@ -130,8 +153,11 @@ def _check_version(db: Database, path: str, create: bool) -> None:
             f"{path} was made by a newer ficindex (schema step {unknown[-1]!r} is unknown "
             "here); upgrade ficindex to use it"
         )
-    if not applied and not create and db.table_names():
-        raise BadInput(f"{path} is a SQLite database but not a ficindex index")
+    if not applied and db.table_names():
+        raise BadInput(
+            f"{path} is a SQLite database of another application, not a ficindex index; "
+            "give the path of a ficindex index or of a new file"
+        )
 
 
 #: PRAGMAs that only read, even when given an argument (``PRAGMA table_info(works)``).

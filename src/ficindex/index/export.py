@@ -3,7 +3,8 @@
 :func:`work_record` rebuilds the exact record of SPEC section 2 from the
 tables, so ``parse -> import -> export --format jsonl`` gives back what
 ``parse`` printed. Works known only by id (a 404 or a login page for a work
-never seen) have no record to give and are left out.
+never seen) have no record to give and are left out; a work whose page had an
+empty title is still a work and is exported (its title null, as parsed).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlite_utils import Database
 from ficindex import AO3_URL
 from ficindex.errors import BadInput
 from ficindex.index.filters import Filters
+from ficindex.index.outputs import atomic_output, check_output
 from ficindex.index.store import LINK_SQL, author_label, work_row
 from ficindex.record import TAG_FIELDS, Author, Chapter, CollectionRef, Record, SeriesRef
 
@@ -63,6 +65,22 @@ _UNSAFE_NAME_CHARS = set('/\\:*?"<>|')
 _DOTS = re.compile(r"\.{2,}")
 
 
+#: True for a ``works`` row some page described, false for a stub known only by id: a stub
+#: (see ``mark_status``) has no title, rating, language, dates, words, authors or fandoms,
+#: while a work page or blurb always shows some of them, even when its title is empty.
+HAS_RECORD_SQL = (
+    "(title IS NOT NULL OR rating IS NOT NULL OR language IS NOT NULL OR published IS NOT NULL"
+    " OR updated IS NOT NULL OR words IS NOT NULL OR authors != '[]' OR fandoms != '[]')"
+)
+_RECORD_MARKS = ("title", "rating", "language", "published", "updated", "words")
+
+
+def has_record(row: dict[str, Any]) -> bool:
+    """:data:`HAS_RECORD_SQL` for a row already read."""
+    marks = any(row[k] is not None for k in _RECORD_MARKS)
+    return marks or row["authors"] != "[]" or row["fandoms"] != "[]"
+
+
 def select_work_ids(
     db: Database, filters: Filters | None = None, sql: str | None = None
 ) -> list[int]:
@@ -88,7 +106,7 @@ def select_work_ids(
     return [
         r[0]
         for r in db.execute(
-            f"SELECT id FROM works WHERE title IS NOT NULL AND {where} ORDER BY id", params
+            f"SELECT id FROM works WHERE {HAS_RECORD_SQL} AND {where} ORDER BY id", params
         )
     ]
 
@@ -96,7 +114,7 @@ def select_work_ids(
 def work_record(db: Database, work_id: int) -> Record | None:
     """The SPEC record of one stored work (chapters in order, vanished ones left out)."""
     row = work_row(db, work_id)
-    if row is None or row["title"] is None:
+    if row is None or not has_record(row):
         return None
     authors = [
         Author(pseud=pseud, user=user) for user, pseud in db.execute(LINK_SQL["authors"], [work_id])
@@ -191,7 +209,7 @@ def csv_row(db: Database, work_id: int) -> dict[str, Any] | None:
     names twice, which the link table holds once.
     """
     row = work_row(db, work_id)
-    if row is None or row["title"] is None:
+    if row is None or not has_record(row):
         return None
     lists: dict[str, list[str]] = {
         "authors": [author_label(p, u) for u, p in db.execute(LINK_SQL["authors"], [work_id])],
@@ -299,8 +317,18 @@ def _chapter_count(record: Record) -> str | None:
     return f"{record.chapters_posted}/{total}"
 
 
-def write_txt(db: Database, ids: Iterable[int], directory: str | os.PathLike[str]) -> int:
-    """One ``.txt`` per work into ``directory`` (created if needed); returns the count."""
+def write_txt(
+    db: Database,
+    ids: Iterable[int],
+    directory: str | os.PathLike[str],
+    *,
+    index_path: str | os.PathLike[str] | None = None,
+) -> int:
+    """One ``.txt`` per work into ``directory`` (created if needed); returns the count.
+
+    Each file appears complete or not at all; with ``index_path``, a file that
+    would land on the index or one of its side files is refused first.
+    """
     target = Path(directory)
     if target.exists() and not target.is_dir():
         raise BadInput(f"{target} exists and is not a directory; txt export writes a directory")
@@ -308,6 +336,9 @@ def write_txt(db: Database, ids: Iterable[int], directory: str | os.PathLike[str
     count = 0
     for record in records(db, ids):
         path = target / safe_filename(record.work_id or 0, record.title)
-        path.write_text(work_text(record), encoding="utf-8")
+        if index_path is not None:
+            check_output(path, index_path)
+        with atomic_output(path, newline=None) as out:
+            out.write(work_text(record))
         count += 1
     return count
