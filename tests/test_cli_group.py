@@ -20,6 +20,8 @@ SPEC_COMMANDS = {
     "export",
     "query",
     "datasette-config",
+    "merge",
+    "schema",
 }
 
 

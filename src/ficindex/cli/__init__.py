@@ -67,6 +67,8 @@ COMMANDS = {
     "search": ("search", "search_command"),
     "export": ("export", "export_command"),
     "query": ("query", "query_command"),
+    "merge": ("merge", "merge_command"),
+    "schema": ("schema", "schema_command"),
     "datasette-config": ("datasette_config", "datasette_config_command"),
 }
 

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from ficindex.cli.search import filter_options, filters_from
+from ficindex.exchange.commands import EXPORT_FORMATS, export_to
 from ficindex.index import readable_index
 from ficindex.index.export import select_work_ids, write_csv, write_jsonl, write_txt
 from ficindex.index.outputs import atomic_output, check_output
@@ -18,10 +19,11 @@ from ficindex.index.outputs import atomic_output, check_output
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["jsonl", "csv", "txt"]),
+    type=click.Choice(["jsonl", "csv", "txt", "parquet", "warc"]),
     default="jsonl",
     show_default=True,
-    help="jsonl: full records with chapters; csv: one row per work; txt: a directory of files.",
+    help="jsonl: full records with chapters; csv: one row per work; txt: a directory of files; "
+    "parquet: a directory of typed Parquet files; warc: the kept raw pages as a WARC file.",
 )
 @filter_options
 @click.option(
@@ -32,13 +34,15 @@ from ficindex.index.outputs import atomic_output, check_output
     "--metadata-only",
     is_flag=True,
     help="Write a SQLite copy of the whole index without chapter text, notes and raw pages, "
-    "for 'datasette publish' (needs -o; no filters, --sql or --format).",
+    "for 'datasette publish' (needs -o; no filters, --sql or --format). With --format "
+    "parquet: leave chapter text, summaries and notes out of the Parquet files.",
 )
 @click.option(
     "-o",
     "--output",
     type=click.Path(),
-    help="Output file (jsonl, csv; default stdout) or directory (txt, required).",
+    help="Output file (jsonl, csv: default stdout; warc: required) or directory "
+    "(txt, parquet: required).",
 )
 def export_command(
     db: str, fmt: str, sql: str | None, output: str | None, metadata_only: bool, **options: Any
@@ -51,10 +55,18 @@ def export_command(
       ficindex export fics.db --format csv --complete --kudos-min 500 -o popular.csv
       ficindex export fics.db --format txt --sql "select id from works where words < 5000" -o out/
       ficindex export fics.db --metadata-only -o public.db
+      ficindex export fics.db --format parquet -o corpus/
+      ficindex export fics.db --format warc -o pages.warc.gz
     """
     filters = filters_from(options)
     if output is not None:
         check_output(output, db)
+    if fmt in EXPORT_FORMATS:
+        if sql is not None and not filters.is_empty():
+            raise click.UsageError("give either --sql or filters, not both")
+        message = export_to(fmt, db, output, filters=filters, sql=sql, metadata_only=metadata_only)
+        click.echo(message, err=True)
+        return
     if metadata_only:
         from ficindex.datasette import make_public_copy
 

@@ -7,8 +7,9 @@ from collections.abc import Iterable, Iterator
 import click
 
 from ficindex.cli.outcomes import report, tally
+from ficindex.exchange.commands import import_outcomes
 from ficindex.index import writable_index
-from ficindex.loader import PAGE_SUFFIXES, Outcome, collect_files, import_file
+from ficindex.loader import PAGE_SUFFIXES, Outcome, collect_files
 
 
 @click.command("import")
@@ -20,8 +21,10 @@ from ficindex.loader import PAGE_SUFFIXES, Outcome, collect_files, import_file
 def import_command(db: str, paths: tuple[str, ...], silent: bool) -> None:
     """Parse saved pages into the index DB (created if missing).
 
-    PATH is a saved page (AO3 HTML or a plain-text copy of a work page) or a
-    directory, searched recursively for *.html, *.htm, *.xhtml and *.txt. Each
+    PATH is a saved page (AO3 HTML or a plain-text copy of a work page), a
+    WARC file (*.warc, *.warc.gz: its AO3 pages are indexed, other sites'
+    records counted and skipped), or a directory, searched recursively for
+    *.html, *.htm, *.xhtml and *.txt. Each
     page is stored in its own transaction, with its raw bytes for 'reparse'.
     Importing the same pages again leaves the index unchanged. A page that
     cannot be stored is named on stderr and the run exits 1 at the end.
@@ -29,6 +32,7 @@ def import_command(db: str, paths: tuple[str, ...], silent: bool) -> None:
     \b
     Example:
       ficindex import fics.db saved-pages/ one-more-work.html
+      ficindex import fics.db browsertrix-crawl.warc.gz
     """
     files = list(collect_files(paths))
     if not files:
@@ -37,18 +41,19 @@ def import_command(db: str, paths: tuple[str, ...], silent: bool) -> None:
         )
     with writable_index(db) as index:
         result = tally(
-            _warned(import_file(index, path) for path in files),
+            _warned(import_outcomes(index, files)),
             total=len(files),
             label="Importing",
             silent=silent,
             show_pos=True,
         )
     failed = len(result.failures)
+    total = sum(result.counts.values()) + failed
     report(
         result,
         silent=silent,
-        summary=f"Imported {len(files) - failed} of {len(files)} pages",
-        failed=f"{failed} of {len(files)} pages could not be stored",
+        summary=f"Imported {total - failed} of {total} pages",
+        failed=f"{failed} of {total} pages could not be stored",
     )
 
 
