@@ -230,7 +230,7 @@ def test_not_an_index_is_refused_before_writing(tmp_path: Path) -> None:
     sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.commit()
     for bad, message in (
         (text, "is not a SQLite database"),
-        (other, "is a SQLite database but not a ficindex index"),
+        (other, "is a SQLite database of another application, not a ficindex index"),
         (tmp_path / "missing.db", "no index at"),
         (db, "is the index being merged into"),
     ):
