@@ -143,13 +143,13 @@ def describe_columns(db: Database, table: str) -> dict[str, str]:
 
 
 def description_html(description: str, columns: dict[str, str], extra_html: str = "") -> str:
-    """The description, then ``extra_html``, then the columns folded in a closed ``<details>``.
+    """The description (``extra_html`` ending its paragraph), then the columns in a closed
+    ``<details>``.
 
     Plain :func:`html.escape`, not markupsafe: ``datasette-config`` runs without Datasette.
     """
-    parts = [f"<p>{escape(description)}</p>"]
-    if extra_html:
-        parts.append(extra_html)
+    tail = f" {extra_html}" if extra_html else ""
+    parts = [f"<p>{escape(description)}{tail}</p>"]
     if columns:
         items = "".join(
             f"<dt>{escape(name)}</dt><dd>{escape(text)}</dd>" for name, text in columns.items()

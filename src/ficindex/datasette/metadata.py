@@ -114,8 +114,8 @@ SEARCH_LINKED = ("works", "work_cards")
 #: The link to the ``search`` canned query, relative because a table's page is /DB/TABLE
 #: (and so keeps working under Datasette's ``base_url``).
 SEARCH_LINK_HTML = (
-    '<p><a class="ficindex-ranked-search" href="search">Ranked search</a>: the same '
-    "search, best match first (bm25), with a snippet of the matching text.</p>"
+    '<a class="ficindex-ranked-search" href="search">Ranked search</a>: the same search, '
+    "best match first (bm25), with a snippet of the matching text."
 )
 
 
