@@ -19,17 +19,13 @@ from __future__ import annotations
 import json
 import weakref
 from collections.abc import Awaitable, Callable
+from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
-from markupsafe import Markup
-from pluggy import HookimplMarker
+from datasette import hookimpl  # type: ignore[import-untyped]
 
 from ficindex import AO3_URL
-
-#: Datasette's own marker (``datasette.hookimpl`` is this object); made here from pluggy,
-#: which is typed, where Datasette 0.65 ships no type information.
-hookimpl = HookimplMarker("datasette")
 
 #: A ``datasette.app.Datasette`` (untyped in 0.65); the plugin uses its ``urls`` and
 #: ``get_database``.
@@ -71,8 +67,22 @@ WORK_ID_COLUMNS = {
 #: The tables that tell a ficindex index from any other database Datasette serves.
 _SIGNATURE = frozenset({"works", "work_tags", "works_fts"})
 
+
+class Html(str):
+    """Markup the plugin built with every piece of text escaped.
+
+    Datasette's templates escape a plain string; an object with ``__html__``
+    (the protocol Jinja honours) is inserted as it is.
+    """
+
+    __slots__ = ()
+
+    def __html__(self) -> str:
+        return str(self)
+
+
 #: An empty tag list shows as an empty cell, as Datasette shows an empty value.
-_EMPTY = Markup("&nbsp;")
+_EMPTY = Html("&nbsp;")
 
 _is_index: weakref.WeakKeyDictionary[Datasette, dict[str, bool]] = weakref.WeakKeyDictionary()
 
@@ -101,43 +111,44 @@ def _tag_list(value: object) -> list[str] | None:
 
 def tag_links(
     datasette: Datasette, database: str, table: str | None, column: str, tags: list[str]
-) -> Markup:
+) -> Html:
     """Each tag as a link to the works carrying it, with ``column`` faceted."""
     target = table if table in _SELF_FILTERING else "works"
     base = datasette.urls.table(database, target)
-    links = [
-        Markup('<a class="ficindex-tag" href="{}?{}">{}</a>').format(
-            base, urlencode({"_facet_array": column, f"{column}__arraycontains": tag}), tag
+    links = ", ".join(
+        '<a class="ficindex-tag" href="{}">{}</a>'.format(
+            escape(
+                f"{base}?" + urlencode({"_facet_array": column, f"{column}__arraycontains": tag})
+            ),
+            escape(tag),
         )
         for tag in tags
-    ]
-    return Markup('<span class="ficindex-tags">{}</span>').format(Markup(", ").join(links))
+    )
+    return Html(f'<span class="ficindex-tags">{links}</span>')
 
 
-def work_link(datasette: Datasette, database: str, value: object) -> Markup | None:
+def work_link(datasette: Datasette, database: str, value: object) -> Html | None:
     """A work id with a link to the work on AO3.
 
     A foreign key Datasette expanded to a label (``chapters.work`` shows the
     work's title) keeps its link to the work's row here, and gains the AO3 link.
     """
-    expanded = isinstance(value, dict)
     work_id = value.get("value") if isinstance(value, dict) else value
     if not isinstance(work_id, int) or isinstance(work_id, bool):
         return None
-    if not expanded:
-        return Markup('<a class="ficindex-ao3" href="{}/works/{}">{}</a>').format(
-            AO3_URL, work_id, work_id
-        )
-    assert isinstance(value, dict)
-    row = datasette.urls.row(database, "works", str(work_id))
-    return Markup(
-        '<a href="{}">{}</a> <a class="ficindex-ao3" href="{}/works/{}">(AO3)</a>'
-    ).format(row, value.get("label") or work_id, AO3_URL, work_id)
+    ao3 = f"{AO3_URL}/works/{work_id}"
+    if not isinstance(value, dict):
+        return Html(f'<a class="ficindex-ao3" href="{escape(ao3)}">{work_id}</a>')
+    row = escape(datasette.urls.row(database, "works", str(work_id)))
+    label = escape(str(value.get("label") or work_id))
+    return Html(
+        f'<a href="{row}">{label}</a> <a class="ficindex-ao3" href="{escape(ao3)}">(AO3)</a>'
+    )
 
 
 def _render(
     value: object, column: str, table: str | None, database: str, datasette: Datasette
-) -> Markup | None:
+) -> Html | None:
     """The cell's HTML when it is a tag list or a work id of a ficindex index, else None."""
     if column in TAG_COLUMNS:
         tags = _tag_list(value)
@@ -148,15 +159,15 @@ def _render(
     return None
 
 
-@hookimpl
+@hookimpl  # type: ignore[untyped-decorator]
 def render_cell(
     value: object, column: str, table: str | None, database: str, datasette: Datasette
-) -> Callable[[], Awaitable[Markup | None]] | None:
+) -> Callable[[], Awaitable[Html | None]] | None:
     """Datasette's hook: tag lists and work ids of a ficindex index as links."""
     if column not in TAG_COLUMNS and (table is None or WORK_ID_COLUMNS.get(table) != column):
         return None
 
-    async def inner() -> Markup | None:
+    async def inner() -> Html | None:
         if not await _is_ficindex(datasette, database):
             return None
         return _render(value, column, table, database, datasette)
