@@ -11,8 +11,12 @@ from __future__ import annotations
 import asyncio
 import html as htmllib
 import json
+import os
 import re
 import sqlite3
+import subprocess
+import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -241,3 +245,37 @@ def test_plugin_is_listed_with_its_hook(ds: Datasette) -> None:
     # Named by its distribution once installed through the entry point, else by its module.
     ours = [p for p in plugins if p["name"] in ("ficindex", "ficindex.datasette.plugin")]
     assert [p["hooks"] for p in ours] == [["render_cell"]]
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_declared_entry_point_loads_the_plugin(tmp_path: Path) -> None:
+    """What ``pip install ficindex[datasette]`` gives Datasette: the entry point finds the plugin.
+
+    A stand-in distribution carrying pyproject.toml's ``datasette`` entry points
+    is put on the path of a fresh ``datasette plugins``.
+    """
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    entry_points = project.get("entry-points", {}).get("datasette", {})
+    if not entry_points:
+        pytest.skip("pyproject.toml declares no [project.entry-points.datasette] yet")
+    assert set(entry_points.values()) == {"ficindex.datasette.plugin"}
+    dist = tmp_path / "ficindex_entry_probe-0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: ficindex-entry-probe\nVersion: 0\n", encoding="utf-8"
+    )
+    lines = [f"{name} = {target}" for name, target in entry_points.items()]
+    (dist / "entry_points.txt").write_text("[datasette]\n" + "\n".join(lines) + "\n")
+    path = os.pathsep.join([str(ROOT / "src"), str(tmp_path), os.environ.get("PYTHONPATH", "")])
+    result = subprocess.run(
+        [sys.executable, "-m", "datasette", "plugins"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": path},
+    )
+    assert result.returncode == 0, result.stderr
+    listed = json.loads(result.stdout)
+    assert ["render_cell"] in [p["hooks"] for p in listed if "ficindex" in p["name"]], listed
