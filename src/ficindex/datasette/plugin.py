@@ -16,6 +16,7 @@ stay text.
 
 from __future__ import annotations
 
+import inspect
 import json
 import weakref
 from collections.abc import Awaitable, Callable
@@ -85,6 +86,9 @@ class Html(str):
 _EMPTY = Html("&nbsp;")
 
 _is_index: weakref.WeakKeyDictionary[Datasette, dict[str, bool]] = weakref.WeakKeyDictionary()
+_facets: weakref.WeakKeyDictionary[Datasette, dict[tuple[str, str], frozenset[str]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 async def _is_ficindex(datasette: Datasette, database: str) -> bool:
@@ -109,17 +113,34 @@ def _tag_list(value: object) -> list[str] | None:
     return tags
 
 
+async def _configured_facets(datasette: Datasette, database: str, table: str) -> frozenset[str]:
+    """The columns ``table`` is faceted on by its configuration (0.65 metadata or 1.0 config).
+
+    A tag link adds ``_facet_array`` only for a column not among them: Datasette
+    would otherwise show that facet twice.
+    """
+    known = _facets.setdefault(datasette, {})
+    if (database, table) not in known:
+        lookup = getattr(datasette, "table_config", None) or datasette.table_metadata
+        options = lookup(database, table)
+        if inspect.isawaitable(options):
+            options = await options
+        names: set[str] = set()
+        for facet in (options or {}).get("facets") or []:
+            names.update([facet] if isinstance(facet, str) else map(str, dict(facet).values()))
+        known[database, table] = frozenset(names)
+    return known[database, table]
+
+
 def tag_links(
-    datasette: Datasette, database: str, table: str | None, column: str, tags: list[str]
+    datasette: Datasette, database: str, target: str, column: str, tags: list[str], facet: bool
 ) -> Html:
-    """Each tag as a link to the works carrying it, with ``column`` faceted."""
-    target = table if table in _SELF_FILTERING else "works"
+    """Each tag as a link to the rows of ``target`` carrying it, ``column`` faceted if ``facet``."""
     base = datasette.urls.table(database, target)
+    params = {"_facet_array": column} if facet else {}
     links = ", ".join(
         '<a class="ficindex-tag" href="{}">{}</a>'.format(
-            escape(
-                f"{base}?" + urlencode({"_facet_array": column, f"{column}__arraycontains": tag})
-            ),
+            escape(f"{base}?" + urlencode({**params, f"{column}__arraycontains": tag})),
             escape(tag),
         )
         for tag in tags
@@ -146,14 +167,18 @@ def work_link(datasette: Datasette, database: str, value: object) -> Html | None
     )
 
 
-def _render(
+async def _render(
     value: object, column: str, table: str | None, database: str, datasette: Datasette
 ) -> Html | None:
     """The cell's HTML when it is a tag list or a work id of a ficindex index, else None."""
     if column in TAG_COLUMNS:
         tags = _tag_list(value)
+        if tags == []:
+            return _EMPTY
         if tags is not None:
-            return tag_links(datasette, database, table, column, tags) if tags else _EMPTY
+            target = table if table in _SELF_FILTERING else "works"
+            faceted = column in await _configured_facets(datasette, database, target)
+            return tag_links(datasette, database, target, column, tags, facet=not faceted)
     if table is not None and WORK_ID_COLUMNS.get(table) == column:
         return work_link(datasette, database, value)
     return None
@@ -170,6 +195,6 @@ def render_cell(
     async def inner() -> Html | None:
         if not await _is_ficindex(datasette, database):
             return None
-        return _render(value, column, table, database, datasette)
+        return await _render(value, column, table, database, datasette)
 
     return inner
