@@ -50,8 +50,13 @@ def datasette_config_command(
 ) -> None:
     """Write Datasette metadata for the index DB: title, source and rights,
     full-text search on works and chapters (raw FTS5 syntax), facets, label
-    columns, hidden bookkeeping tables, column descriptions and every canned
-    query of 'ficindex query --list'.
+    columns, hidden bookkeeping tables, what each column means (folded under
+    each table's description) and every canned query of 'ficindex query
+    --list'.
+
+    ficindex also ships a Datasette plugin, loaded when ficindex is installed
+    where Datasette runs (pip install 'ficindex[datasette]'): tag lists show as
+    links to the works carrying each tag, work ids as links to AO3.
 
     This also creates (or updates) the browsing views work_cards,
     chapter_index and tag_usage in DB: it writes to the index (between a
