@@ -36,6 +36,7 @@ from ficindex.record import Author, Chapter, Record
 
 SCRIPT = "<script>alert('tag')</script>"
 AMPERSAND = 'Tea & "Biscuits"'
+HOSTILE_TITLE = '<img src=x onerror="alert(1)"> & co'
 
 
 def _work(work_id: int, **fields: Any) -> Record:
@@ -69,7 +70,7 @@ RECORDS = [
         freeforms=[AMPERSAND, "Fluff"],
         summary="Tea and sympathy.",
     ),
-    _work(2002, title="A Second Work", fandoms=["Sherlock (TV)", SCRIPT], freeforms=["Fluff"]),
+    _work(2002, title=HOSTILE_TITLE, fandoms=["Sherlock (TV)", SCRIPT], freeforms=["Fluff"]),
     _work(2003, title="A Third Work", freeforms=[AMPERSAND]),
 ]
 
@@ -234,6 +235,12 @@ def test_work_ids_link_to_ao3(ds: Datasette) -> None:
     # A foreign key keeps Datasette's link to the work's row (with its title) and gains AO3's.
     assert '<a href="/fics/works/2001">Sympathy in Soho</a>' in chapters
     assert (f"{ao3}2001", "(AO3)") in _hrefs(chapters, "ficindex-ao3")
+    # A title in a label stays text.
+    assert "<img" not in chapters
+    assert (
+        '<a href="/fics/works/2002">&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; co</a>'
+        in (chapters)
+    )
     assert {h for h, _ in _hrefs(history, "ficindex-ao3")} == {
         f"{ao3}{i}" for i in (2001, 2002, 2003)
     }
