@@ -266,14 +266,14 @@ def test_tag_usage_view_counts_works_per_tag(ds: Datasette) -> None:
 def test_configured_facets_are_offered_with_array_facets(ds: Datasette) -> None:
     (page,) = _get(ds, "/fics/works.json?_shape=objects")
     facets = page["facet_results"]
-    assert {"rating", "language", "completed", "status", "fandoms"} <= set(facets)
+    assert {"rating", "language", "fandoms", "relationships"} <= set(facets)
     assert facets["fandoms"]["type"] == "array"
     counts = {r["value"]: r["count"] for r in facets["fandoms"]["results"]}
     assert counts == {"Good Omens (TV)": 2, "Sherlock (TV)": 2}
     ratings = {r["value"]: r["count"] for r in facets["rating"]["results"]}
     assert ratings["Mature"] == 1
     suggested = {(s["name"], s.get("type", "column")) for s in page["suggested_facets"]}
-    assert ("freeforms", "array") in suggested
+    assert {("freeforms", "array"), ("warnings", "array"), ("completed", "column")} <= suggested
     (cards,) = _get(ds, "/fics/work_cards.json?_shape=objects")
     assert cards["facet_results"]["fandoms"]["type"] == "array"
 
@@ -318,7 +318,7 @@ def test_site_metadata_names_source_and_rights(metadata: dict[str, Any]) -> None
     assert "belong to their authors" in metadata["description"]
     works = metadata["databases"]["fics"]["tables"]["works"]
     assert works["searchmode"] == "raw"
-    assert works["columns"]["kudos"]
+    assert "<dt>kudos</dt><dd>Kudos count</dd>" in works["description_html"]
 
 
 def test_format_1_0_splits_config_and_metadata(index: Path, tmp_path: Path) -> None:
@@ -340,7 +340,8 @@ def test_format_1_0_splits_config_and_metadata(index: Path, tmp_path: Path) -> N
     assert meta["title"] and meta["source"] == "Archive of Our Own"
     assert "queries" not in meta["databases"]["fics"]
     works_meta = meta["databases"]["fics"]["tables"]["works"]
-    assert set(works_meta) == {"description", "columns"}
+    assert set(works_meta) == {"description", "description_html"}
+    assert "<details" in works_meta["description_html"]
     sql = db_config["queries"]["works_by_status"]["sql"]
     assert sql.startswith("select status")
 

@@ -54,26 +54,31 @@ def datasette_config_command(
     name: str | None,
 ) -> None:
     """Write Datasette metadata for the index DB: title, source and rights,
-        full-text search on works and chapters (raw FTS5 syntax), facets, label
-        columns, hidden bookkeeping tables, column descriptions and every canned
-        query of 'ficindex query --list'.
+    full-text search on works and chapters (raw FTS5 syntax), facets, label
+    columns, hidden bookkeeping tables, what each column means (folded under
+    each table's description) and every canned query of 'ficindex query
+    --list'.
 
-        This also creates (or updates) the browsing views work_cards,
-        chapter_index and tag_usage in DB: it writes to the index (between a
-        running crawl's or import's transactions, waiting up to a minute for one to
-    end; exit 3 if the index stays locked that long). It writes
-        nothing when the views are already current.
+    ficindex also ships a Datasette plugin, loaded when ficindex is installed
+    where Datasette runs (pip install 'ficindex[datasette]'): tag lists show as
+    links to the works carrying each tag, work ids as links to AO3.
 
-        Files ending in .yaml or .yml are written as YAML (needs PyYAML, which
-        Datasette installs); any other name gets JSON.
+    This also creates (or updates) the browsing views work_cards,
+    chapter_index and tag_usage in DB: it writes to the index (between a
+    running crawl's or import's transactions, waiting up to a minute for one
+    to end; exit 3 if the index stays locked that long). It writes nothing
+    when the views are already current.
 
-        \b
-        Examples:
-          ficindex datasette-config fics.db -o metadata.json
-          datasette fics.db -m metadata.json
-        \b
-          ficindex datasette-config fics.db --format 1.0 -o datasette.yaml
-          datasette fics.db -c datasette.yaml -m metadata.yaml
+    Files ending in .yaml or .yml are written as YAML (needs PyYAML, which
+    Datasette installs); any other name gets JSON.
+
+    \b
+    Examples:
+      ficindex datasette-config fics.db -o metadata.json
+      datasette fics.db -m metadata.json
+    \b
+      ficindex datasette-config fics.db --format 1.0 -o datasette.yaml
+      datasette fics.db -c datasette.yaml -m metadata.yaml
     """
     if fmt == "1.0" and output is None:
         raise click.UsageError(

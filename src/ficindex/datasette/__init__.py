@@ -15,6 +15,11 @@ metadata.json`` useful at once, one module each:
 * **metadata** (:mod:`.metadata`, :func:`build_metadata`) in the Datasette 0.65 shape, and its
   split into ``metadata`` + ``datasette.yaml`` configuration for the 1.0 line
   (:func:`split_for_1_0`);
+* **column descriptions** (:mod:`.columns`) for the columns each table and view
+  really has, folded into its description so the rows come first;
+* a **plugin** (:mod:`.plugin`, loaded by Datasette through the ``datasette``
+  entry point, never imported here because it needs Datasette) that shows tag
+  lists as links to the matching rows and work ids as links to AO3;
 * a **metadata-only copy** for publishing (:mod:`.public`,
   :func:`make_public_copy`): chapter text, author notes and raw pages are the
   authors' writing and AO3's pages, not ours to republish, so the copy keeps

@@ -1,7 +1,8 @@
 """Datasette metadata for an index, built as data: the 0.65 shape and its 1.0 split.
 
 :func:`build_metadata` describes the index in the Datasette 0.65 shape (title,
-source and rights, table options, column descriptions, canned queries);
+source and rights, table options, descriptions with their columns folded
+(:mod:`.columns`), canned queries);
 :func:`split_for_1_0` divides that into the 1.0 line's ``metadata`` and
 ``datasette.yaml`` configuration.
 """
@@ -15,6 +16,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from ficindex import AO3_URL
+from ficindex.datasette.columns import describe_columns, description_html
 from ficindex.datasette.tables import hidden_tables
 from ficindex.index.queries import canned_queries
 
@@ -32,72 +34,6 @@ LICENSE_URL = f"{AO3_URL}/tos"
 ABOUT = "ficindex"
 ABOUT_URL = "https://github.com/ficindex/ficindex"
 
-_WORK_COLUMNS = {
-    "id": "AO3 work id (the number in /works/ID)",
-    "title": "Title as displayed",
-    "authors": "JSON array of creators, 'pseud (user)' or just 'user'",
-    "anonymous": "1 when the work is posted anonymously",
-    "gifts": "JSON array of gift recipients",
-    "rating": "The rating tag, e.g. Mature",
-    "warnings": "JSON array of archive warnings",
-    "categories": "JSON array of categories (F/M, Gen, ...)",
-    "fandoms": "JSON array of fandom tags",
-    "relationships": "JSON array of relationship tags",
-    "characters": "JSON array of character tags",
-    "freeforms": "JSON array of additional (freeform) tags",
-    "language": "Language as displayed",
-    "series": "JSON array of series titles (see work_series for ids and positions)",
-    "collections": "JSON array of collection titles",
-    "published": "First publication date (YYYY-MM-DD)",
-    "updated": "Latest update or completion date (YYYY-MM-DD)",
-    "completed": "1 when complete",
-    "words": "Word count",
-    "comments": "Comment threads count",
-    "kudos": "Kudos count",
-    "bookmarks": "Public bookmarks count",
-    "hits": "Hits count",
-    "chapters_posted": "Chapters posted",
-    "chapters_total": "Planned chapters (null when unknown, N/?)",
-    "summary": "Summary, one paragraph per line",
-    "notes": "Author's notes at the start, one paragraph per line",
-    "end_notes": "Author's notes at the end",
-    "restricted": "1 when only logged-in AO3 users can read it",
-    "status": "ok, deleted, restricted, unrevealed or hidden (as last seen)",
-    "status_at": "When the status last changed (UTC)",
-    "first_seen": "When ficindex first saw the work (UTC)",
-    "last_fetched": "When a page of the work was last stored (UTC)",
-    "last_full_fetch": "When the full work page was last stored (UTC)",
-}
-
-_CHAPTER_COLUMNS = {
-    "id": "AO3 chapter id (negative: a stand-in until a page shows the real id)",
-    "work": "The work (works.id)",
-    "number": "Chapter number, from 1",
-    "title": "Chapter title without the 'Chapter N:' prefix (null when untitled)",
-    "summary": "Chapter summary",
-    "notes": "Chapter notes at the start",
-    "end_notes": "Chapter notes at the end",
-    "text": "Chapter text, one paragraph per line",
-    "vanished_at": "When a full fetch no longer showed this chapter (kept, not deleted)",
-}
-
-_STATS_COLUMNS = {
-    "work": "The work (works.id)",
-    "fetched_at": "When these counters were seen (UTC)",
-    "words": "Word count then",
-    "chapters_posted": "Chapters posted then",
-    "comments": "Comments then",
-    "kudos": "Kudos then",
-    "bookmarks": "Bookmarks then",
-    "hits": "Hits then",
-}
-
-_CARD_COLUMNS = {
-    "authors": "Creators, comma-separated ('Anonymous' for anonymous works)",
-    "chapters": "Posted/planned chapters as AO3 shows them, e.g. 3/?",
-    "ao3_url": "The work on AO3",
-}
-
 
 def _table_options() -> dict[str, dict[str, Any]]:
     """Per-table options (the same in both formats, before the 1.0 split)."""
@@ -109,16 +45,10 @@ def _table_options() -> dict[str, dict[str, Any]]:
             "fts_pk": "id",
             "searchmode": "raw",
             "sort_desc": "updated",
-            "facets": [
-                "rating",
-                "language",
-                "completed",
-                "status",
-                {"array": "fandoms"},
-                {"array": "warnings"},
-                {"array": "relationships"},
-            ],
-            "columns": _WORK_COLUMNS,
+            # One line of four short facets, so the first screen (1,000 px) still shows
+            # rows; Datasette suggests the others (warnings, completed, status, ...).
+            "facets": [{"array": "fandoms"}, {"array": "relationships"}, "rating", "language"],
+            "facet_size": 5,
         },
         "work_cards": {
             "description": "One readable row per work, with a link to it on AO3. "
@@ -127,11 +57,8 @@ def _table_options() -> dict[str, dict[str, Any]]:
             "fts_pk": "id",
             "searchmode": "raw",
             "sort_desc": "updated",
-            "facets": ["rating", "completed", "status", {"array": "fandoms"}],
-            "columns": {
-                **{k: v for k, v in _WORK_COLUMNS.items() if k != "authors"},
-                **_CARD_COLUMNS,
-            },
+            "facets": [{"array": "fandoms"}, "rating", "completed", "status"],
+            "facet_size": 5,
         },
         "chapters": {
             "description": "Chapters with their text. Search covers title, summary, "
@@ -140,7 +67,6 @@ def _table_options() -> dict[str, dict[str, Any]]:
             "fts_pk": "id",
             "searchmode": "raw",
             "sort": "work",
-            "columns": _CHAPTER_COLUMNS,
         },
         "chapter_index": {
             "description": "Chapters without their text, with their work's title and "
@@ -149,11 +75,6 @@ def _table_options() -> dict[str, dict[str, Any]]:
             "fts_pk": "id",
             "searchmode": "raw",
             "sort": "work",
-            "columns": {
-                "work_title": "Title of the work",
-                "characters": "Length of the chapter text in characters",
-                "ao3_url": "The chapter on AO3",
-            },
         },
         "tag_usage": {
             "description": "Every tag with the number of indexed works that use it.",
@@ -164,13 +85,48 @@ def _table_options() -> dict[str, dict[str, Any]]:
             "description": "One row each time a work's counters changed, to chart its "
             "reception over time.",
             "sort_desc": "fetched_at",
-            "columns": _STATS_COLUMNS,
         },
-        "authors": {"label_column": "pseud"},
-        "tags": {"label_column": "name", "facets": ["type"]},
-        "series": {"label_column": "title"},
-        "collections": {"label_column": "title"},
+        "authors": {
+            "description": "Every creator credited on an indexed work, as pseud and user.",
+            "label_column": "pseud",
+        },
+        "tags": {
+            "description": "Every tag on an indexed work, with its type.",
+            "label_column": "name",
+            "facets": ["type"],
+        },
+        "series": {"description": "Series the indexed works belong to.", "label_column": "title"},
+        "collections": {
+            "description": "Collections the indexed works are in.",
+            "label_column": "title",
+        },
+        "work_authors": {"description": "Which creators are credited on which work."},
+        "work_tags": {"description": "Which tags each work carries."},
+        "work_series": {"description": "Which series each work belongs to, and where."},
+        "work_collections": {"description": "Which collections each work is in."},
     }
+
+
+#: Tables and views whose page links to the ranked ``search`` canned query.
+SEARCH_LINKED = ("works", "work_cards")
+
+
+#: The link to the ``search`` canned query, relative because a table's page is /DB/TABLE
+#: (and so keeps working under Datasette's ``base_url``).
+SEARCH_LINK_HTML = (
+    '<a class="ficindex-ranked-search" href="search">Ranked search</a>: the same search, '
+    "best match first (bm25), with a snippet of the matching text."
+)
+
+
+def _describe(db: Database, tables: dict[str, dict[str, Any]], search: bool) -> None:
+    """Give each table and view with a description its columns, folded in ``description_html``."""
+    for name, options in tables.items():
+        if "description" not in options:
+            continue
+        extra = SEARCH_LINK_HTML if search and name in SEARCH_LINKED else ""
+        columns = describe_columns(db, name)
+        options["description_html"] = description_html(options["description"], columns, extra)
 
 
 def build_metadata(db: Database, database_name: str) -> dict[str, Any]:
@@ -179,9 +135,11 @@ def build_metadata(db: Database, database_name: str) -> dict[str, Any]:
     tables = {name: options for name, options in _table_options().items() if name in present}
     for name in hidden_tables(db):
         tables.setdefault(name, {})["hidden"] = True
+    canned = canned_queries()
+    _describe(db, tables, search="search" in canned)
     queries = {
         q.name: {"title": q.title, "description": q.description, "sql": q.body}
-        for q in canned_queries().values()
+        for q in canned.values()
     }
     return {
         "title": TITLE,
