@@ -31,14 +31,14 @@ from __future__ import annotations
 import argparse
 import html
 import itertools
+import os
 import random
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from ficindex.index.store import author_label
 from ficindex.record import Author, Chapter, Record
 
 #: ../shared/bench/make_work_page.py writes the 1.2 MB page of earlier benchmarks.
@@ -132,6 +132,11 @@ _LANGUAGES = ["English"] * 18 + ["Español", "Русский", "中文-普通话
 def _zipf_cum(n: int, s: float = 1.0, q: float = 2.7) -> list[float]:
     """Cumulative Zipf-Mandelbrot weights of ranks 1..n (for ``random.choices``)."""
     return list(itertools.accumulate(1.0 / (rank + q) ** s for rank in range(1, n + 1)))
+
+
+def author_label(pseud: str, user: str) -> str:
+    """A byline name as AO3 shows it: ``pseud (user)``, or just ``user`` when they agree."""
+    return user if pseud == user else f"{pseud} ({user})"
 
 
 def _made_up_word(rng: random.Random) -> str:
@@ -527,23 +532,26 @@ def pages(count: int, seed: int = 1) -> Iterator[tuple[Record, bytes]]:
         yield record, render(record).encode()
 
 
-def write_pages(directory: Path, count: int, seed: int = 1) -> list[Path]:
-    """Save ``count`` work pages as ``work-NNNNNN.html`` files (like a folder of saved pages).
+def save(directory: Path, recs: Iterable[Record]) -> list[Path]:
+    """Save the pages of ``recs`` as ``work-NNNNNN.html`` files, one second apart in mtime.
 
-    Modification times are spread one second apart, so every page has its own
-    fetch time on import, as saved pages do.
+    Distinct modification times give every page its own fetch time on import,
+    as a folder of saved pages has.
     """
-    import os
-
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
     base = 1_700_000_000
-    for i, (_, page) in enumerate(pages(count, seed)):
+    for i, record in enumerate(recs):
         path = directory / f"work-{i:06d}.html"
-        path.write_bytes(page)
+        path.write_bytes(render(record).encode())
         os.utime(path, (base + i, base + i))
         paths.append(path)
     return paths
+
+
+def write_pages(directory: Path, count: int, seed: int = 1) -> list[Path]:
+    """Save ``count`` generated work pages into ``directory`` (see :func:`save`)."""
+    return save(directory, records(count, seed))
 
 
 def chapter_bytes(recs: list[Record]) -> int:
@@ -564,17 +572,17 @@ def large_page(chapters: int = 50) -> bytes:
     return render(large_record(chapters)).encode()
 
 
-def large_record(chapters: int = 50, seed: int = 1) -> Record:
-    """A generated work of ``chapters`` chapters of about 24 KB each (id 63000000)."""
+def large_record(chapters: int = 50, index: int = 0) -> Record:
+    """A generated work of ``chapters`` chapters of about 24 KB each (ids 63000000 + index)."""
     vocab = Vocabulary()
-    rng = random.Random(seed)
+    rng = random.Random(index + 1)
     record = _work(rng, vocab, _Cast(rng, vocab, 10), 0)
-    record.work_id = 63_000_000
+    record.work_id = 63_000_000 + index
     people = record.characters or ["Mara"]
     record.chapters = [
         Chapter(
             number=n,
-            chapter_id=161_000_000 + n,
+            chapter_id=161_000_000 + index * 1000 + n,
             title=f"Part {n}",
             text="\n".join(_paragraphs(rng, vocab, 24_000, people)),
         )
@@ -582,7 +590,15 @@ def large_record(chapters: int = 50, seed: int = 1) -> Record:
     ]
     record.chapters_posted = record.chapters_total = chapters
     record.words = sum(len(c.text.split()) for c in record.chapters)
+    record.completed = True
+    record.updated = max(record.updated or "", record.published or "")
     return record
+
+
+def large_records(count: int, chapters: int = 50) -> Iterator[Record]:
+    """``count`` different large works (the "large" corpus: 50 chapters, about 1.2 MB each)."""
+    for index in range(count):
+        yield large_record(chapters, index)
 
 
 def check(count: int, seed: int) -> int:
