@@ -57,6 +57,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -511,8 +512,8 @@ def bench_search(c: Corpus, db_path: Path, rounds: int) -> None:
         for r in range(rounds):
             for name, (query, filters, sort) in cases.items():
                 pair: list[tuple[str, Callable[[], list[Any]]]] = [
-                    ("ours", lambda q=query, f=filters, s=sort: search(db, q, f, sort=s)),
-                    ("raw", lambda q=query, f=filters, s=sort: raw_fts(raw, q, f, s)),
+                    ("ours", partial(search, db, query, filters, sort=sort)),
+                    ("raw", partial(raw_fts, raw, query, filters, sort)),
                 ]
                 for side, run in pair if r % 2 == 0 else reversed(pair):
                     start = time.perf_counter()
@@ -550,6 +551,29 @@ def chapter_matches(db_path: Path, queries: dict[str, str]) -> dict[str, int]:
 # ------------------------------------------------------------------ profile
 
 
+#: Functions whose cumulative time the profile summary shows per work (by name).
+PROFILE_PARTS = (
+    "import_file",
+    "parse_page",
+    "save_raw_page",
+    "compress",
+    "save_record",
+    "_save_work",
+    "work_row",
+    "_save_related",
+    "_sync",
+    "lookup",
+    "_save_chapters",
+    "upsert_all",
+    "_record_stats",
+    "insert",
+    "update",
+    "table_names",
+    "indexes",
+    "__exit__",
+)
+
+
 def profile_import(c: Corpus, tmp: Path, pages: int, top: int) -> None:
     """cProfile of ficindex importing ``pages`` pages: where the time per work goes."""
     import cProfile
@@ -563,11 +587,53 @@ def profile_import(c: Corpus, tmp: Path, pages: int, top: int) -> None:
     profiler.disable()
     remove_db(db)
     stats = pstats.Stats(profiler)
+    total: float = getattr(stats, "total_tt", 0.0)
     print(f"cProfile of importing {pages} pages of {c.name} "
-          f"({stats.total_tt / pages * 1000:.1f} ms per work under the profiler):")  # fmt: skip
+          f"({total / pages * 1000:.1f} ms per work under the profiler)")  # fmt: skip
+    table: dict[tuple[str, int, str], tuple[Any, ...]] = getattr(stats, "stats", {})
+    parts: dict[str, float] = collections.defaultdict(float)
+    for (_, _, func), (_, _, _, cumulative, _) in table.items():
+        name = func.rstrip(">'")
+        for part in PROFILE_PARTS:
+            if name == part or name.endswith((f".{part}", f" {part}")):
+                parts[part] += cumulative
+    print("  cumulative ms per work of named functions (nested: they overlap):")
+    for part in PROFILE_PARTS:
+        if part in parts:
+            print(f"    {parts[part] / pages * 1000:7.2f}  {part}")
     for sort in ("tottime", "cumulative"):
         print(f"  top {top} by {sort}:")
         stats.sort_stats(sort).print_stats(top)
+    fts_share(c, tmp, pages)
+
+
+def fts_share(c: Corpus, tmp: Path, pages: int) -> None:
+    """ficindex import with and without the per-row FTS triggers (then one rebuild)."""
+    db = tmp / "fts.db"
+
+    def without_triggers() -> None:
+        remove_db(db)
+        prepare_floor(db).close()  # ficindex's schema, FTS triggers dropped
+
+    def run_without() -> None:
+        ficindex_import(db, c.paths[:pages])
+        conn = sqlite3.connect(db)
+        with conn:
+            rebuild_fts(conn)
+        conn.close()
+
+    medians = interleaved(
+        3,
+        {
+            "with triggers": (lambda: remove_db(db), lambda: ficindex_import(db, c.paths[:pages])),
+            "without": (without_triggers, run_without),
+        },
+    )
+    remove_db(db)
+    share = 1 - medians["without"] / medians["with triggers"]
+    print(f"  FTS triggers: import of {pages} pages {medians['with triggers']:.2f} s with them, "
+          f"{medians['without']:.2f} s without (one rebuild at the end): "
+          f"{share:.0%} of import")  # fmt: skip
 
 
 # ------------------------------------------------------------------ main

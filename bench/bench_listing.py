@@ -47,11 +47,13 @@ def floor(source: bytes) -> int:
 
 
 def ficindex_listing(source: bytes) -> int:
-    return len(parse_listing(LexborHTMLParser(source), URL).listing.works)
+    listing = parse_listing(LexborHTMLParser(source), URL).listing
+    return len(listing.works) if listing else 0
 
 
 def ficindex_parse_page(source: bytes) -> int:
-    return len(parse_page(source, URL).listing.works)
+    listing = parse_page(source, URL).listing
+    return len(listing.works) if listing else 0
 
 
 def interleaved(

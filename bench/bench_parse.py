@@ -61,7 +61,8 @@ Parser = Callable[[bytes], object]
 
 def floor(data: bytes) -> str:
     """(a) What any lexbor user pays at least: parse, then all the text (the fastest options)."""
-    return LexborHTMLParser(data).body.text(separator="\n", strip=True, skip_empty=True)
+    body = LexborHTMLParser(data).body
+    return body.text(separator="\n", strip=True, skip_empty=True) if body is not None else ""
 
 
 def ficindex_parse(data: bytes) -> object:
