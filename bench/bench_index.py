@@ -1,11 +1,14 @@
 """Import, reparse and search against their floors, on generated corpora (issue 14).
 
 Run by hand: ``python bench/bench_index.py [--sizes 1000,5000] [--rounds 3]``.
-On a quiet 2-core machine one round of 1,000 works takes about a minute for
-both contenders; 5,000 works about five. ``--sizes 1000,5000,20000`` adds the
-big one (tens of minutes). Everything is measured in one run, on the same
-pages, contenders interleaved round by round (ficindex first in odd rounds,
-the floor first in even ones), and the median of the rounds is printed.
+Measured on a busy 2-core machine (load 7-10): one round of 1,000 works
+(import, two reparses, both contenders) takes about 1.5 minutes, one of 5,000
+about 7; the default run (1000,5000, 3 rounds, 4 large works, search, memory)
+about 30 minutes, ``--sizes 1000 --large 0`` about 6. ``--sizes
+1000,5000,20000`` adds the big one (an hour or more). Everything is measured
+in one run, on the same pages, contenders interleaved round by round
+(ficindex first in odd rounds, the floor first in even ones), and the median
+of the rounds is printed.
 
 Corpus: ``bench/corpus.py`` works (1-3 chapters of 5-20 KB, Zipf vocabulary),
 written as saved page files; ``--large N`` adds N works of 50 chapters
