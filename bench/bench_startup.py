@@ -16,12 +16,16 @@ Contenders, each a fresh process with its output discarded:
 Medians in ms, and each ficindex command as a ratio of the floor (issue 14:
 search and query within 2x of ``import sqlite3``) and of the bare FTS
 process. Then ``python -X importtime`` of ``ficindex search``: the imports
-that cost most, by cumulative and by own time.
+that cost most, by package and by module.
+
+The environment matters: sqlite-utils imports pandas and numpy at start-up
+whenever they are installed, so the first line printed says whether they are.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import statistics
@@ -118,6 +122,9 @@ def main() -> None:
     ficindex = ficindex_argv()
     print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs); "
           f"ficindex run as {' '.join(Path(a).name for a in ficindex)}")  # fmt: skip
+    optional = [m for m in ("pandas", "numpy") if importlib.util.find_spec(m) is not None]
+    print(f"installed here, imported by sqlite-utils at start-up: {', '.join(optional) or 'none'}"
+          " (of pandas, numpy)")  # fmt: skip
     with tempfile.TemporaryDirectory() as name:
         db = str(build_index(Path(name), args.works))
         py = sys.executable
