@@ -83,7 +83,8 @@ TAG_TYPES = {
     "freeforms": "freeform",
 }
 COUNTERS = ("words", "chapters_posted", "comments", "kudos", "bookmarks", "hits")
-ZLIB_LEVEL = 6  # what the store uses today
+#: zlib level of the floor's raw pages: the store's today (``--zlib-level`` changes it).
+ZLIB_LEVEL = [6]
 
 
 @dataclass
@@ -254,7 +255,7 @@ def floor_import(conn: sqlite3.Connection, c: Corpus) -> None:
         at = utc(path.stat().st_mtime)
         rows.add(record, bare_texts(body), at)
         digest = hashlib.sha256(body).hexdigest()
-        compressed = zlib.compress(body, ZLIB_LEVEL)
+        compressed = zlib.compress(body, ZLIB_LEVEL[0])
         raw.append((None, path.name, at, None, record.work_id, digest, len(body), compressed))
     with conn:
         conn.executemany(
@@ -672,7 +673,11 @@ def main() -> None:
         "--profile", type=int, default=0, metavar="N", help="cProfile an import of N pages"
     )
     parser.add_argument("--only-profile", action="store_true", help="just the profile")
+    parser.add_argument(
+        "--zlib-level", type=int, default=6, help="zlib level of the floor's raw pages (6)"
+    )
     args = parser.parse_args()
+    ZLIB_LEVEL[0] = args.zlib_level
     sizes = [int(s) for s in args.sizes.split(",") if s]
     print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)")
     with tempfile.TemporaryDirectory() as name:
