@@ -1,233 +1,443 @@
-"""Index benchmark, run by hand: ``python bench/bench_index.py [--works N]``.
+"""Import, reparse and search against their floors, on generated corpora (issue 14).
 
-Three measurements on generated data (one run, same data for both sides):
+Run by hand: ``python bench/bench_index.py [--sizes 1000,5000] [--rounds 3]``.
+Measured on a busy 2-core machine (load 7-10): one round of 1,000 works
+(import, two reparses, both contenders) takes about 1.5 minutes, one of 5,000
+about 7; the default run (1000,5000, 3 rounds, 4 large works, search, memory)
+about 30 minutes, ``--sizes 1000 --large 0`` about 6. ``--sizes
+1000,5000,20000`` adds the big one (an hour or more). Everything is measured
+in one run, on the same pages, contenders interleaved round by round
+(ficindex first in odd rounds, the floor first in even ones), and the median
+of the rounds is printed.
 
-1. Import throughput, in MB of chapter text per second: ``save_record`` of N
-   works of 50 chapters, one transaction per work as ``ficindex import`` does
-   (FTS kept in sync by the triggers), against the floor: plain ``sqlite3``
-   ``executemany`` of the same rows into the same tables with the FTS triggers
-   dropped, then one FTS5 ``rebuild``. Goal: at least 0.5x the floor.
-2. Search latency: median of ``search()`` (top 20, with snippets) over an index
-   of 10,000 works, for a set of one-word, two-word and phrase queries.
-3. Memory: importing 100 and then 1,000 small work pages from a directory, as
-   the peak traced Python allocation and as the peak RSS of a whole
-   ``ficindex import`` process; flat means the importer streams.
+Corpus: ``bench/corpus.py`` works (1-3 chapters of 5-20 KB, Zipf vocabulary),
+written as saved page files; ``--large N`` adds N works of 50 chapters
+(about 1.4 MB each).
 
-Chapter text is the seed capture's chapter (``../shared/seed``) shuffled per
-chapter, or generated words when the shared folder is absent.
+* **import**: ficindex as ``ficindex import`` runs it: the index opened by
+  ``writable_index``, then ``loader.import_file`` per file, one transaction a
+  page. The floor: read each file, a bare ``LexborHTMLParser`` parse and one
+  ``.text()`` per chapter node, then ONE transaction of ``executemany`` for
+  the same rows (works, chapters, tags, authors, their links, stats history,
+  zlib-compressed raw pages) into the same tables with the FTS triggers
+  dropped, then an FTS5 ``rebuild``. The floor takes the metadata from the
+  generator (it parses no metadata): it is the cost of the storage work done
+  the plain way, plus the cheapest parse that reads all the text.
+* **reparse**: ``loader.reparse_pages`` over ficindex's index after every
+  stored chapter was made to differ (as after a parser upgrade that reads text
+  differently: every chapter is rewritten), and ``reparse=`` over an index
+  the same parser wrote (nothing to write); the floor, for both, reads and
+  decompresses every raw page, parses it bare, and rewrites every derived row
+  in one transaction, then rebuilds FTS.
+* figures: seconds, and throughput in MB of chapter text per second; the ratio
+  is ficindex's throughput / the floor's (issue 14 asks >= 0.5 on small works,
+  >= 0.8 on large ones).
+* **SQL statements per page** while importing (``set_trace_callback``), by kind.
+* **memory**: peak RSS of a whole ``ficindex import`` process over 1/5 of the
+  pages and over all of them (flat means the importer streams).
+* **search**: ``ficindex.index.search.search`` (top 20 with snippets) for a
+  common word, the rare word (one work in 500), a phrase, the common word with
+  filters (fandom, rating, kudos), and the common word sorted by kudos, next
+  to the raw FTS5 query on the same index: ``chapters_fts MATCH`` joined to
+  chapters and works, ``bm25`` order (or the sort), same filters, ``snippet``,
+  LIMIT 20. Issue 14 asks for 1.3x at most.
 """
 
 from __future__ import annotations
 
 import argparse
-import random
+import collections
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
-from ficindex.index import open_index
+from selectolax.lexbor import LexborHTMLParser
+
+import corpus
+from ficindex.index import open_index, writable_index
+from ficindex.index.filters import Filters
 from ficindex.index.search import search
-from ficindex.index.store import CONTENT_COLUMNS, record_columns, save_record
-from ficindex.loader import import_file
-from ficindex.record import Author, Chapter, Record
+from ficindex.loader import import_file, reparse_pages
+from ficindex.record import Record
 
-ROOT = Path(__file__).resolve().parents[1]
-SEED = ROOT.parent / "shared" / "seed" / "work-page-capture.txt"
-PAGE = ROOT / "tests" / "fixtures" / "work-full-view.html"
-QUERIES = [
-    "friend",
-    "izuku",
-    "school",
-    "mother",
-    "quirk",
-    "hero",
-    '"best friends"',
-    "angst OR fluff",
-]
+#: Tag list field of a record -> ``tags.type``.
+TAG_TYPES = {
+    "warnings": "warning",
+    "categories": "category",
+    "fandoms": "fandom",
+    "relationships": "relationship",
+    "characters": "character",
+    "freeforms": "freeform",
+}
+COUNTERS = ("words", "chapters_posted", "comments", "kudos", "bookmarks", "hits")
+#: zlib level of the floor's raw pages: the store's today (``--zlib-level`` changes it).
+ZLIB_LEVEL = [6]
 
 
-def paragraphs() -> list[str]:
-    """Realistic English paragraphs to build chapters from."""
-    if SEED.exists():
-        text = SEED.read_text(encoding="utf-8").split("Chapter Text", 1)[-1]
-        found = [p.strip() for p in text.split("\n") if len(p.strip()) > 40]
-        if found:
-            return found
-    rng = random.Random(1)
-    words = [
-        "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9)))
-        for _ in range(5000)
+@dataclass
+class Corpus:
+    """Generated works, their saved pages, and the MB of chapter text they hold."""
+
+    name: str
+    records: list[Record]
+    paths: list[Path]
+    megabytes: float
+
+
+def make_corpus(name: str, records: list[Record], folder: Path) -> Corpus:
+    paths = corpus.save(folder, records)
+    return Corpus(name, records, paths, corpus.chapter_bytes(records) / 1e6)
+
+
+# ------------------------------------------------------------------ contenders
+
+
+def ficindex_import(db_path: Path, paths: list[Path]) -> None:
+    """What ``ficindex import DB FILES`` does, minus the progress bar."""
+    with writable_index(db_path) as db:
+        for path in paths:
+            outcome = import_file(db, path)
+            if outcome.error:
+                raise SystemExit(f"ficindex could not import {path}: {outcome.error}")
+
+
+def ficindex_reparse(db_path: Path) -> None:
+    with writable_index(db_path) as db:
+        for outcome in reparse_pages(db):
+            if outcome.error:
+                raise SystemExit(f"reparse failed on {outcome.name}: {outcome.error}")
+
+
+def bare_texts(body: bytes) -> list[str]:
+    """The floor's parse: lexbor, then one ``.text()`` per chapter text node."""
+    tree = LexborHTMLParser(body)
+    return [
+        node.text(separator="\n", strip=True) for node in tree.css("div#chapters div.userstuff")
     ]
-    return [" ".join(rng.choice(words) for _ in range(60)) + "." for _ in range(200)]
 
 
-def make_work(
-    work_id: int, chapters: int, paras: list[str], rng: random.Random, size: int
-) -> Record:
-    """A full work whose chapters are about ``size`` characters of shuffled paragraphs."""
-    chs = []
-    for n in range(1, chapters + 1):
-        picked: list[str] = []
-        length = 0
-        while length < size:
-            p = rng.choice(paras)
-            picked.append(p)
-            length += len(p) + 1
-        chs.append(
-            Chapter(
-                number=n, chapter_id=work_id * 1000 + n, title=f"Part {n}", text="\n".join(picked)
+def prepare_floor(db_path: Path) -> sqlite3.Connection:
+    """A fresh index (ficindex's own schema) with the FTS triggers dropped, untimed."""
+    open_index(db_path).close()
+    conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA journal_mode = wal")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    triggers = conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
+    for (name,) in triggers:
+        conn.execute(f"DROP TRIGGER {name}")
+    return conn
+
+
+class FloorRows:
+    """The rows of every table, built plainly, with per-run id caches for tags and authors."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.work_columns = [r[1] for r in conn.execute("PRAGMA table_info(works)")]
+        self.tags = {(n, t): i for i, n, t in conn.execute("SELECT id, name, type FROM tags")}
+        self.authors = {
+            (u, p): i for i, u, p in conn.execute("SELECT id, user, pseud FROM authors")
+        }
+        self.new_tags: list[tuple[int, str, str]] = []
+        self.new_authors: list[tuple[int, str, str]] = []
+        self.works: list[tuple[Any, ...]] = []
+        self.work_tags: list[tuple[int, int]] = []
+        self.work_authors: list[tuple[int, int]] = []
+        self.chapters: list[tuple[Any, ...]] = []
+        self.history: list[tuple[Any, ...]] = []
+
+    def _tag(self, name: str, kind: str) -> int:
+        key = (name, kind)
+        tag = self.tags.get(key)
+        if tag is None:
+            tag = self.tags[key] = len(self.tags) + 1
+            self.new_tags.append((tag, name, kind))
+        return tag
+
+    def _author(self, user: str, pseud: str) -> int:
+        key = (user, pseud)
+        author = self.authors.get(key)
+        if author is None:
+            author = self.authors[key] = len(self.authors) + 1
+            self.new_authors.append((author, user, pseud))
+        return author
+
+    def add(self, r: Record, texts: list[str], at: str) -> None:
+        wid = r.work_id
+        assert wid is not None
+        dumps = json.dumps
+        values: dict[str, Any] = {
+            "id": wid,
+            "title": r.title,
+            "authors": dumps([corpus.author_label(a.pseud, a.user) for a in r.authors]),
+            "anonymous": int(r.anonymous),
+            "gifts": "[]",
+            "rating": r.rating,
+            "language": r.language,
+            "series": "[]",
+            "collections": "[]",
+            "published": r.published,
+            "updated": r.updated,
+            "completed": int(r.completed),
+            "chapters_total": r.chapters_total,
+            "summary": r.summary,
+            "notes": r.notes,
+            "end_notes": r.end_notes,
+            "restricted": int(r.restricted),
+            "status": "ok",
+            "first_seen": at,
+            "last_fetched": at,
+            "last_full_fetch": at,
+        }
+        for name in TAG_TYPES:
+            values[name] = dumps(getattr(r, name), ensure_ascii=False)
+        for name in COUNTERS:
+            values[name] = getattr(r, name)
+        self.works.append(tuple(values.get(c) for c in self.work_columns))
+        tags = [(r.rating, "rating")] if r.rating else []
+        tags += [(n, kind) for field, kind in TAG_TYPES.items() for n in getattr(r, field)]
+        self.work_tags += [(wid, self._tag(n, kind)) for n, kind in tags]
+        self.work_authors += [(wid, self._author(a.user, a.pseud)) for a in r.authors]
+        for ch, text in zip(r.chapters, texts, strict=True):
+            cid = ch.chapter_id or -(wid * 100_000 + ch.number)
+            self.chapters.append(
+                (cid, wid, ch.number, ch.title, ch.summary, ch.notes, ch.end_notes, text)
             )
+        self.history.append((wid, at, *(getattr(r, c) for c in COUNTERS)))
+
+    def write(self, conn: sqlite3.Connection) -> None:
+        """Every row by ``executemany`` (call inside the one transaction)."""
+        marks = ", ".join("?" * len(self.work_columns))
+        conn.executemany(f"INSERT OR REPLACE INTO works VALUES ({marks})", self.works)
+        conn.executemany("INSERT INTO tags (id, name, type) VALUES (?, ?, ?)", self.new_tags)
+        conn.executemany("INSERT INTO authors (id, user, pseud) VALUES (?, ?, ?)", self.new_authors)
+        conn.executemany("INSERT INTO work_tags (work, tag) VALUES (?, ?)", self.work_tags)
+        conn.executemany("INSERT INTO work_authors (work, author) VALUES (?, ?)", self.work_authors)
+        conn.executemany(
+            "INSERT INTO chapters (id, work, number, title, summary, notes, end_notes, text) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            self.chapters,
         )
-    return Record(
-        kind="work",
-        work_id=work_id,
-        title=f"Generated work {work_id}",
-        authors=[Author(pseud=f"writer{work_id % 97}", user=f"writer{work_id % 97}")],
-        rating=rng.choice(["General Audiences", "Teen And Up Audiences", "Mature", "Explicit"]),
-        warnings=["No Archive Warnings Apply"],
-        categories=["M/M"],
-        fandoms=[rng.choice(["My Hero Academia", "Good Omens", "Sherlock (TV)"])],
-        relationships=["Bakugou Katsuki/Midoriya Izuku"],
-        characters=["Midoriya Izuku", "Bakugou Katsuki"],
-        freeforms=rng.sample(["Angst", "Fluff", "Happy Ending", "Slow Burn", "Hurt/Comfort"], 2),
-        language="English",
-        published="2020-01-01",
-        updated="2021-01-01",
-        completed=True,
-        words=sum(len(c.text.split()) for c in chs),
-        kudos=rng.randint(0, 5000),
-        hits=rng.randint(100, 100000),
-        comments=rng.randint(0, 100),
-        bookmarks=rng.randint(0, 500),
-        chapters_posted=chapters,
-        chapters_total=chapters,
-        summary="A generated summary about friends and heroes.",
-        chapters=chs,
+        conn.executemany(
+            "INSERT OR IGNORE INTO stats_history (work, fetched_at, words, chapters_posted, "
+            "comments, kudos, bookmarks, hits) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            self.history,
+        )
+
+
+def rebuild_fts(conn: sqlite3.Connection) -> None:
+    conn.execute("INSERT INTO works_fts (works_fts) VALUES ('rebuild')")
+    conn.execute("INSERT INTO chapters_fts (chapters_fts) VALUES ('rebuild')")
+
+
+def utc(mtime: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(mtime))
+
+
+def floor_import(conn: sqlite3.Connection, c: Corpus) -> None:
+    """Bare parse of every file, then one transaction of executemany, then FTS rebuild."""
+    rows = FloorRows(conn)
+    raw = []
+    for record, path in zip(c.records, c.paths, strict=True):
+        body = path.read_bytes()
+        at = utc(path.stat().st_mtime)
+        rows.add(record, bare_texts(body), at)
+        digest = hashlib.sha256(body).hexdigest()
+        compressed = zlib.compress(body, ZLIB_LEVEL[0])
+        raw.append((None, path.name, at, None, record.work_id, digest, len(body), compressed))
+    with conn:
+        conn.executemany(
+            "INSERT INTO raw_pages (url, source, fetched_at, http_status, work_id, sha256, "
+            "size, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            raw,
+        )
+        rows.write(conn)
+        rebuild_fts(conn)
+
+
+def floor_reparse(conn: sqlite3.Connection, c: Corpus) -> None:
+    """Every raw page decompressed and parsed bare; every derived row rewritten; FTS rebuilt."""
+    by_id = {r.work_id: r for r in c.records}
+    rows = FloorRows(conn)
+    for work_id, at, body in conn.execute(
+        "SELECT work_id, fetched_at, body FROM raw_pages ORDER BY fetched_at, id"
+    ):
+        rows.add(by_id[work_id], bare_texts(zlib.decompress(body)), at)
+    with conn:
+        conn.execute("DELETE FROM work_tags")
+        conn.execute("DELETE FROM work_authors")
+        conn.execute("DELETE FROM chapters")
+        rows.write(conn)
+        rebuild_fts(conn)
+
+
+# ------------------------------------------------------------------ timing
+
+
+def interleaved(
+    rounds: int, contenders: dict[str, tuple[Callable[[], None], Callable[[], None]]]
+) -> dict[str, float]:
+    """Median seconds of each contender's ``run`` (after its untimed ``setup``), interleaved."""
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    names = list(contenders)
+    for r in range(rounds):
+        for name in names if r % 2 == 0 else reversed(names):
+            setup, run = contenders[name]
+            setup()
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def show(label: str, c: Corpus, ours: float, floor: float, goal: float) -> None:
+    mb = c.megabytes
+    print(f"  {label:8} ficindex {ours:8.2f} s {mb / ours:6.2f} MB/s   floor {floor:7.2f} s "
+          f"{mb / floor:6.2f} MB/s   ratio {floor / ours:5.2f} (goal >= {goal})")  # fmt: skip
+
+
+def bench_import_reparse(c: Corpus, tmp: Path, rounds: int, goal: float) -> tuple[Path, Path]:
+    """Import and reparse, both contenders; returns the last index each built."""
+    ours_db, floor_db = tmp / f"{c.name}-ficindex.db", tmp / f"{c.name}-floor.db"
+    conn: list[sqlite3.Connection] = []
+
+    def fresh_ours() -> None:
+        # An empty index made untimed, as the floor's is: both time the import alone.
+        remove_db(ours_db)
+        open_index(ours_db).close()
+
+    def fresh_floor() -> None:
+        for old in conn:
+            old.close()
+        conn.clear()
+        remove_db(floor_db)
+        conn.append(prepare_floor(floor_db))
+
+    imported = interleaved(
+        rounds,
+        {
+            "ficindex": (fresh_ours, lambda: ficindex_import(ours_db, c.paths)),
+            "floor": (fresh_floor, lambda: floor_import(conn[0], c)),
+        },
     )
+    unchanged = interleaved(
+        rounds,
+        {
+            "ficindex": (lambda: None, lambda: ficindex_reparse(ours_db)),
+            "floor": (lambda: None, lambda: floor_reparse(conn[0], c)),
+        },
+    )
+    reparsed = interleaved(
+        rounds,
+        {
+            "ficindex": (lambda: age_chapters(ours_db), lambda: ficindex_reparse(ours_db)),
+            "floor": (lambda: None, lambda: floor_reparse(conn[0], c)),
+        },
+    )
+    conn[0].close()
+    pages = len(c.records)
+    print(f"{c.name}: {pages} works, {c.megabytes:.1f} MB of chapter text, "
+          f"median of {rounds} interleaved rounds")  # fmt: skip
+    show("import", c, imported["ficindex"], imported["floor"], goal)
+    show("reparse", c, reparsed["ficindex"], reparsed["floor"], goal)
+    show("reparse=", c, unchanged["ficindex"], unchanged["floor"], goal)
+    print(f"  per work: import {imported['ficindex'] / pages * 1000:.1f} ms "
+          f"(floor {imported['floor'] / pages * 1000:.1f} ms), reparse "
+          f"{reparsed['ficindex'] / pages * 1000:.1f} ms "
+          f"(floor {reparsed['floor'] / pages * 1000:.1f} ms)")  # fmt: skip
+    return ours_db, floor_db
 
 
-def bench_import(works: int) -> None:
-    rng = random.Random(7)
-    paras = paragraphs()
-    records = [make_work(i, 50, paras, rng, 24000) for i in range(1, works + 1)]
-    megabytes = sum(len(c.text.encode()) for r in records for c in r.chapters) / 1e6
-    with tempfile.TemporaryDirectory() as tmp:
-        db = open_index(Path(tmp) / "ficindex.db")
-        start = time.perf_counter()
-        for i, record in enumerate(records):
-            save_record(db, record, fetched_at=f"2024-01-01T00:{i // 60 % 60:02d}:{i % 60:02d}Z")
-        ours = time.perf_counter() - start
-        db.close()
+def age_chapters(db_path: Path) -> None:
+    """Make every stored chapter differ from what its page parses to (untimed setup).
 
-        floor_db = open_index(Path(tmp) / "floor.db")
-        for trigger in (
-            "works_ai",
-            "works_ad",
-            "works_au",
-            "chapters_ai",
-            "chapters_ad",
-            "chapters_au",
-        ):
-            floor_db.execute(f"DROP TRIGGER {trigger}")
-        conn = floor_db.conn
-        columns = ["id", *CONTENT_COLUMNS]
-        work_rows = [[r.work_id, *(record_columns(r)[c] for c in CONTENT_COLUMNS)] for r in records]
-        chapter_rows = [
-            (c.chapter_id, r.work_id, c.number, c.title, c.summary, c.notes, c.end_notes, c.text)
-            for r in records
-            for c in r.chapters
-        ]
-        start = time.perf_counter()
-        with conn:
-            marks = ", ".join("?" * len(columns))
-            conn.executemany(
-                f"INSERT INTO works ({', '.join(columns)}) VALUES ({marks})", work_rows
-            )
-            conn.executemany(
-                "INSERT INTO chapters (id, work, number, title, summary, notes, end_notes, text) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                chapter_rows,
-            )
-            conn.execute("INSERT INTO works_fts (works_fts) VALUES ('rebuild')")
-            conn.execute("INSERT INTO chapters_fts (chapters_fts) VALUES ('rebuild')")
-        floor = time.perf_counter() - start
-        floor_db.close()
-    print(f"import: {works} works x 50 chapters, {megabytes:.1f} MB of chapter text")
-    print(f"  save_record (one transaction per work): {ours:.2f} s = {megabytes / ours:.1f} MB/s")
-    print(f"  floor (executemany + FTS rebuild):      {floor:.2f} s = {megabytes / floor:.1f} MB/s")
-    print(f"  ratio: {floor / ours:.2f}x of the floor (goal >= 0.5x)")
+    A parser upgrade that changes how text is read makes ``reparse`` rewrite every
+    chapter; this puts the index in that state. Without it, reparse of an index
+    the same parser wrote finds nothing to change (the ``reparse=`` line).
+    """
+    conn = sqlite3.connect(db_path)
+    with conn:
+        conn.execute("UPDATE chapters SET text = text || ' (old parser)'")
+    conn.close()
 
 
-def bench_search(works: int) -> None:
-    rng = random.Random(11)
-    paras = paragraphs()
-    with tempfile.TemporaryDirectory() as tmp:
-        db = open_index(Path(tmp) / "search.db")
-        start = time.perf_counter()
-        with db.atomic():
-            for i in range(1, works + 1):
-                save_record(
-                    db, make_work(i, 3, paras, rng, 3000), fetched_at="2024-01-01T00:00:00Z"
-                )
-        build = time.perf_counter() - start
-        timings = {}
-        for query in QUERIES:
-            runs = []
-            for _ in range(5):
-                t = time.perf_counter()
-                rows = search(db, query, limit=20)
-                runs.append(time.perf_counter() - t)
-            timings[query] = (statistics.median(runs), len(rows))
-        db.close()
-    print(f"search: {works} works x 3 chapters (built in {build:.1f} s), top 20 with snippets")
-    for query, (median, count) in timings.items():
-        print(f"  {query!r:24} median {median * 1000:7.1f} ms ({count} rows)")
-    overall = statistics.median(m for m, _ in timings.values())
-    print(f"  median over all queries: {overall * 1000:.1f} ms")
+def remove_db(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", ".lock"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def bench_memory() -> None:
-    template = PAGE.read_text(encoding="utf-8")
-    with tempfile.TemporaryDirectory() as tmp:
-        folders = {100: Path(tmp) / "pages-100", 1000: Path(tmp) / "pages-1000"}
-        for count, folder in folders.items():
-            folder.mkdir()
-            for i in range(count):
-                page = template.replace("51000001", str(60000000 + i))
-                page = page.replace("1290000", f"9{i:04d}")
-                (folder / f"work-{i:04d}.html").write_text(page, encoding="utf-8")
-        peaks = []
-        for count, folder in folders.items():
-            db = open_index(Path(tmp) / f"traced-{count}.db")
-            tracemalloc.start()
-            for path in sorted(folder.iterdir()):
-                import_file(db, path)
-            peaks.append(tracemalloc.get_traced_memory()[1])
-            tracemalloc.stop()
-            db.close()
-        # The whole ``ficindex import`` process, SQLite's own memory included.
-        rss = {
-            count: peak_rss([sys.executable, "-m", "ficindex", "import", "--silent",
-                             str(Path(tmp) / f"rss-{count}.db"), str(folder)])
-            for count, folder in folders.items()
-        }  # fmt: skip
-    print("memory: importing a directory of small work pages")
-    print(f"  peak traced Python allocation: 100 pages {peaks[0] / 1e6:.2f} MB, "
-          f"1,000 pages {peaks[1] / 1e6:.2f} MB")  # fmt: skip
-    print(f"  peak RSS of 'ficindex import': 100 pages {rss[100] / 1e6:.1f} MB, "
-          f"1,000 pages {rss[1000] / 1e6:.1f} MB")  # fmt: skip
+# ------------------------------------------------------------------ statements
+
+
+def statement_kind(sql: str) -> str:
+    """A statement's family: its verb and table, PRAGMA name, or savepoint traffic."""
+    words = sql.strip().split()
+    if not words:
+        return "?"
+    verb = words[0].upper()
+    if verb == "--":
+        return "trigger body"
+    lowered = " ".join(words).lower()
+    if "from sqlite_master" in lowered:
+        return "select ... from sqlite_master"
+    if verb == "PRAGMA":
+        return "PRAGMA " + words[1].split("(")[0].split("=")[0].lower()
+    if verb in ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT"):
+        return "savepoint/transaction"
+    for marker in (" into ", " from ", "update "):
+        if marker in f" {lowered}":
+            after = f" {lowered}".split(marker, 1)[1].split()
+            if after:
+                table = after[0].strip('[]"')
+                return f"{verb} {table}"
+    return verb
+
+
+def count_statements(c: Corpus, tmp: Path, pages: int) -> None:
+    """SQL statements per page over the first ``pages`` files, ficindex and floor."""
+    subset = Corpus(c.name, c.records[:pages], c.paths[:pages], 0.0)
+    kinds: collections.Counter[str] = collections.Counter()
+    path = tmp / "trace.db"
+    remove_db(path)
+    with writable_index(path) as db:
+        db.conn.set_trace_callback(lambda sql: kinds.update([statement_kind(sql)]))
+        for p in subset.paths:
+            import_file(db, p)
+        db.conn.set_trace_callback(None)
+    remove_db(path)
+    floor_kinds: collections.Counter[str] = collections.Counter()
+    conn = prepare_floor(path)
+    conn.set_trace_callback(lambda sql: floor_kinds.update([statement_kind(sql)]))
+    floor_import(conn, subset)
+    conn.close()
+    remove_db(path)
+    total = sum(kinds.values())
+    print(f"SQL statements per page ({pages} pages of {c.name}; executemany rows count one each)")
+    print(f"  ficindex {total / pages:7.1f}   floor {sum(floor_kinds.values()) / pages:7.1f}")
+    for kind, n in kinds.most_common(12):
+        print(f"    {n / pages:7.1f}  {kind}")
+
+
+# ------------------------------------------------------------------ memory
 
 
 def peak_rss(argv: list[str]) -> int:
-    """Peak resident set size, in bytes, of one process (Linux reports KiB).
+    """Peak RSS in bytes of one process, measured through a small wrapper process.
 
-    Measured through a small wrapper process: Linux counts the memory of the process
-    that forked a child in that child's peak, so a child started straight from this
-    benchmark (hundreds of MB by now) would report our size, not its own.
+    Linux counts a forking parent's memory in the child's peak, so a child started
+    straight from this (large) benchmark would report our size, not its own.
     """
     wrapper = (
         "import os, subprocess, sys\n"
@@ -240,18 +450,257 @@ def peak_rss(argv: list[str]) -> int:
     )
     kib = int(done.stdout.split()[-1])
     if kib < 0:
-        raise SystemExit(f"{' '.join(argv[2:4])} failed")
+        raise SystemExit(f"{' '.join(argv[:4])} ... failed")
     return kib * 1024
 
 
+def bench_memory(c: Corpus, tmp: Path) -> None:
+    """Peak RSS of ``ficindex import`` over a fifth of the pages and over all of them."""
+    results = []
+    for paths in (c.paths[: max(1, len(c.paths) // 5)], c.paths):
+        db = tmp / "rss.db"
+        remove_db(db)
+        argv = [sys.executable, "-m", "ficindex", "import", "--silent", str(db)]
+        results.append((len(paths), peak_rss([*argv, *map(str, paths)])))
+        remove_db(db)
+    bare = peak_rss([sys.executable, "-c", "import ficindex.cli, sqlite3"])
+    (n1, r1), (n2, r2) = results
+    print(f"memory: peak RSS of 'ficindex import' ({c.name}): {n1} pages {r1 / 1e6:.1f} MB, "
+          f"{n2} pages {r2 / 1e6:.1f} MB (growth {(r2 - r1) / 1e6:+.1f} MB; "
+          f"python + ficindex imports alone {bare / 1e6:.1f} MB)")  # fmt: skip
+
+
+# ------------------------------------------------------------------ search
+
+
+def search_cases(c: Corpus) -> dict[str, tuple[str, Filters, str]]:
+    """Query type -> (FTS5 query, filters, sort)."""
+    fandoms = collections.Counter(f for r in c.records for f in r.fandoms)
+    second = fandoms.most_common(2)[-1][0]
+    filters = Filters(fandoms=[second], rating="Teen And Up Audiences", kudos_min=20)
+    return {
+        "common word": (corpus.COMMON_WORD, Filters(), "relevance"),
+        "rare word": (corpus.RARE_WORD, Filters(), "relevance"),
+        "phrase": (corpus.PHRASE, Filters(), "relevance"),
+        "filters": (corpus.COMMON_WORD, filters, "relevance"),
+        "sort kudos": (corpus.COMMON_WORD, Filters(), "kudos"),
+    }
+
+
+def raw_fts(conn: sqlite3.Connection, query: str, filters: Filters, sort: str) -> list[Any]:
+    """The floor: FTS5 bm25 over chapters joined to works, sorted and cut to 20, then snippets.
+
+    The snippets are taken in an outer query for the 20 rows only: in one flat
+    query SQLite would compute a snippet for every matching chapter before sorting.
+    """
+    where, params = filters.where("w")
+    order = "w.kudos DESC, score" if sort == "kudos" else "score"
+    sql = (
+        "SELECT t.*, snippet(chapters_fts, 4, '[', ']', '…', 16) FROM ("
+        "  SELECT c.id AS chapter, w.id, w.title, w.authors, w.fandoms, w.rating, w.words,"
+        "    w.kudos, w.hits, w.updated, w.completed, bm25(chapters_fts) AS score"
+        "  FROM chapters_fts JOIN chapters c ON c.id = chapters_fts.rowid"
+        "  JOIN works w ON w.id = c.work"
+        f"  WHERE chapters_fts MATCH :q AND {where} ORDER BY {order} LIMIT 20"
+        ") t JOIN chapters_fts ON chapters_fts.rowid = t.chapter "
+        f"WHERE chapters_fts MATCH :q ORDER BY {order.replace('w.', 't.')}"
+    )
+    return conn.execute(sql, {"q": query, **params}).fetchall()
+
+
+def bench_search(c: Corpus, db_path: Path, rounds: int) -> None:
+    cases = search_cases(c)
+    times: dict[str, dict[str, list[float]]] = {k: {"ours": [], "raw": []} for k in cases}
+    counts: dict[str, int] = {}
+    db = open_index(db_path, create=False, read_only=True)
+    raw = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        for r in range(rounds):
+            for name, (query, filters, sort) in cases.items():
+                pair: list[tuple[str, Callable[[], list[Any]]]] = [
+                    ("ours", partial(search, db, query, filters, sort=sort)),
+                    ("raw", partial(raw_fts, raw, query, filters, sort)),
+                ]
+                for side, run in pair if r % 2 == 0 else reversed(pair):
+                    start = time.perf_counter()
+                    found = run()
+                    times[name][side].append(time.perf_counter() - start)
+                    if side == "ours":
+                        counts[name] = len(found)
+    finally:
+        db.close()
+        raw.close()
+    matching = chapter_matches(db_path, {k: v[0] for k, v in cases.items()})
+    print(f"search ({c.name}, {len(c.records)} works), top 20 with snippets, "
+          f"median of {rounds} interleaved rounds, ms:")  # fmt: skip
+    for name, (query, _, _) in cases.items():
+        ours = statistics.median(times[name]["ours"]) * 1000
+        floor = statistics.median(times[name]["raw"]) * 1000
+        print(f"  {name:12} {query!r:16} ficindex {ours:8.2f}   raw FTS5 {floor:8.2f}   "
+              f"ratio {ours / floor:5.2f} (goal <= 1.3)   "
+              f"{matching[name]} chapters match, {counts[name]} rows")  # fmt: skip
+
+
+def chapter_matches(db_path: Path, queries: dict[str, str]) -> dict[str, int]:
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        return {
+            name: conn.execute(
+                "SELECT count(*) FROM chapters_fts WHERE chapters_fts MATCH ?", [q]
+            ).fetchone()[0]
+            for name, q in queries.items()
+        }
+    finally:
+        conn.close()
+
+
+# ------------------------------------------------------------------ profile
+
+
+#: Functions whose cumulative time the profile summary shows per work (by name).
+PROFILE_PARTS = (
+    "import_file",
+    "parse_page",
+    "save_raw_page",
+    "compress",
+    "save_record",
+    "_save_work",
+    "work_row",
+    "_save_related",
+    "_sync",
+    "lookup",
+    "_save_chapters",
+    "upsert_all",
+    "_record_stats",
+    "insert",
+    "update",
+    "table_names",
+    "indexes",
+    "__exit__",
+)
+
+
+def profile_import(c: Corpus, tmp: Path, pages: int, top: int) -> None:
+    """cProfile of ficindex importing ``pages`` pages: where the time per work goes."""
+    import cProfile
+    import pstats
+
+    db = tmp / "profile.db"
+    remove_db(db)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    ficindex_import(db, c.paths[:pages])
+    profiler.disable()
+    remove_db(db)
+    stats = pstats.Stats(profiler)
+    total: float = getattr(stats, "total_tt", 0.0)
+    print(f"cProfile of importing {pages} pages of {c.name} "
+          f"({total / pages * 1000:.1f} ms per work under the profiler)")  # fmt: skip
+    table: dict[tuple[str, int, str], tuple[Any, ...]] = getattr(stats, "stats", {})
+    parts: dict[str, float] = collections.defaultdict(float)
+    for (_, _, func), (_, _, _, cumulative, _) in table.items():
+        name = func.rstrip(">'")
+        for part in PROFILE_PARTS:
+            if name == part or name.endswith((f".{part}", f" {part}")):
+                parts[part] += cumulative
+    print("  cumulative ms per work of named functions (nested: they overlap):")
+    for part in PROFILE_PARTS:
+        if part in parts:
+            print(f"    {parts[part] / pages * 1000:7.2f}  {part}")
+    for sort in ("tottime", "cumulative"):
+        print(f"  top {top} by {sort}:")
+        stats.sort_stats(sort).print_stats(top)
+    fts_share(c, tmp, pages)
+
+
+def fts_share(c: Corpus, tmp: Path, pages: int) -> None:
+    """ficindex import with and without the per-row FTS triggers (then one rebuild)."""
+    db = tmp / "fts.db"
+
+    def without_triggers() -> None:
+        remove_db(db)
+        prepare_floor(db).close()  # ficindex's schema, FTS triggers dropped
+
+    def run_without() -> None:
+        ficindex_import(db, c.paths[:pages])
+        conn = sqlite3.connect(db)
+        with conn:
+            rebuild_fts(conn)
+        conn.close()
+
+    medians = interleaved(
+        3,
+        {
+            "with triggers": (lambda: remove_db(db), lambda: ficindex_import(db, c.paths[:pages])),
+            "without": (without_triggers, run_without),
+        },
+    )
+    remove_db(db)
+    share = 1 - medians["without"] / medians["with triggers"]
+    print(f"  FTS triggers: import of {pages} pages {medians['with triggers']:.2f} s with them, "
+          f"{medians['without']:.2f} s without (one rebuild at the end): "
+          f"{share:.0%} of import")  # fmt: skip
+
+
+# ------------------------------------------------------------------ main
+
+
+def corpora(sizes: list[int], large: int, seed: int, tmp: Path) -> Iterator[tuple[Corpus, float]]:
+    """Each corpus with its throughput goal, written to ``tmp`` only when its turn comes."""
+    for size in sizes:
+        start = time.perf_counter()
+        c = make_corpus(f"{size} works", list(corpus.records(size, seed)), tmp / f"pages-{size}")
+        print(f"(generated {size} works in {time.perf_counter() - start:.1f} s)")
+        yield c, 0.5
+        shutil.rmtree(tmp / f"pages-{size}")
+    if large:
+        records = list(corpus.large_records(large))
+        yield make_corpus(f"{large} large works", records, tmp / "pages-large"), 0.8
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--works", type=int, default=40, help="works for the import benchmark")
-    parser.add_argument("--search-works", type=int, default=10000)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
+    parser.add_argument("--sizes", default="1000,5000", help="corpus sizes (1000,5000)")
+    parser.add_argument("--rounds", type=int, default=3, help="import/reparse rounds (3)")
+    parser.add_argument("--search-rounds", type=int, default=7, help="search rounds (7)")
+    parser.add_argument("--large", type=int, default=4, help="large works, 0 for none (4)")
+    parser.add_argument("--seed", type=int, default=1, help="corpus seed (1)")
+    parser.add_argument("--no-memory", action="store_true", help="skip the RSS processes")
+    parser.add_argument("--trace-pages", type=int, default=100, help="pages for SQL counts")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="cProfile an import of N pages"
+    )
+    parser.add_argument("--only-profile", action="store_true", help="just the profile")
+    parser.add_argument(
+        "--zlib-level", type=int, default=6, help="zlib level of the floor's raw pages (6)"
+    )
     args = parser.parse_args()
-    bench_import(args.works)
-    bench_search(args.search_works)
-    bench_memory()
+    ZLIB_LEVEL[0] = args.zlib_level
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)")
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        first = True
+        for c, goal in corpora(sizes, args.large, args.seed, tmp):
+            if args.profile and first:
+                profile_import(c, tmp, args.profile, 25)
+                if args.only_profile:
+                    return
+            if first:
+                count_statements(c, tmp, min(args.trace_pages, len(c.paths)))
+            ours_db, _ = bench_import_reparse(c, tmp, args.rounds, goal)
+            if "large" not in c.name:
+                bench_search(c, ours_db, args.search_rounds)
+            if first and not args.no_memory:
+                bench_memory(c, tmp)
+            first = False
+            for db in tmp.glob("*.db"):
+                remove_db(db)
+            print(f"(load average now {os.getloadavg()[0]:.2f})", flush=True)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,11 @@ Compares, on the same real tag listing page (``../shared/fixtures/ao3-real``):
   ``soup_baselines.py`` (which cites the files it mirrors). AO3Scraper reads
   listings only for work ids, so it has no blurb extraction to compare.
 
-Run: ``python bench/bench_listing.py [PAGE.html] [--repeat N]``. Prints the
-best time per page of each and the ratios. A benchmark, not a test.
+Run: ``python bench/bench_listing.py [PAGE.html] [--rounds N]`` (a few
+seconds). The contenders are interleaved round by round (rotating order);
+prints the median time per page of each and the ratios. Without ../shared
+(the default page) give a page; without the ``bench`` extra the
+BeautifulSoup row is skipped. A benchmark, not a test.
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ from selectolax.lexbor import LexborHTMLParser
 
 from ficindex.parser import parse_page
 from ficindex.parser.listing import parse_listing
-from soup_baselines import ao3_api_listing
 
 DEFAULT_PAGE = (
     Path(__file__).resolve().parents[1].parent
@@ -45,53 +47,60 @@ def floor(source: bytes) -> int:
 
 
 def ficindex_listing(source: bytes) -> int:
-    return len(parse_listing(LexborHTMLParser(source), URL).listing.works)
+    listing = parse_listing(LexborHTMLParser(source), URL).listing
+    return len(listing.works) if listing else 0
 
 
 def ficindex_parse_page(source: bytes) -> int:
-    return len(parse_page(source, URL).listing.works)
+    listing = parse_page(source, URL).listing
+    return len(listing.works) if listing else 0
 
 
-def best_of(fn: Callable[[bytes], int], source: bytes, repeat: int) -> tuple[float, float]:
-    """(best, median) seconds per call over ``repeat`` calls after one warm-up."""
-    fn(source)
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn(source)
-        times.append(time.perf_counter() - start)
-    return min(times), statistics.median(times)
+def interleaved(
+    rows: list[tuple[str, Callable[[bytes], int]]], source: bytes, rounds: int
+) -> dict[str, float]:
+    """Median seconds per call of each contender; one call each per round, order rotating."""
+    for _, fn in rows:
+        fn(source)  # warm-up
+    times: dict[str, list[float]] = {label: [] for label, _ in rows}
+    for r in range(rounds):
+        shift = r % len(rows)
+        for label, fn in rows[shift:] + rows[:shift]:
+            start = time.perf_counter()
+            fn(source)
+            times[label].append(time.perf_counter() - start)
+    return {label: statistics.median(t) for label, t in times.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("page", nargs="?", type=Path, default=DEFAULT_PAGE)
-    parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=50, help="rounds (50)")
     args = parser.parse_args()
     if not args.page.is_file():
-        raise SystemExit(f"Error: {args.page} not found; pass a saved AO3 listing page")
+        print(f"skipped: {args.page} not found; pass a saved AO3 listing page")
+        return
     source = args.page.read_bytes()
     print(f"{args.page.name}: {len(source) / 1024:.0f} KB, {ficindex_listing(source)} blurbs")
-    rows = [
+    rows: list[tuple[str, Callable[[bytes], int]]] = [
         ("lexbor parse + text (floor)", floor),
         ("ficindex parse_listing", ficindex_listing),
         ("ficindex parse_page", ficindex_parse_page),
-        ("ao3-api: BeautifulSoup+lxml", ao3_api_listing),
     ]
-    results = {}
-    for label, fn in rows:
-        repeat = max(args.repeat // 5, 5) if fn is ao3_api_listing else args.repeat
-        results[label] = best_of(fn, source, repeat)
-        best, median = results[label]
-        print(f"  {label:30s} best {best * 1000:7.2f} ms   median {median * 1000:7.2f} ms")
-    base = results["lexbor parse + text (floor)"][0]
-    ours = results["ficindex parse_listing"][0]
-    page = results["ficindex parse_page"][0]
-    soup = results["ao3-api: BeautifulSoup+lxml"][0]
-    print(f"parse_listing / floor:        {ours / base:5.2f}x")
-    print(f"parse_page / floor:           {page / base:5.2f}x")
-    print(f"ao3-api / parse_listing:       {soup / ours:5.1f}x slower")
-    print(f"ao3-api / parse_page:          {soup / page:5.1f}x slower")
+    try:
+        from soup_baselines import ao3_api_listing
+
+        rows.append(("ao3-api: BeautifulSoup+lxml", lambda s: len(ao3_api_listing(s))))
+    except ImportError as exc:
+        print(f"(BeautifulSoup baseline skipped: {exc})")
+    results = interleaved(rows, source, args.rounds)
+    base = results["lexbor parse + text (floor)"]
+    for label, median in results.items():
+        print(f"  {label:30s} median {median * 1000:7.2f} ms   {median / base:6.2f}x the floor")
+    ours = results["ficindex parse_listing"]
+    soup = results.get("ao3-api: BeautifulSoup+lxml")
+    if soup is not None:
+        print(f"ao3-api / parse_listing:       {soup / ours:5.1f}x slower")
 
 
 if __name__ == "__main__":

@@ -1,32 +1,37 @@
-"""How fast is ficindex's parser? Run by hand: ``python bench/bench_parse.py [--pages N]``.
+"""How fast is ficindex's parser? Run by hand: ``python bench/bench_parse.py [--small 300]``.
 
-On full-work pages of 50 chapters (about 1.2 MB each, written by
-../shared/bench/make_work_page.py into a temporary directory) it times, in one
-run and on the same pages:
+About a minute on a quiet 2-core machine (more with the BeautifulSoup
+baselines). Two corpora, timed in one run, contenders interleaved round by
+round (rotating order), medians of the rounds:
+
+* **small pages**: ``--small`` one-chapter works of ``bench/corpus.py`` (5-20 KB
+  of text, about 25 KB of page each), each different;
+* **the large page**: ``--pages`` copies of the 1.2 MB 50-chapter page
+  (../shared/bench/make_work_page.py; a generated page of the same shape when
+  ../shared is absent).
+
+Contenders, in process, ms per page:
 
 (a) the floor: a bare ``LexborHTMLParser`` parse plus one ``.text()`` call;
 (b) ficindex's full extraction, ``parse_page`` (every field, every chapter);
 (c) what the two best-known AO3 scrapers do with the same page, redone call for
-    call in ``soup_baselines.py`` (which says what each mirrors):
-    ao3-api (BeautifulSoup + lxml: ``Work`` metadata, every chapter's title,
-    notes and text) and AO3Scraper (BeautifulSoup + html.parser: metadata,
-    stats, the text of every ``p``);
-(d) whole processes on all the pages, interpreter start and imports included:
-    ``ficindex parse`` (JSON Lines out) vs a bare ``python -c`` lexbor parse
-    plus text, and vs ``python bench/soup_baselines.py`` running each scraper's
-    extraction (JSON Lines out);
-(e) (a), (b) and (c) again on the real saved work pages in
-    ../shared/fixtures/ao3-real that both scrapers can read (small one-chapter
-    works, with denser markup than the generated page).
+    call in ``soup_baselines.py`` (ao3-api: BeautifulSoup + lxml; AO3Scraper:
+    BeautifulSoup + html.parser); skipped when the ``bench`` extra
+    (beautifulsoup4, lxml) is not installed or ``--no-soup`` is given.
 
-Goals (issue 2): ficindex within 2x of the floor and at least 30x faster than
-the BeautifulSoup extraction, whole ``ficindex parse`` process included. The
-ratios are printed at the end. Needs the ``bench`` extra (beautifulsoup4, lxml).
+Then whole processes on the large pages (interpreter start and imports
+included): ``ficindex parse`` (JSON Lines out) vs a bare ``python -c`` lexbor
+parse plus text (and the soup baselines' processes); and (a)-(c) on the real
+saved work pages of ../shared/fixtures/ao3-real, when present.
+
+Goals (issue 14 item 4): small pages within 2x of the floor, the 1.2 MB page
+within 1.5x, in process. (Issue 2: BeautifulSoup at least 30x slower.)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -37,11 +42,10 @@ from pathlib import Path
 
 from selectolax.lexbor import LexborHTMLParser
 
+import corpus
 from ficindex.parser import parse_page
-from soup_baselines import ao3_api_work, ao3scraper_work
 
 HERE = Path(__file__).resolve().parent
-MAKE_PAGE = HERE.parent.parent / "shared" / "bench" / "make_work_page.py"
 REAL_PAGES = HERE.parent.parent / "shared" / "fixtures" / "ao3-real"
 BARE_PROCESS = (
     "import sys\n"
@@ -52,10 +56,13 @@ BARE_PROCESS = (
     "        sys.stdout.write(body.text(separator='\\n', strip=True, skip_empty=True))\n"
 )
 
+Parser = Callable[[bytes], object]
+
 
 def floor(data: bytes) -> str:
     """(a) What any lexbor user pays at least: parse, then all the text (the fastest options)."""
-    return LexborHTMLParser(data).body.text(separator="\n", strip=True, skip_empty=True)
+    body = LexborHTMLParser(data).body
+    return body.text(separator="\n", strip=True, skip_empty=True) if body is not None else ""
 
 
 def ficindex_parse(data: bytes) -> object:
@@ -63,38 +70,69 @@ def ficindex_parse(data: bytes) -> object:
     return parse_page(data)
 
 
-def per_page_ms(func: Callable[[bytes], object], pages: list[bytes], repeat: int) -> float:
-    """Median over ``repeat`` runs of the mean time per page, in milliseconds."""
-    runs = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for data in pages:
-            func(data)
-        runs.append((time.perf_counter() - start) / len(pages) * 1000)
-    return statistics.median(runs)
+def soup_parsers() -> dict[str, Parser]:
+    """(c) The BeautifulSoup baselines, or none when the bench extra is missing."""
+    try:
+        from soup_baselines import ao3_api_work, ao3scraper_work
+    except ImportError as exc:
+        print(f"(BeautifulSoup baselines skipped: {exc}; pip install -e '.[bench]')")
+        return {}
+    return {"(c1) ao3-api: BeautifulSoup + lxml": ao3_api_work,
+            "(c2) AO3Scraper: BeautifulSoup + html.parser": ao3scraper_work}  # fmt: skip
 
 
-def process_ms(argv: list[str], repeat: int) -> float:
-    """Median wall time of a whole process (output discarded), in milliseconds."""
-    runs = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, timeout=600)
-        runs.append((time.perf_counter() - start) * 1000)
-    return statistics.median(runs)
+def interleaved_ms(funcs: dict[str, Parser], pages: list[bytes], rounds: int) -> dict[str, float]:
+    """Median over ``rounds`` of each parser's mean ms per page; parsers rotate each round."""
+    times: dict[str, list[float]] = {name: [] for name in funcs}
+    names = list(funcs)
+    for r in range(rounds):
+        shift = r % len(names)
+        for name in names[shift:] + names[:shift]:
+            func = funcs[name]
+            start = time.perf_counter()
+            for data in pages:
+                func(data)
+            times[name].append((time.perf_counter() - start) / len(pages) * 1000)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
-def check_same_work(data: bytes) -> None:
+def interleaved_process_ms(argvs: dict[str, list[str]], rounds: int) -> dict[str, float]:
+    """Median wall time of whole processes (output discarded), interleaved, in ms."""
+    times: dict[str, list[float]] = {name: [] for name in argvs}
+    names = list(argvs)
+    for r in range(rounds):
+        shift = r % len(names)
+        for name in names[shift:] + names[:shift]:
+            start = time.perf_counter()
+            subprocess.run(argvs[name], check=True, stdout=subprocess.DEVNULL, timeout=600)
+            times[name].append((time.perf_counter() - start) * 1000)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def check_large(data: bytes, soups: dict[str, Parser]) -> None:
     """Every side must really read the whole page, or the comparison means nothing."""
     record = parse_page(data)
     assert record.kind == "work" and len(record.chapters) == 50, "unexpected bench page"
     ours = sum(len(chapter.text) for chapter in record.chapters)
-    api = ao3_api_work(data)
-    assert len(api["chapters"]) == 50 and len(api["text"]) >= ours, "ao3-api baseline"
-    assert len(ao3scraper_work(data)["body"]) >= ours, "AO3Scraper baseline"
+    for name, func in soups.items():
+        result = func(data)
+        assert isinstance(result, dict)
+        text = result.get("text") or result.get("body") or ""
+        assert len(text) >= ours, f"{name} did not read the whole page"
 
 
-def real_work_pages() -> list[bytes]:
+def small_pages(count: int, seed: int) -> list[bytes]:
+    """``count`` different one-chapter work pages from the generated corpus."""
+    found: list[bytes] = []
+    for record in corpus.records(count * 3, seed):
+        if len(record.chapters) == 1:
+            found.append(corpus.render(record).encode())
+            if len(found) == count:
+                break
+    return found
+
+
+def real_work_pages(soups: dict[str, Parser]) -> list[bytes]:
     """The saved real work pages every side reads (a scraper that crashes on one is skipped)."""
     pages = []
     for path in sorted(REAL_PAGES.glob("*.html")):
@@ -102,81 +140,92 @@ def real_work_pages() -> list[bytes]:
         if parse_page(data).kind != "work":
             continue
         try:
-            ao3_api_work(data)
-            ao3scraper_work(data)
+            for func in soups.values():
+                func(data)
         except (AttributeError, TypeError, ValueError):
             continue
         pages.append(data)
     return pages
 
 
-def row(label: str, ms: float, ours: float) -> None:
-    """One line: time and how it compares with ficindex's time on the same pages."""
-    print(f"  {label:46s} {ms:9.2f}   {ms / ours:6.2f}x ficindex")
+def table(title: str, ms: dict[str, float]) -> None:
+    ours = ms["(b) ficindex parse_page"]
+    print(title)
+    for label, value in ms.items():
+        print(f"  {label:46s} {value:9.2f}   {value / ours:6.2f}x ficindex")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pages", type=int, default=10, help="how many 50-chapter pages (10)")
-    parser.add_argument("--repeat", type=int, default=5, help="runs per measurement (5)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
+    parser.add_argument("--small", type=int, default=300, help="small one-chapter pages (300)")
+    parser.add_argument("--pages", type=int, default=10, help="copies of the large page (10)")
+    parser.add_argument("--rounds", type=int, default=7, help="rounds per measurement (7)")
+    parser.add_argument("--seed", type=int, default=1, help="corpus seed (1)")
+    parser.add_argument("--no-soup", action="store_true", help="skip the BeautifulSoup baselines")
     args = parser.parse_args()
-    if not MAKE_PAGE.is_file():
-        sys.exit(f"needs {MAKE_PAGE} (the shared bench page writer)")
+    print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)")
+    soups = {} if args.no_soup else soup_parsers()
+    contenders: dict[str, Parser] = {
+        "(a) floor: bare lexbor parse + .text()": floor,
+        "(b) ficindex parse_page": ficindex_parse,
+    }
+    slow = max(1, args.rounds // 3)
 
-    page = subprocess.run(
-        [sys.executable, str(MAKE_PAGE), "50"], stdout=subprocess.PIPE, check=True
-    ).stdout
-    check_same_work(page)
+    small = small_pages(args.small, args.seed)
+    small_ms = interleaved_ms(contenders, small, args.rounds)
+    if soups:
+        small_ms.update(interleaved_ms(soups, small, slow))
+    size = sum(map(len, small)) / len(small) / 1e3
+    table(f"{len(small)} small generated one-chapter pages ({size:.0f} KB each), "
+          f"in process, ms per page (median of {args.rounds} rounds):", small_ms)  # fmt: skip
+
+    page = corpus.large_page()
+    check_large(page, soups)
     with tempfile.TemporaryDirectory() as tmp:
         paths = [Path(tmp) / f"work-{i}.html" for i in range(args.pages)]
         for path in paths:
             path.write_bytes(page)
         pages = [p.read_bytes() for p in paths]
-        print(f"{len(pages)} pages of 50 chapters, {len(page) / 1e6:.2f} MB each\n")
-
-        slow = max(1, args.repeat // 2)
-        a = per_page_ms(floor, pages, args.repeat)
-        b = per_page_ms(ficindex_parse, pages, args.repeat)
-        c_api = per_page_ms(ao3_api_work, pages, slow)
-        c_scraper = per_page_ms(ao3scraper_work, pages, slow)
+        large_ms = interleaved_ms(contenders, pages, args.rounds)
+        if soups:
+            large_ms.update(interleaved_ms(soups, pages, slow))
+        table(f"{len(pages)} copies of the large page ({len(page) / 1e6:.2f} MB, 50 chapters), "
+              "in process, ms per page:", large_ms)  # fmt: skip
 
         names = [str(p) for p in paths]
+        argvs = {
+            "(d) python -c: bare lexbor parse + text": [sys.executable, "-c", BARE_PROCESS, *names],
+            "ficindex parse": [sys.executable, "-m", "ficindex", "parse", *names],
+        }
         baselines = [sys.executable, str(HERE / "soup_baselines.py")]
-        d_ficindex = process_ms([sys.executable, "-m", "ficindex", "parse", *names], 3)
-        d_bare = process_ms([sys.executable, "-c", BARE_PROCESS, *names], 3)
-        d_api = process_ms([*baselines, "ao3-api", *names], slow)
-        d_scraper = process_ms([*baselines, "ao3scraper", *names], slow)
+        if soups:
+            argvs["soup_baselines.py ao3-api"] = [*baselines, "ao3-api", *names]
+            argvs["soup_baselines.py ao3scraper"] = [*baselines, "ao3scraper", *names]
+        procs = interleaved_process_ms(argvs, 3)
+    ours = procs["ficindex parse"]
+    print(f"whole processes on the {len(pages)} large pages, ms (median of 3):")
+    for label, value in procs.items():
+        print(f"  {label:46s} {value:9.2f}   {value / ours:6.2f}x ficindex")
 
-    real = real_work_pages()
+    real = real_work_pages(soups)
     if real:
-        e_a = per_page_ms(floor, real, args.repeat * 4)
-        e_b = per_page_ms(ficindex_parse, real, args.repeat * 4)
-        e_api = per_page_ms(ao3_api_work, real, args.repeat)
-        e_scraper = per_page_ms(ao3scraper_work, real, args.repeat)
-
-    print(f"generated page, in process, ms per page (median of {args.repeat} runs):")
-    row("(a)  floor: bare lexbor parse + .text()", a, b)
-    row("(b)  ficindex parse_page", b, b)
-    row("(c1) ao3-api: BeautifulSoup + lxml", c_api, b)
-    row("(c2) AO3Scraper: BeautifulSoup + html.parser", c_scraper, b)
-    if real:
+        real_ms = interleaved_ms(contenders, real, args.rounds * 4)
+        if soups:
+            real_ms.update(interleaved_ms(soups, real, args.rounds))
         size = sum(map(len, real)) / len(real) / 1e3
-        print(f"{len(real)} real work pages ({size:.0f} KB each), in process, ms per page:")
-        row("(a)  floor", e_a, e_b)
-        row("(b)  ficindex parse_page", e_b, e_b)
-        row("(c1) ao3-api", e_api, e_b)
-        row("(c2) AO3Scraper", e_scraper, e_b)
-    print(f"whole processes on the {len(pages)} generated pages, ms (median):")
-    row("(d)  python -c: bare lexbor parse + text", d_bare, d_ficindex)
-    row("     ficindex parse", d_ficindex, d_ficindex)
-    row("     soup_baselines.py ao3-api", d_api, d_ficindex)
-    row("     soup_baselines.py ao3scraper", d_scraper, d_ficindex)
-    print("\ngoals: ficindex <= 2x the floor; BeautifulSoup >= 30x ficindex")
-    print(f"  in process:    ficindex/floor {b / a:5.2f}x   ao3-api/ficindex {c_api / b:5.1f}x   "
-          f"AO3Scraper/ficindex {c_scraper / b:5.1f}x")  # fmt: skip
-    print(f"  whole process: ficindex/bare  {d_ficindex / d_bare:5.2f}x   "
-          f"ao3-api/ficindex {d_api / d_ficindex:5.1f}x   "
-          f"AO3Scraper/ficindex {d_scraper / d_ficindex:5.1f}x")  # fmt: skip
+        table(f"{len(real)} real saved work pages ({size:.0f} KB each), in process, ms per page:",
+              real_ms)  # fmt: skip
+
+    a, b = "(a) floor: bare lexbor parse + .text()", "(b) ficindex parse_page"
+    print("\nratios, ficindex / floor (issue 14: small <= 2x, large <= 1.5x):")
+    print(f"  small pages {small_ms[b] / small_ms[a]:5.2f}x   large page "
+          f"{large_ms[b] / large_ms[a]:5.2f}x   whole process (large) "
+          f"{ours / procs['(d) python -c: bare lexbor parse + text']:5.2f}x")  # fmt: skip
+    print(f"(load average now {os.getloadavg()[0]:.2f})")
 
 
 if __name__ == "__main__":
