@@ -184,8 +184,8 @@ def m001_initial(db: Database) -> None:
     """The first release: every table of SPEC section 3 and both FTS5 tables with triggers."""
     db.execute(_WORKS)
     db.executescript(_OTHER_TABLES)
-    db["works"].enable_fts(WORKS_FTS_COLUMNS, tokenize=TOKENIZER, create_triggers=True)
-    db["chapters"].enable_fts(CHAPTERS_FTS_COLUMNS, tokenize=TOKENIZER, create_triggers=True)
+    db.table("works").enable_fts(WORKS_FTS_COLUMNS, tokenize=TOKENIZER, create_triggers=True)
+    db.table("chapters").enable_fts(CHAPTERS_FTS_COLUMNS, tokenize=TOKENIZER, create_triggers=True)
 
 
 _FILTER_INDEXES = """
@@ -222,3 +222,92 @@ def m002_filter_indexes(db: Database) -> None:
     A separate step so that an index made before it existed gains them in place.
     """
     db.executescript(_FILTER_INDEXES)
+
+
+#: Characters of the scripts written without spaces between words (Han, kana, Hangul), as a
+#: GLOB class and a regex class with the same ranges (CJK Unified Ideographs with extension A
+#: and the supplementary planes, compatibility ideographs, hiragana, katakana with its
+#: halfwidth forms and phonetic extensions, Hangul syllables and jamo).
+CJK_RANGES = (
+    ("\u1100", "\u11ff"),
+    ("\u3005", "\u3007"),
+    ("\u3040", "\u30ff"),
+    ("\u3130", "\u318f"),
+    ("\u31f0", "\u31ff"),
+    ("\u3400", "\u4dbf"),
+    ("\u4e00", "\u9fff"),
+    ("\uac00", "\ud7af"),
+    ("\uf900", "\ufaff"),
+    ("\uff66", "\uff9f"),
+    ("\U00020000", "\U0003134f"),
+)
+CJK_GLOB = "*[" + "".join(f"{lo}-{hi}" for lo, hi in CJK_RANGES) + "]*"
+
+#: The trigram side index of each FTS table, over the same columns.
+CJK_SIDE = {"works": WORKS_FTS_COLUMNS, "chapters": CHAPTERS_FTS_COLUMNS}
+
+#: Spaces appended to every indexed value: a trigram index holds only 3-character runs, so a
+#: 1- or 2-character word at the end of a value (a title such as 手紙) would have none.
+_PAD = "'  '"
+
+
+def _padded(row: str, columns: tuple[str, ...], named: bool = False) -> str:
+    alias = " AS [{}]" if named else ""
+    return ", ".join(f"coalesce({row}.[{c}], '') || {_PAD}" + alias.format(c) for c in columns)
+
+
+def _has_cjk(row: str, columns: tuple[str, ...]) -> str:
+    joined = " || ".join(f"coalesce({row}.[{c}], '')" for c in columns)
+    return f"({joined}) GLOB '{CJK_GLOB}'"
+
+
+def _cjk_side_sql(table: str, columns: tuple[str, ...]) -> list[str]:
+    """A trigram FTS5 index of the rows of ``table`` that hold CJK text, kept by triggers.
+
+    External content over a view, so nothing is stored twice; the view and the
+    triggers use only SQLite's own functions, so any SQLite (Datasette, the
+    sqlite3 shell) can read and write the index. ``{table}_cjk_vocab`` lists its
+    trigrams: a 1- or 2-character word is looked up as the trigrams it starts.
+    """
+    side = f"{table}_cjk"
+    names = ", ".join(f"[{c}]" for c in columns)
+    pad_new, pad_old = _padded("new", columns), _padded("old", columns)
+    # "USING" and "fts5vocab" on separate lines: tools that find FTS5 tables by the text
+    # "USING FTS5" (sqlite-utils) would otherwise try to rebuild the read-only vocabulary.
+    return [
+        f"""CREATE VIEW {side}_source AS SELECT [id], {_padded(table, columns, True)}
+    FROM [{table}] WHERE {_has_cjk(table, columns)}""",
+        f"""CREATE VIRTUAL TABLE [{side}] USING fts5({names}, tokenize='trigram',
+    content='{side}_source', content_rowid='id')""",
+        f"""CREATE VIRTUAL TABLE [{side}_vocab] USING
+    fts5vocab([{side}], 'row')""",
+        f"""CREATE TRIGGER [{side}_ai] AFTER INSERT ON [{table}]
+WHEN {_has_cjk("new", columns)} BEGIN
+    INSERT INTO [{side}] (rowid, {names}) VALUES (new.[id], {pad_new});
+END""",
+        f"""CREATE TRIGGER [{side}_ad] AFTER DELETE ON [{table}]
+WHEN {_has_cjk("old", columns)} BEGIN
+    INSERT INTO [{side}] ([{side}], rowid, {names}) VALUES ('delete', old.[id], {pad_old});
+END""",
+        f"""CREATE TRIGGER [{side}_au] AFTER UPDATE OF {names} ON [{table}] BEGIN
+    INSERT INTO [{side}] ([{side}], rowid, {names})
+        SELECT 'delete', old.[id], {pad_old} WHERE {_has_cjk("old", columns)};
+    INSERT INTO [{side}] (rowid, {names})
+        SELECT new.[id], {pad_new} WHERE {_has_cjk("new", columns)};
+END""",
+        f"INSERT INTO [{side}] ([{side}]) VALUES ('rebuild')",
+    ]
+
+
+@_migration
+def m003_cjk_side_index(db: Database) -> None:
+    """Trigram side indexes ``works_cjk`` and ``chapters_cjk`` so CJK words are found anywhere.
+
+    ``unicode61`` keeps a run of Chinese or Japanese between punctuation as one
+    token, so a word inside a sentence cannot be matched. The side indexes hold
+    only rows with CJK text, so an English index grows by a few empty pages.
+    Built from the existing rows, so an older index gains them in place.
+    """
+    for table, columns in CJK_SIDE.items():
+        for statement in _cjk_side_sql(table, columns):
+            db.execute(statement)
