@@ -98,7 +98,7 @@ texts as (
         (select snippet(works_fts, -1, '[', ']', '…', 16) from works_fts
             where works_fts match (select coalesce(works_q, '""') from query)
                 and rowid = r.id) as work_snippet,
-        coalesce(
+        case when (select cjk_word from query) is not null then coalesce(
             (select c.title || ' ' || coalesce(c.summary, '') || ' ' || coalesce(c.notes, '')
                 || ' ' || coalesce(c.end_notes, '') || ' ' || c.text
                 from chapters c where c.id = r.cjk_chapter),
@@ -107,7 +107,7 @@ texts as (
                 || w.fandoms || ' ' || w.relationships || ' ' || w.characters || ' '
                 || w.freeforms
                 from works w where w.id = r.id)
-        ) as cjk_text
+        ) end as cjk_text
     from ranked r
 ),
 found as (
