@@ -18,6 +18,8 @@ from sqlite_utils import Database
 
 #: How many near tag names a filter that matches nothing suggests.
 SUGGESTIONS = 3
+#: Letters of a filter word that candidate tag names must share (a typo after them is fine).
+CANDIDATE_WORD = 4
 
 
 def tag_match(name: str) -> tuple[str, str]:
@@ -39,8 +41,7 @@ def unmatched_filters(db: Database, filters: Filters) -> Iterator[str]:
         typed = " AND t.type = 'fandom'" if kind else ""
         if db.execute(f"SELECT 1 FROM tags t WHERE {sql}{typed} LIMIT 1", [value]).fetchone():
             continue
-        names = [r[0] for r in db.execute(f"SELECT DISTINCT t.name FROM tags t WHERE 1{typed}")]
-        by_folded = {n.casefold(): n for n in names}
+        by_folded = {n.casefold(): n for n in _candidates(db, name, typed)}
         near = difflib.get_close_matches(
             name.replace("*", "").casefold(), list(by_folded), n=SUGGESTIONS, cutoff=0.5
         )
@@ -50,6 +51,28 @@ def unmatched_filters(db: Database, filters: Filters) -> Iterator[str]:
             f"no {what} in the index matches {name!r}"
             + (f"; closest: {closest}" if closest else "")
         )
+
+
+def _candidates(db: Database, name: str, typed: str) -> list[str]:
+    """Tag names to compare with ``name``: those sharing one of its words when any do.
+
+    An index can hold hundreds of thousands of tags; difflib over all of them
+    would take seconds for one mistyped filter.
+    """
+    words = [w for w in name.replace("*", " ").split() if len(w) >= CANDIDATE_WORD]
+    for word in sorted(words, key=len, reverse=True):
+        head = word[:CANDIDATE_WORD]
+        escaped = head.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        found = [
+            r[0]
+            for r in db.execute(
+                f"SELECT DISTINCT t.name FROM tags t WHERE t.name LIKE ? ESCAPE '\\'{typed}",
+                [f"%{escaped}%"],
+            )
+        ]
+        if found:
+            return found
+    return [r[0] for r in db.execute(f"SELECT DISTINCT t.name FROM tags t WHERE 1{typed}")]
 
 
 @dataclass(slots=True)

@@ -14,9 +14,10 @@ word boundaries for every script (Cyrillic, Greek, accented Latin...), and
 ``Pokemon`` finds ``Pokémon``. The ``porter`` stemmer over it lets English
 queries match inflections (``lover`` finds ``lovers``); it only rewrites
 ASCII-letter tokens and does so the same way at index and query time, so
-non-English words stay findable. Scripts written without spaces (Chinese,
-Japanese) are tokenized into runs between punctuation: search them with a
-prefix query (``中文*``) or a phrase that starts a run.
+non-English words stay findable. ``unicode61`` keeps a run of Chinese or
+Japanese between punctuation as one token, so the rows holding CJK text are
+also indexed by the ``trigram`` tokenizer in side indexes (``works_cjk``,
+``chapters_cjk``, migration m003), where any word is a substring.
 """
 
 from __future__ import annotations

@@ -113,6 +113,8 @@ def search(
     try:
         rows = db.execute(search_sql(where, sort), named).fetchall()
     except sqlite3.OperationalError as exc:
+        if _busy(exc):
+            raise
         raise hint(text, "SQLite's full-text search could not read it") from exc
     results = []
     for row in rows:
@@ -185,12 +187,19 @@ def _searchable(db: Database, text: str, fts: str | None) -> tuple[str | None, s
             db.execute(f"SELECT 1 FROM {table} WHERE {table} MATCH ? LIMIT 1", [fts]).fetchall()
             usable.append(fts)
         except sqlite3.OperationalError as exc:
+            if _busy(exc):
+                raise
             if "no such column" not in str(exc):
                 raise hint(text, _reason(str(exc))) from exc
             usable.append(None)
     if usable == [None, None]:
         raise hint(text, "a column filter names a column no index has")
     return usable[0], usable[1]
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    """True for a lock held by a writer (reported as such, not as a bad query)."""
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 def _reason(message: str) -> str:
