@@ -88,16 +88,11 @@ ranked as (
     order by score, id  -- sort
     limit 100  -- limit
 ),
-texts as (
+texts as materialized (
     select r.*,
-        (select s from (
-            select snippet(chapters_fts, 4, '[', ']', '…', 16) as s from chapters_fts
+        (select snippet(chapters_fts, 4, '[', ']', '…', 16) from chapters_fts
             where chapters_fts match (select coalesce(chapters_q, '""') from query)
-                and rowid = r.chapter
-        ) where instr(s, '[') > 0) as chapter_snippet,
-        (select snippet(works_fts, -1, '[', ']', '…', 16) from works_fts
-            where works_fts match (select coalesce(works_q, '""') from query)
-                and rowid = r.id) as work_snippet,
+                and rowid = r.chapter) as chapter_snippet,
         case when (select cjk_word from query) is not null then coalesce(
             (select c.title || ' ' || coalesce(c.summary, '') || ' ' || coalesce(c.notes, '')
                 || ' ' || coalesce(c.end_notes, '') || ' ' || c.text
@@ -110,14 +105,14 @@ texts as (
         ) end as cjk_text
     from ranked r
 ),
-found as (
+found as materialized (
     select t.*, (select cjk_word from query) as word,
         instr(t.cjk_text, (select cjk_word from query)) as at
     from texts t
 )
 select id, title, authors, fandoms, rating, words, kudos, hits, updated, completed, score,
     coalesce(
-        chapter_snippet,
+        case when instr(chapter_snippet, '[') > 0 then chapter_snippet end,
         case when at > 0 then
             case when at > 25 then '…' else '' end
             || substr(cjk_text, max(1, at - 24), min(at - 1, 24))
@@ -125,7 +120,9 @@ select id, title, authors, fandoms, rating, words, kudos, hits, updated, complet
             || substr(cjk_text, at + length(word), 40)
             || case when length(cjk_text) >= at + length(word) + 40 then '…' else '' end
         end,
-        work_snippet
+        (select snippet(works_fts, -1, '[', ']', '…', 16) from works_fts
+            where works_fts match (select coalesce(works_q, '""') from query)
+                and rowid = found.id)
     ) as snippet,
     'https://archiveofourown.org/works/' || id as url
 from found

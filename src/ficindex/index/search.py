@@ -16,6 +16,7 @@ computed only for the rows returned (after sorting and the limit).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sqlite3
@@ -66,9 +67,15 @@ _CLI_QUERY = (
 _TRIGRAM = 3
 
 
+@functools.cache
+def _canned_search() -> str:
+    """The body of ``queries/search.sql`` (read once: listing the queries costs milliseconds)."""
+    return canned_queries()["search"].body
+
+
 def search_sql(where: str, sort: str) -> str:
     """The canned ``search`` query with the CLI's query parameters, filters and sort."""
-    body = canned_queries()["search"].body
+    body = _canned_search()
     body, found = _QUERY_CTE.subn(_CLI_QUERY, body)
     lines = body.splitlines()
     for i, line in enumerate(lines):
