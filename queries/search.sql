@@ -94,8 +94,8 @@ texts as materialized (
             where chapters_fts match (select coalesce(chapters_q, '""') from query)
                 and rowid = r.chapter) as chapter_snippet,
         case when (select cjk_word from query) is not null then coalesce(
-            (select c.title || ' ' || coalesce(c.summary, '') || ' ' || coalesce(c.notes, '')
-                || ' ' || coalesce(c.end_notes, '') || ' ' || c.text
+            (select c.text || ' ' || coalesce(c.title, '') || ' ' || coalesce(c.summary, '')
+                || ' ' || coalesce(c.notes, '') || ' ' || coalesce(c.end_notes, '')
                 from chapters c where c.id = r.cjk_chapter),
             (select w.title || ' ' || w.authors || ' ' || coalesce(w.summary, '') || ' '
                 || coalesce(w.notes, '') || ' ' || coalesce(w.end_notes, '') || ' '

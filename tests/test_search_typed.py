@@ -185,6 +185,28 @@ def test_the_canned_query_ranks_as_the_cli(db):
     assert sql is None and [r[0] for r in rows] == [10]
 
 
+def test_the_side_index_follows_every_change_of_a_row(tmp_path):
+    index = open_index(tmp_path / "fics.db")
+    save_record(index, work(30, title="Tea", chapter_texts=["图书馆里很安静。"]))
+    index.execute("UPDATE chapters SET id = 99 WHERE id = 301")  # a stand-in id made real
+    index.execute("UPDATE works SET summary = '新的图书' WHERE id = 30")
+    index.execute("UPDATE works SET kudos = 5 WHERE id = 30")  # not indexed: no rewrite
+    index.conn.commit()
+    for side in ("works_cjk", "chapters_cjk"):
+        index.execute(f"INSERT INTO {side}({side}) VALUES ('integrity-check')")
+    (row,) = search(tmp_path / "fics.db", "安静")
+    assert row["snippet"].startswith("图书馆里很[安静]。")
+    assert ids(search(tmp_path / "fics.db", "新的")) == [30]
+    index.execute("PRAGMA foreign_keys = OFF")  # only the two indexed rows go
+    index.execute("DELETE FROM chapters WHERE id = 99")
+    index.execute("DELETE FROM works WHERE id = 30")
+    index.conn.commit()
+    for side in ("works_cjk", "chapters_cjk"):
+        index.execute(f"INSERT INTO {side}({side}) VALUES ('integrity-check')")
+        assert index.execute(f"SELECT count(*) FROM {side}_vocab").fetchone()[0] == 0
+    index.close()
+
+
 def test_an_old_index_gains_the_cjk_side_index(tmp_path):
     path = tmp_path / "old.db"
     index = open_index(path)

@@ -320,7 +320,7 @@ END""",
 WHEN {_has_cjk("old", columns)} BEGIN
     INSERT INTO [{side}] ([{side}], rowid, {names}) VALUES ('delete', old.[id], {pad_old});
 END""",
-        f"""CREATE TRIGGER [{side}_au] AFTER UPDATE OF {names} ON [{table}] BEGIN
+        f"""CREATE TRIGGER [{side}_au] AFTER UPDATE OF [id], {names} ON [{table}] BEGIN
     INSERT INTO [{side}] ([{side}], rowid, {names})
         SELECT 'delete', old.[id], {pad_old} WHERE {_has_cjk("old", columns)};
     INSERT INTO [{side}] (rowid, {names})
