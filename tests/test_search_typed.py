@@ -185,6 +185,22 @@ def test_the_canned_query_ranks_as_the_cli(db):
     assert sql is None and [r[0] for r in rows] == [10]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "“Hello,” she said — 你好… and left.",  # curly quotes and dashes around one word
+        "Café crème, naïve — 你好 😀",  # accents and an emoji too
+        "你好",  # nothing else
+        "ᄒᆞᆫ글 你好",  # archaic jamo next to Han
+    ],
+)
+def test_cjk_inside_mostly_english_text_is_indexed(tmp_path, text):
+    index = open_index(tmp_path / "fics.db")
+    save_record(index, work(40, chapter_texts=[text]))
+    index.close()
+    assert ids(search(tmp_path / "fics.db", "你好")) == [40]
+
+
 def test_the_side_index_follows_every_change_of_a_row(tmp_path):
     index = open_index(tmp_path / "fics.db")
     save_record(index, work(30, title="Tea", chapter_texts=["图书馆里很安静。"]))
