@@ -8,9 +8,13 @@ import sqlite3
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ficindex.cli import cli
+from ficindex.errors import BadInput
 from ficindex.index import open_index
+from ficindex.index.search import search as search_fn
 from ficindex.index.store import save_record
 from index_fixtures import fixture_index, work
 
@@ -237,3 +241,51 @@ def test_an_old_index_gains_the_cjk_side_index(tmp_path):
     index.conn.commit()
     index.close()
     assert ids(search(path, "书馆")) == [20]
+
+
+_PIECES = st.sampled_from(
+    [
+        '"',
+        "(",
+        ")",
+        "*",
+        "^",
+        ":",
+        "-",
+        "/",
+        "&",
+        ",",
+        "{",
+        "}",
+        " ",
+        "AND",
+        "OR",
+        "NOT",
+        "NEAR",
+        "NEAR(",
+        "title:",
+        "text:",
+        "tea",
+        "shop",
+        "长安",
+        "火",
+        "서울",
+        "é",
+        "5",
+        "'",
+    ]
+)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(_PIECES, max_size=8).map("".join))
+def test_any_query_is_read_or_refused_in_one_line(db, query):
+    index = open_index(db, create=False, read_only=True)
+    try:
+        search_fn(index, query)
+    except BadInput as exc:
+        assert "\n" not in str(exc) and "fts5" not in str(exc)
+    finally:
+        index.close()
