@@ -253,40 +253,42 @@ _PAD = "'  '"
 
 
 def _padded(row: str, columns: tuple[str, ...], named: bool = False) -> str:
+    """Each column of ``row`` with the padding (a NULL stays NULL: FTS5 indexes it as empty)."""
     alias = " AS [{}]" if named else ""
-    return ", ".join(f"coalesce({row}.[{c}], '') || {_PAD}" + alias.format(c) for c in columns)
+    return ", ".join(f"{row}.[{c}] || {_PAD}" + alias.format(c) for c in columns)
 
 
-#: First bytes of the UTF-8 encodings of kana, CJK punctuation, Han (U+3000-9FFF) and
-#: Hangul syllables (U+A000-D7FF). Not E1, EF or F0: those also start Vietnamese letters,
-#: byte-order marks and emoji, which are common in English works, and text holding only
-#: Hangul jamo, compatibility or supplementary ideographs and no common CJK character
-#: does not occur in practice.
-_CJK_LEAD_BYTES = ("E3", "E4", "E5", "E6", "E7", "E8", "E9", "EA", "EB", "EC", "ED")
+def _joined(row: str, columns: tuple[str, ...]) -> str:
+    """The indexed columns of ``row`` as one text, for the CJK test."""
+    return "(" + " || ".join(f"coalesce({row}.[{c}], '')" for c in columns) + ")"
 
 
-def _has_cjk(row: str, columns: tuple[str, ...]) -> str:
-    """SQL true when a row's indexed columns hold CJK text, cheap for English.
+def _has_cjk(value: str) -> str:
+    """SQL true when the text ``value`` holds CJK characters, cheap for English.
 
-    The exact test (GLOB with a class of ranges) costs about 0.15 ms per KB, a
-    byte search about 1.5 us per KB. Cheapest first, column by column (no value
-    copied): a value whose extra UTF-8 bytes all come from E2 characters
-    (curly quotes, dashes, ellipses: two extra bytes each, counted by removing
-    the E2 bytes) has no CJK; otherwise a byte search for the lead bytes of
-    common CJK characters; only then the GLOB.
+    The exact test (GLOB with a class of ranges) costs about 0.15 ms per KB, so
+    it runs only when the value's extra UTF-8 bytes are not all explained by
+    what English prose carries: ASCII has none; curly quotes, dashes and
+    ellipses (lead byte E2) have two each, Latin-1 accents (lead byte C3) one
+    each, counted by removing those bytes.
     """
-    tests = []
-    for column in columns:
-        value = f"{row}.[{column}]"
-        size = f"length(CAST({value} AS BLOB))"
-        without_e2 = f"length(CAST(replace({value}, X'E2', '') AS BLOB))"
-        blob = f"CAST({value} AS BLOB)"
-        leads = " OR ".join(f"instr({blob}, X'{b}')" for b in _CJK_LEAD_BYTES)
-        tests.append(
-            f"({size} - length({value}) > 2 * ({size} - {without_e2}) AND ({leads}) "
-            f"AND {value} GLOB '{CJK_GLOB}')"
-        )
-    return "(" + " OR ".join(tests) + ")"
+    size = f"length(CAST({value} AS BLOB))"
+    e2 = f"length(CAST(replace({value}, X'E2', '') AS BLOB))"
+    c3 = f"length(CAST(replace({value}, X'C3', '') AS BLOB))"
+    return (
+        f"({size} - length({value}) > 3 * {size} - 2 * {e2} - {c3} AND {value} GLOB '{CJK_GLOB}')"
+    )
+
+
+def _when_cjk(row: str, columns: tuple[str, ...]) -> str:
+    """``FROM ... WHERE`` selecting one row when ``row`` holds CJK text, none otherwise.
+
+    For trigger bodies. SQLite compiles the triggers into every statement that
+    writes the table, so the expression must stay small: the joined text is
+    computed once in a subquery (its LIMIT keeps SQLite from inlining it into
+    each of the test's uses) and the test reads it by name.
+    """
+    return f"FROM (SELECT {_joined(row, columns)} AS v LIMIT 1) WHERE {_has_cjk('v')}"
 
 
 def _cjk_side_sql(table: str, columns: tuple[str, ...]) -> list[str]:
@@ -303,25 +305,25 @@ def _cjk_side_sql(table: str, columns: tuple[str, ...]) -> list[str]:
     # "USING" and "fts5vocab" on separate lines: tools that find FTS5 tables by the text
     # "USING FTS5" (sqlite-utils) would otherwise try to rebuild the read-only vocabulary.
     return [
-        f"""CREATE VIEW {side}_source AS SELECT [id], {_padded(table, columns, True)}
-    FROM [{table}] WHERE {_has_cjk(table, columns)}""",
+        f"""CREATE VIEW [{side}_source] AS SELECT [id], {_padded("t", columns, True)}
+    FROM (SELECT *, {_joined(table, columns)} AS v FROM [{table}]) AS t WHERE {_has_cjk("v")}""",
         f"""CREATE VIRTUAL TABLE [{side}] USING fts5({names}, tokenize='trigram',
     content='{side}_source', content_rowid='id')""",
         f"""CREATE VIRTUAL TABLE [{side}_vocab] USING
     fts5vocab([{side}], 'row')""",
-        f"""CREATE TRIGGER [{side}_ai] AFTER INSERT ON [{table}]
-WHEN {_has_cjk("new", columns)} BEGIN
-    INSERT INTO [{side}] (rowid, {names}) VALUES (new.[id], {pad_new});
+        f"""CREATE TRIGGER [{side}_ai] AFTER INSERT ON [{table}] BEGIN
+    INSERT INTO [{side}] (rowid, {names})
+        SELECT new.[id], {pad_new} {_when_cjk("new", columns)};
 END""",
-        f"""CREATE TRIGGER [{side}_ad] AFTER DELETE ON [{table}]
-WHEN {_has_cjk("old", columns)} BEGIN
-    INSERT INTO [{side}] ([{side}], rowid, {names}) VALUES ('delete', old.[id], {pad_old});
+        f"""CREATE TRIGGER [{side}_ad] AFTER DELETE ON [{table}] BEGIN
+    INSERT INTO [{side}] ([{side}], rowid, {names})
+        SELECT 'delete', old.[id], {pad_old} {_when_cjk("old", columns)};
 END""",
         f"""CREATE TRIGGER [{side}_au] AFTER UPDATE OF [id], {names} ON [{table}] BEGIN
     INSERT INTO [{side}] ([{side}], rowid, {names})
-        SELECT 'delete', old.[id], {pad_old} WHERE {_has_cjk("old", columns)};
+        SELECT 'delete', old.[id], {pad_old} {_when_cjk("old", columns)};
     INSERT INTO [{side}] (rowid, {names})
-        SELECT new.[id], {pad_new} WHERE {_has_cjk("new", columns)};
+        SELECT new.[id], {pad_new} {_when_cjk("new", columns)};
 END""",
         f"INSERT INTO [{side}] ([{side}]) VALUES ('rebuild')",
     ]
