@@ -123,7 +123,12 @@ def test_queries_as_typed(db, query, expected):
     assert ids(search(db, query)) == expected
 
 
-@pytest.mark.parametrize("query", ["", "*"])
+def test_sql_in_a_query_is_searched_as_words(db):
+    assert search(db, "'; DROP TABLE works; --") == []
+    assert len(search(db)) == 8  # every work still there
+
+
+@pytest.mark.parametrize("query", ["", "*", "   "])
 def test_an_empty_query_lists_the_filtered_works_newest_first(db, query):
     rows = search(db, query, "--tag", "*/*")
     assert set(ids(rows)) == {10, 12, 1, 2, 3, 4}  # Hurt/Comfort, F/M and the relationships
