@@ -106,6 +106,7 @@ EXPECTED = {
         ],
     ),
     "works_by_status": ([], ("status", "works"), [("ok", 4)]),
+    "search": (["-p", "q", "slow burn"], ("id",), [(1,), (2,), (4,)]),
 }
 
 
@@ -116,6 +117,7 @@ def test_every_canned_query_is_covered_and_documented():
     for q in queries.values():
         assert q.title and q.title != q.name and q.description
     assert queries["tag_cooccurrence"].params == ["tag"]
+    assert queries["search"].params == ["q"]
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

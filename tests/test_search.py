@@ -97,11 +97,15 @@ def test_malformed_fts_query_exits_2_with_a_hint(db, query):
     assert "Traceback" not in result.output
     assert result.output.startswith("Error: ") and "double quotes" in result.output
     assert result.output.count("\n") == 1
+    assert "fts5" not in result.output and "syntax error" not in result.output
 
 
 def test_column_filters_of_either_table(db):
     assert set(ids(search(db, "fandoms:sherlock"))) == {3, 4}
     assert ids(search(db, "text:violin")) == [4]
     assert ids(search(db, "title:violin")) == [4]
-    result = CliRunner().invoke(cli, ["search", str(db), "nosuchcolumn:x"])
+    # Not a column: the colon is punctuation, as in "Re:Zero", so the word is searched as typed.
+    assert search(db, "nosuchcolumn:x") == []
+    result = CliRunner().invoke(cli, ["search", str(db), "{nosuchcolumn}:x"])
     assert result.exit_code == 2 and "double quotes" in result.output
+    assert result.output.count("\n") == 1 and "fts5" not in result.output

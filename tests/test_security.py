@@ -185,7 +185,7 @@ INJECTIONS = [
     "' OR 1=1 --",
     "%",
     "_",
-    "*",
+    "[*]",  # * is a wildcard in --tag/--fandom (no tag is bracketed), literal elsewhere
     "1; DROP TABLE works; --",
     "') UNION SELECT id, title FROM works --",
     ":f0",

@@ -3,13 +3,76 @@
 Every user value travels as a bound parameter; only fixed fragments written
 here become SQL text. Tag, fandom and author filters go through the
 many-to-many tables (indexed, case-insensitive) rather than scanning the JSON
-columns.
+columns. Tag and fandom names may hold ``*`` wildcards (``Good Omens*``), since
+AO3's canonical names carry suffixes (``Good Omens (TV)``) nobody remembers.
 """
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from sqlite_utils import Database
+
+#: How many near tag names a filter that matches nothing suggests.
+SUGGESTIONS = 3
+#: Letters of a filter word that candidate tag names must share (a typo after them is fine).
+CANDIDATE_WORD = 4
+
+
+def tag_match(name: str) -> tuple[str, str]:
+    """SQL comparing ``t.name`` with a tag filter, and its value: exact or ``*`` wildcards.
+
+    Both ignore case. Without a wildcard the comparison uses the name index.
+    """
+    if "*" not in name:
+        return "t.name = ? COLLATE NOCASE", name
+    escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return "t.name LIKE ? ESCAPE '\\'", escaped.replace("*", "%")
+
+
+def unmatched_filters(db: Database, filters: Filters) -> Iterator[str]:
+    """A line for each tag or fandom filter that matches no tag in the index, with near names."""
+    wanted = [(f, "fandom") for f in filters.fandoms] + [(t, None) for t in filters.tags]
+    for name, kind in wanted:
+        sql, value = tag_match(name)
+        typed = " AND t.type = 'fandom'" if kind else ""
+        if db.execute(f"SELECT 1 FROM tags t WHERE {sql}{typed} LIMIT 1", [value]).fetchone():
+            continue
+        by_folded = {n.casefold(): n for n in _candidates(db, name, typed)}
+        near = difflib.get_close_matches(
+            name.replace("*", "").casefold(), list(by_folded), n=SUGGESTIONS, cutoff=0.5
+        )
+        what = "fandom" if kind else "tag"
+        closest = ", ".join(repr(by_folded[n]) for n in near)
+        yield (
+            f"no {what} in the index matches {name!r}"
+            + (f"; closest: {closest}" if closest else "")
+        )
+
+
+def _candidates(db: Database, name: str, typed: str) -> list[str]:
+    """Tag names to compare with ``name``: those sharing one of its words when any do.
+
+    An index can hold hundreds of thousands of tags; difflib over all of them
+    would take seconds for one mistyped filter.
+    """
+    words = [w for w in name.replace("*", " ").split() if len(w) >= CANDIDATE_WORD]
+    for word in sorted(words, key=len, reverse=True):
+        head = word[:CANDIDATE_WORD]
+        escaped = head.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        found = [
+            r[0]
+            for r in db.execute(
+                f"SELECT DISTINCT t.name FROM tags t WHERE t.name LIKE ? ESCAPE '\\'{typed}",
+                [f"%{escaped}%"],
+            )
+        ]
+        if found:
+            return found
+    return [r[0] for r in db.execute(f"SELECT DISTINCT t.name FROM tags t WHERE 1{typed}")]
 
 
 @dataclass(slots=True)
@@ -37,18 +100,15 @@ class Filters:
         """
         clauses: list[str] = []
         values: list[Any] = []
-        for fandom in self.fandoms:
+        for name, typed in [(f, " AND t.type = 'fandom'") for f in self.fandoms] + [
+            (t, "") for t in self.tags
+        ]:
+            sql, value = tag_match(name)
             clauses.append(
                 f"{alias}.id IN (SELECT wt.work FROM work_tags wt JOIN tags t ON t.id = wt.tag "
-                "WHERE t.name = ? COLLATE NOCASE AND t.type = 'fandom')"
+                f"WHERE {sql}{typed})"
             )
-            values.append(fandom)
-        for tag in self.tags:
-            clauses.append(
-                f"{alias}.id IN (SELECT wt.work FROM work_tags wt JOIN tags t ON t.id = wt.tag "
-                "WHERE t.name = ? COLLATE NOCASE)"
-            )
-            values.append(tag)
+            values.append(value)
         for author in self.authors:
             clauses.append(
                 f"{alias}.id IN (SELECT wa.work FROM work_authors wa "

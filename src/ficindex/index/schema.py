@@ -14,9 +14,10 @@ word boundaries for every script (Cyrillic, Greek, accented Latin...), and
 ``Pokemon`` finds ``Pokémon``. The ``porter`` stemmer over it lets English
 queries match inflections (``lover`` finds ``lovers``); it only rewrites
 ASCII-letter tokens and does so the same way at index and query time, so
-non-English words stay findable. Scripts written without spaces (Chinese,
-Japanese) are tokenized into runs between punctuation: search them with a
-prefix query (``中文*``) or a phrase that starts a run.
+non-English words stay findable. ``unicode61`` keeps a run of Chinese or
+Japanese between punctuation as one token, so the rows holding CJK text are
+also indexed by the ``trigram`` tokenizer in side indexes (``works_cjk``,
+``chapters_cjk``, migration m003), where any word is a substring.
 """
 
 from __future__ import annotations
@@ -184,8 +185,8 @@ def m001_initial(db: Database) -> None:
     """The first release: every table of SPEC section 3 and both FTS5 tables with triggers."""
     db.execute(_WORKS)
     db.executescript(_OTHER_TABLES)
-    db["works"].enable_fts(WORKS_FTS_COLUMNS, tokenize=TOKENIZER, create_triggers=True)
-    db["chapters"].enable_fts(CHAPTERS_FTS_COLUMNS, tokenize=TOKENIZER, create_triggers=True)
+    db.table("works").enable_fts(WORKS_FTS_COLUMNS, tokenize=TOKENIZER, create_triggers=True)
+    db.table("chapters").enable_fts(CHAPTERS_FTS_COLUMNS, tokenize=TOKENIZER, create_triggers=True)
 
 
 _FILTER_INDEXES = """
@@ -222,3 +223,121 @@ def m002_filter_indexes(db: Database) -> None:
     A separate step so that an index made before it existed gains them in place.
     """
     db.executescript(_FILTER_INDEXES)
+
+
+#: Characters of the scripts written without spaces between words (Han, kana, Hangul), as a
+#: GLOB class and a regex class with the same ranges (CJK Unified Ideographs with extension A
+#: and the supplementary planes, compatibility ideographs, hiragana, katakana with its
+#: halfwidth forms and phonetic extensions, Hangul syllables and jamo).
+CJK_RANGES = (
+    ("\u1100", "\u11ff"),
+    ("\u3005", "\u3007"),
+    ("\u3040", "\u30ff"),
+    ("\u3130", "\u318f"),
+    ("\u31f0", "\u31ff"),
+    ("\u3400", "\u4dbf"),
+    ("\u4e00", "\u9fff"),
+    ("\uac00", "\ud7af"),
+    ("\uf900", "\ufaff"),
+    ("\uff66", "\uff9f"),
+    ("\U00020000", "\U0003134f"),
+)
+CJK_GLOB = "*[" + "".join(f"{lo}-{hi}" for lo, hi in CJK_RANGES) + "]*"
+
+#: The trigram side index of each FTS table, over the same columns.
+CJK_SIDE = {"works": WORKS_FTS_COLUMNS, "chapters": CHAPTERS_FTS_COLUMNS}
+
+#: Spaces appended to every indexed value: a trigram index holds only 3-character runs, so a
+#: 1- or 2-character word at the end of a value (a title such as 手紙) would have none.
+_PAD = "'  '"
+
+
+def _padded(row: str, columns: tuple[str, ...], named: bool = False) -> str:
+    """Each column of ``row`` with the padding (a NULL stays NULL: FTS5 indexes it as empty)."""
+    alias = " AS [{}]" if named else ""
+    return ", ".join(f"{row}.[{c}] || {_PAD}" + alias.format(c) for c in columns)
+
+
+def _joined(row: str, columns: tuple[str, ...]) -> str:
+    """The indexed columns of ``row`` as one text, for the CJK test."""
+    return "(" + " || ".join(f"coalesce({row}.[{c}], '')" for c in columns) + ")"
+
+
+def _has_cjk(value: str) -> str:
+    """SQL true when the text ``value`` holds CJK characters, cheap for English.
+
+    The exact test (GLOB with a class of ranges) costs about 0.15 ms per KB, so
+    it runs only when the value's extra UTF-8 bytes are not all explained by
+    what English prose carries: ASCII has none; curly quotes, dashes and
+    ellipses (lead byte E2) have two each, Latin-1 accents (lead byte C3) one
+    each, counted by removing those bytes.
+    """
+    size = f"length(CAST({value} AS BLOB))"
+    e2 = f"length(CAST(replace({value}, X'E2', '') AS BLOB))"
+    c3 = f"length(CAST(replace({value}, X'C3', '') AS BLOB))"
+    return (
+        f"({size} - length({value}) > 3 * {size} - 2 * {e2} - {c3} AND {value} GLOB '{CJK_GLOB}')"
+    )
+
+
+def _when_cjk(row: str, columns: tuple[str, ...]) -> str:
+    """``FROM ... WHERE`` selecting one row when ``row`` holds CJK text, none otherwise.
+
+    For trigger bodies. SQLite compiles the triggers into every statement that
+    writes the table, so the expression must stay small: the joined text is
+    computed once in a subquery (its LIMIT keeps SQLite from inlining it into
+    each of the test's uses) and the test reads it by name.
+    """
+    return f"FROM (SELECT {_joined(row, columns)} AS v LIMIT 1) WHERE {_has_cjk('v')}"
+
+
+def _cjk_side_sql(table: str, columns: tuple[str, ...]) -> list[str]:
+    """A trigram FTS5 index of the rows of ``table`` that hold CJK text, kept by triggers.
+
+    External content over a view, so nothing is stored twice; the view and the
+    triggers use only SQLite's own functions, so any SQLite (Datasette, the
+    sqlite3 shell) can read and write the index. ``{table}_cjk_vocab`` lists its
+    trigrams: a 1- or 2-character word is looked up as the trigrams it starts.
+    """
+    side = f"{table}_cjk"
+    names = ", ".join(f"[{c}]" for c in columns)
+    pad_new, pad_old = _padded("new", columns), _padded("old", columns)
+    # "USING" and "fts5vocab" on separate lines: tools that find FTS5 tables by the text
+    # "USING FTS5" (sqlite-utils) would otherwise try to rebuild the read-only vocabulary.
+    return [
+        f"""CREATE VIEW [{side}_source] AS SELECT [id], {_padded("t", columns, True)}
+    FROM (SELECT *, {_joined(table, columns)} AS v FROM [{table}]) AS t WHERE {_has_cjk("v")}""",
+        f"""CREATE VIRTUAL TABLE [{side}] USING fts5({names}, tokenize='trigram',
+    content='{side}_source', content_rowid='id')""",
+        f"""CREATE VIRTUAL TABLE [{side}_vocab] USING
+    fts5vocab([{side}], 'row')""",
+        f"""CREATE TRIGGER [{side}_ai] AFTER INSERT ON [{table}] BEGIN
+    INSERT INTO [{side}] (rowid, {names})
+        SELECT new.[id], {pad_new} {_when_cjk("new", columns)};
+END""",
+        f"""CREATE TRIGGER [{side}_ad] AFTER DELETE ON [{table}] BEGIN
+    INSERT INTO [{side}] ([{side}], rowid, {names})
+        SELECT 'delete', old.[id], {pad_old} {_when_cjk("old", columns)};
+END""",
+        f"""CREATE TRIGGER [{side}_au] AFTER UPDATE OF [id], {names} ON [{table}] BEGIN
+    INSERT INTO [{side}] ([{side}], rowid, {names})
+        SELECT 'delete', old.[id], {pad_old} {_when_cjk("old", columns)};
+    INSERT INTO [{side}] (rowid, {names})
+        SELECT new.[id], {pad_new} {_when_cjk("new", columns)};
+END""",
+        f"INSERT INTO [{side}] ([{side}]) VALUES ('rebuild')",
+    ]
+
+
+@_migration
+def m003_cjk_side_index(db: Database) -> None:
+    """Trigram side indexes ``works_cjk`` and ``chapters_cjk`` so CJK words are found anywhere.
+
+    ``unicode61`` keeps a run of Chinese or Japanese between punctuation as one
+    token, so a word inside a sentence cannot be matched. The side indexes hold
+    only rows with CJK text, so an English index grows by a few empty pages.
+    Built from the existing rows, so an older index gains them in place.
+    """
+    for table, columns in CJK_SIDE.items():
+        for statement in _cjk_side_sql(table, columns):
+            db.execute(statement)

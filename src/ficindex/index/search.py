@@ -1,34 +1,41 @@
 """Full-text search over works and chapter text, one ranked row per work.
 
-Ranking: FTS5's bm25 over ``works_fts`` (title, authors, summary, notes, tags)
-and over ``chapters_fts`` (each work's best-matching chapter); a work's score
-is the sum of the two, so a work matching in both its tags and its text ranks
-above one matching in only one. bm25 is negative, lower is better.
+The SQL is the shipped ``search`` canned query (``queries/search.sql``), so
+``ficindex search``, ``ficindex query DB search -p q ...`` and Datasette rank
+alike. The CLI replaces three parts of it: the ``query`` CTE (the canned query
+reads ``:q`` as plain words; the CLI reads FTS5 syntax and punctuation in
+Python, :mod:`ficindex.index.fts`), the filters, and the sort and limit.
 
-Snippets are computed only for the rows returned (after sorting and the
-limit), from the best chapter of each; computing them for every match would
-make common words slow on a large index.
+Ranking: FTS5's bm25 over ``works_fts`` (title, authors, summary, notes, tags)
+and over ``chapters_fts`` (each work's best-matching chapter), plus the same
+over the trigram side indexes for Chinese, Japanese and Korean words; a work's
+score is the sum, so a work matching in both its tags and its text ranks above
+one matching in only one. bm25 is negative, lower is better. Snippets are
+computed only for the rows returned (after sorting and the limit).
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import sqlite3
 from typing import Any
 
 from sqlite_utils import Database
 
 from ficindex.errors import BadInput
-from ficindex.index.export import WORK_URL
 from ficindex.index.filters import Filters
+from ficindex.index.fts import Query, hint, read_query
+from ficindex.index.queries import canned_queries
 
 #: ``--sort`` choices and their fixed ORDER BY text (never built from user input).
 SORTS = {
-    "relevance": "m.score ASC, w.id",
-    "kudos": "w.kudos DESC, m.score ASC, w.id",
-    "hits": "w.hits DESC, m.score ASC, w.id",
-    "updated": "w.updated DESC, m.score ASC, w.id",
-    "words": "w.words DESC, m.score ASC, w.id",
+    "relevance": "score, id",
+    "kudos": "kudos DESC, score, id",
+    "hits": "hits DESC, score, id",
+    "updated": "updated DESC, score, id",
+    "words": "words DESC, score, id",
 }
 
 #: Columns of a search result, in output order.
@@ -48,142 +55,164 @@ RESULT_COLUMNS = (
     "url",
 )
 
-_SNIPPET_TOKENS = 16
-_WORK_HITS = (
-    "SELECT rowid AS work, bm25(works_fts) AS score FROM works_fts WHERE works_fts MATCH :q"
+#: Largest ``--limit``: more rows than any index holds, small enough for SQLite's integers.
+MAX_LIMIT = 1_000_000
+
+_QUERY_CTE = re.compile(r"^with query as materialized \(.*?^\),  -- end of query$", re.M | re.S)
+_CLI_QUERY = (
+    "with query as materialized (select :works_q as works_q, :chapters_q as chapters_q, "
+    ":works_cjk_q as works_cjk_q, :chapters_cjk_q as chapters_cjk_q, :cjk_word as cjk_word),"
 )
-_CHAPTER_SCORES = (
-    "SELECT rowid AS chapter, bm25(chapters_fts) AS score FROM chapters_fts "
-    "WHERE chapters_fts MATCH :q"
-)
+#: Trigram queries hold only runs of 3 characters; shorter words are looked up in the vocabulary.
+_TRIGRAM = 3
+
+
+@functools.cache
+def _canned_search() -> str:
+    """The body of ``queries/search.sql`` (read once: listing the queries costs milliseconds)."""
+    return canned_queries()["search"].body
+
+
+def search_sql(where: str, sort: str) -> str:
+    """The canned ``search`` query with the CLI's query parameters, filters and sort."""
+    body = _canned_search()
+    body, found = _QUERY_CTE.subn(_CLI_QUERY, body)
+    lines = body.splitlines()
+    for i, line in enumerate(lines):
+        if line.endswith("-- filters"):
+            lines[i] = f"    where {where}"
+            found += 1
+        elif line.endswith("-- sort"):
+            lines[i] = line[: line.index("order by")] + f"order by {SORTS[sort]}"
+            found += 1
+        elif line.endswith("-- limit"):
+            lines[i] = "    limit :limit"
+            found += 1
+    if found != 5:
+        raise RuntimeError("queries/search.sql lost one of its marked lines")
+    return "\n".join(lines)
 
 
 def search(
     db: Database,
-    query: str,
+    text: str,
     filters: Filters | None = None,
     *,
-    sort: str = "relevance",
+    sort: str | None = None,
     limit: int = 20,
 ) -> list[dict[str, Any]]:
-    """Works matching the FTS5 ``query`` that pass ``filters``, sorted, at most ``limit``.
+    """Works matching ``text`` that pass ``filters``, sorted, at most ``limit``.
 
-    Raises BadInput (exit 2) for a query FTS5 cannot parse, with a hint.
+    An empty query (or ``*``) lists the works that pass the filters, newest
+    update first unless ``sort`` says otherwise. Raises BadInput (exit 2) with
+    a hint for a query that cannot be read.
     """
+    query = read_query(text)
+    sort = sort or ("updated" if query.empty else "relevance")
     if sort not in SORTS:
         raise BadInput(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
-    if not query.strip():
-        raise BadInput("the search query is empty; give words to look for, e.g. 'slow burn'")
+    if query.empty and sort == "relevance":
+        sort = "updated"
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadInput(f"the limit must be between 1 and {MAX_LIMIT:,}")
     where, params = (filters or Filters()).where("w")
-    in_works, in_chapters = _searchable(db, query)
-    # A column filter names columns of one FTS table only (``fandoms:`` of works_fts,
-    # ``text:`` of chapters_fts); the other table then contributes no matches.
-    work_hits = _WORK_HITS if in_works else "SELECT NULL AS work, NULL AS score WHERE 0"
-    chapter_scores = (
-        _CHAPTER_SCORES if in_chapters else "SELECT NULL AS chapter, NULL AS score WHERE 0"
-    )
-    sql = f"""
-        WITH work_hits AS MATERIALIZED ({work_hits}),
-        chapter_scores AS MATERIALIZED ({chapter_scores}),
-        chapter_hits AS (
-            SELECT c.work AS work, s.chapter AS chapter, min(s.score) AS score
-            FROM chapter_scores s JOIN chapters c ON c.id = s.chapter
-            WHERE c.vanished_at IS NULL
-            GROUP BY c.work
-        ),
-        matched AS (
-            SELECT work, sum(score) AS score, max(chapter) AS chapter FROM (
-                SELECT work, score, NULL AS chapter FROM work_hits
-                UNION ALL
-                SELECT work, score, chapter FROM chapter_hits
-            ) GROUP BY work
-        )
-        SELECT w.id, w.title, w.authors, w.fandoms, w.rating, w.words, w.kudos, w.hits,
-               w.updated, w.completed, m.score, m.chapter
-        FROM matched m JOIN works w ON w.id = m.work
-        WHERE {where}
-        ORDER BY {SORTS[sort]}
-        LIMIT :limit
-    """
-    named = {"q": query, "limit": limit, **params}
+    named = {**_query_params(db, text, query), "limit": limit, **params}
     try:
-        rows = db.execute(sql, named).fetchall()
+        rows = db.execute(search_sql(where, sort), named).fetchall()
     except sqlite3.OperationalError as exc:
-        raise _fts_error(query, exc) from exc
+        if _busy(exc):
+            raise
+        raise hint(text, "SQLite's full-text search could not read it") from exc
     results = []
     for row in rows:
-        (wid, title, authors, fandoms, rating, words, kudos, hits, updated, completed) = row[:10]
-        score, chapter = row[10], row[11]
-        results.append(
-            {
-                "id": wid,
-                "title": title,
-                "authors": json.loads(authors),
-                "fandoms": json.loads(fandoms),
-                "rating": rating,
-                "words": words,
-                "kudos": kudos,
-                "hits": hits,
-                "updated": updated,
-                "completed": bool(completed),
-                "score": round(score, 4),
-                "snippet": _snippet(db, query, wid, chapter, in_works),
-                "url": WORK_URL.format(wid),
-            }
-        )
+        record = dict(zip(RESULT_COLUMNS, row, strict=True))
+        record["authors"] = json.loads(record["authors"])
+        record["fandoms"] = json.loads(record["fandoms"])
+        record["completed"] = bool(record["completed"])
+        if record["score"] is not None:
+            record["score"] = round(record["score"], 4)
+        if record["snippet"] is not None:
+            record["snippet"] = " ".join(record["snippet"].split())
+        results.append(record)
     return results
 
 
-def _searchable(db: Database, query: str) -> tuple[bool, bool]:
-    """Which FTS tables can run ``query``; BadInput when neither can."""
-    usable = []
-    first_error: sqlite3.OperationalError | None = None
+def _query_params(db: Database, text: str, query: Query) -> dict[str, str | None]:
+    """The ``query`` CTE's parameters for ``query``."""
+    works_q, chapters_q = _searchable(db, text, query.fts)
+    return {
+        "works_q": works_q,
+        "chapters_q": chapters_q,
+        "works_cjk_q": _cjk_expression(db, "works_cjk", query.cjk),
+        "chapters_cjk_q": _cjk_expression(db, "chapters_cjk", query.cjk),
+        "cjk_word": query.cjk[0] if query.cjk else None,
+    }
+
+
+def _cjk_expression(db: Database, table: str, words: list[str]) -> str | None:
+    """An FTS5 query of the trigram index ``table`` requiring every word, None for none.
+
+    A word of 3 or more characters is a phrase of its trigrams; a shorter one is
+    any of the trigrams it starts (every value is indexed with two spaces after
+    it, so each occurrence starts one).
+    """
+    if not words:
+        return None
+    parts = []
+    for word in words:
+        if len(word) >= _TRIGRAM:
+            parts.append(_quoted(word))
+            continue
+        folded = word.lower()
+        terms = [
+            _quoted(term)
+            for (term,) in db.execute(
+                f"SELECT term FROM {table}_vocab WHERE term >= ? AND term < ?",
+                [folded, folded + "\U0010ffff"],
+            )
+        ]
+        parts.append("(" + " OR ".join(terms) + ")" if terms else '""')
+        if not terms:
+            return '""'
+    return " AND ".join(parts)
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _searchable(db: Database, text: str, fts: str | None) -> tuple[str | None, str | None]:
+    """``fts`` for each word index that can run it (a column filter names one table's columns).
+
+    BadInput when neither can.
+    """
+    if fts is None:
+        return None, None
+    usable: list[str | None] = []
     for table in ("works_fts", "chapters_fts"):
         try:
-            db.execute(f"SELECT 1 FROM {table} WHERE {table} MATCH ? LIMIT 1", [query]).fetchall()
-            usable.append(True)
+            db.execute(f"SELECT 1 FROM {table} WHERE {table} MATCH ? LIMIT 1", [fts]).fetchall()
+            usable.append(fts)
         except sqlite3.OperationalError as exc:
+            if _busy(exc):
+                raise
             if "no such column" not in str(exc):
-                raise _fts_error(query, exc) from exc
-            first_error = first_error or exc
-            usable.append(False)
-    if not any(usable) and first_error is not None:
-        raise _fts_error(query, first_error) from first_error
+                raise hint(text, _reason(str(exc))) from exc
+            usable.append(None)
+    if usable == [None, None]:
+        raise hint(text, "a column filter names a column no index has")
     return usable[0], usable[1]
 
 
-def _snippet(
-    db: Database, query: str, work_id: int, chapter: int | None, in_works: bool
-) -> str | None:
-    if chapter is not None:
-        row = db.execute(
-            "SELECT snippet(chapters_fts, 4, '[', ']', '…', ?) FROM chapters_fts "
-            "WHERE chapters_fts MATCH ? AND rowid = ?",
-            [_SNIPPET_TOKENS, query, chapter],
-        ).fetchone()
-        if row and row[0] and "[" in row[0]:
-            return _one_line(row[0])
-    if not in_works:
-        return None
-    # No chapter text matched (or only its title did): show where the work itself matched.
-    row = db.execute(
-        "SELECT snippet(works_fts, -1, '[', ']', '…', ?) FROM works_fts "
-        "WHERE works_fts MATCH ? AND rowid = ?",
-        [_SNIPPET_TOKENS, query, work_id],
-    ).fetchone()
-    return _one_line(row[0]) if row and row[0] else None
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    """True for a lock held by a writer (reported as such, not as a bad query)."""
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _fts_error(query: str, exc: sqlite3.OperationalError) -> BadInput:
-    text = str(exc)
-    if "fts5" in text or "syntax" in text or "no such column" in text or "unterminated" in text:
-        return BadInput(
-            f"cannot read the search query {query!r} ({text}); FTS5 syntax: put phrases "
-            'and words with punctuation in double quotes, e.g. "\\"slow burn\\"" '
-            "or 'Crowley AND \"Good Omens\"'"
-        )
-    return BadInput(f"search failed: {text}")
+def _reason(message: str) -> str:
+    """SQLite's complaint about an FTS5 query, in plain words."""
+    if "unterminated" in message:
+        return "a double quote is not closed"
+    if "NEAR" in message:
+        return "NEAR takes words in parentheses, e.g. 'NEAR(tea shop, 5)'"
+    return "AND, OR, NOT and NEAR need words on both sides, and * goes at the end of a word"

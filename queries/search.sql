@@ -1,0 +1,129 @@
+-- title: Full-text search
+-- description: Works matching q, best first (bm25 over titles, creators, summaries, notes, tags and chapter text, as ficindex search ranks them), with a snippet. q is words, each required; Chinese, Japanese or Korean text is matched as it is written, anywhere. FTS5 operators need ficindex search.
+with query as materialized (
+    select
+        case when q.cjk or q.text in ('', '*') then null
+            else '"' || replace(replace(q.text, '"', '""'), ' ', '" "') || '"' end as works_q,
+        case when q.cjk or q.text in ('', '*') then null
+            else '"' || replace(replace(q.text, '"', '""'), ' ', '" "') || '"' end as chapters_q,
+        case when not q.cjk then null
+            when length(q.text) >= 3 then '"' || replace(q.text, '"', '""') || '"'
+            else coalesce((select group_concat('"' || replace(term, '"', '""') || '"', ' OR ')
+                from works_cjk_vocab where term >= q.text and term < q.text || char(1114111)), '""')
+            end as works_cjk_q,
+        case when not q.cjk then null
+            when length(q.text) >= 3 then '"' || replace(q.text, '"', '""') || '"'
+            else coalesce((select group_concat('"' || replace(term, '"', '""') || '"', ' OR ')
+                from chapters_cjk_vocab where term >= q.text and term < q.text || char(1114111)), '""')
+            end as chapters_cjk_q,
+        case when q.cjk then q.text end as cjk_word
+    from (
+        select trim(replace(:q, '  ', ' ')) as text,
+            trim(:q) glob '*[ᄀ-ᇿ々-〇぀-ヿ㄰-㆏ㇰ-ㇿ㐀-䶿一-鿿가-힯豈-﫿ｦ-ﾟ𠀀-𱍏]*' as cjk
+    ) q
+),  -- end of query
+work_hits as materialized (
+    select rowid as work, bm25(works_fts) as score from works_fts
+    where works_fts match (select coalesce(works_q, '""') from query)
+),
+chapter_scores as materialized (
+    select rowid as chapter, bm25(chapters_fts) as score from chapters_fts
+    where chapters_fts match (select coalesce(chapters_q, '""') from query)
+),
+chapter_hits as (
+    select c.work as work, min(s.score) as score, max(s.chapter) as chapter
+    from chapter_scores s join chapters c on c.id = s.chapter
+    where c.vanished_at is null
+    group by c.work
+),
+cjk_work_hits as materialized (
+    select rowid as work, bm25(works_cjk) as score from works_cjk
+    where works_cjk match (select coalesce(works_cjk_q, '""') from query)
+),
+cjk_chapter_scores as materialized (
+    select rowid as chapter, bm25(chapters_cjk) as score from chapters_cjk
+    where chapters_cjk match (select coalesce(chapters_cjk_q, '""') from query)
+),
+cjk_chapter_hits as (
+    select c.work as work, min(s.score) as score, max(s.chapter) as chapter
+    from cjk_chapter_scores s join chapters c on c.id = s.chapter
+    where c.vanished_at is null
+    group by c.work
+),
+word_matches as (
+    select work, sum(score) as score, max(chapter) as chapter from (
+        select work, score, null as chapter from work_hits
+        union all select work, score, chapter from chapter_hits
+    ) group by work
+),
+cjk_matches as (
+    select work, sum(score) as score, max(chapter) as chapter from (
+        select work, score, null as chapter from cjk_work_hits
+        union all select work, score, chapter from cjk_chapter_hits
+    ) group by work
+),
+parts as (
+    select (works_q is not null or chapters_q is not null)
+        + (works_cjk_q is not null or chapters_cjk_q is not null) as needed
+    from query
+),
+matched as (
+    select work, sum(score) as score, max(chapter) as chapter, max(cjk_chapter) as cjk_chapter
+    from (
+        select work, score, chapter, null as cjk_chapter from word_matches
+        union all select work, score, null, chapter from cjk_matches
+    )
+    group by work
+    having count(*) = (select needed from parts)
+    union all
+    select id, null, null, null from works where (select needed from parts) = 0
+),
+ranked as (
+    select w.id as id, w.title as title, w.authors as authors, w.fandoms as fandoms,
+        w.rating as rating, w.words as words, w.kudos as kudos, w.hits as hits,
+        w.updated as updated, w.completed as completed, m.score as score,
+        m.chapter as chapter, m.cjk_chapter as cjk_chapter
+    from matched m join works w on w.id = m.work
+    where 1  -- filters
+    order by score, id  -- sort
+    limit 100  -- limit
+),
+texts as materialized (
+    select r.*,
+        (select snippet(chapters_fts, 4, '[', ']', '…', 16) from chapters_fts
+            where chapters_fts match (select coalesce(chapters_q, '""') from query)
+                and rowid = r.chapter) as chapter_snippet,
+        case when (select cjk_word from query) is not null then coalesce(
+            (select c.text || ' ' || coalesce(c.title, '') || ' ' || coalesce(c.summary, '')
+                || ' ' || coalesce(c.notes, '') || ' ' || coalesce(c.end_notes, '')
+                from chapters c where c.id = r.cjk_chapter),
+            (select w.title || ' ' || w.authors || ' ' || coalesce(w.summary, '') || ' '
+                || coalesce(w.notes, '') || ' ' || coalesce(w.end_notes, '') || ' '
+                || w.fandoms || ' ' || w.relationships || ' ' || w.characters || ' '
+                || w.freeforms
+                from works w where w.id = r.id)
+        ) end as cjk_text
+    from ranked r
+),
+found as materialized (
+    select t.*, (select cjk_word from query) as word,
+        instr(t.cjk_text, (select cjk_word from query)) as at
+    from texts t
+)
+select id, title, authors, fandoms, rating, words, kudos, hits, updated, completed, score,
+    coalesce(
+        case when instr(chapter_snippet, '[') > 0 then chapter_snippet end,
+        case when at > 0 then
+            case when at > 25 then '…' else '' end
+            || substr(cjk_text, max(1, at - 24), min(at - 1, 24))
+            || '[' || word || ']'
+            || substr(cjk_text, at + length(word), 40)
+            || case when length(cjk_text) >= at + length(word) + 40 then '…' else '' end
+        end,
+        (select snippet(works_fts, -1, '[', ']', '…', 16) from works_fts
+            where works_fts match (select coalesce(works_q, '""') from query)
+                and rowid = found.id)
+    ) as snippet,
+    'https://archiveofourown.org/works/' || id as url
+from found
+order by score, id  -- sort

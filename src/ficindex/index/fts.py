@@ -1,0 +1,154 @@
+"""Reading a search query as researchers type it, into FTS5 expressions.
+
+Two audiences write queries: people who paste AO3 tags (``Hurt/Comfort``,
+``F/M``, ``Alternate Universe - Coffee Shops & Cafés``) and people who write
+FTS5 syntax (``"slow burn" NOT angst``, ``NEAR(tea shop)``, ``angel*``,
+``title:tea``). Both must work, so the query is read word by word: FTS5's
+operators, quotes, parentheses, prefix stars and column filters pass through;
+any other word that FTS5 would misread (it has punctuation) becomes a quoted
+phrase, which FTS5 tokenizes like the indexed text; a word with no letters or
+digits at all (``-``, ``&``) is dropped.
+
+Words in Chinese, Japanese or Korean go to the trigram side indexes instead
+(see :mod:`ficindex.index.schema`), where they match as substrings. They must
+be plain required words: combining them with OR, NOT, NEAR, parentheses or a
+column filter is refused with a hint, because the two indexes cannot evaluate
+one boolean expression together.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ficindex.errors import BadInput
+from ficindex.index.schema import CHAPTERS_FTS_COLUMNS, CJK_RANGES, WORKS_FTS_COLUMNS
+
+CJK = re.compile("[" + "".join(f"{lo}-{hi}" for lo, hi in CJK_RANGES) + "]")
+
+#: Characters FTS5 accepts in a bareword besides non-ASCII ones.
+_BAREWORD = re.compile(r"[A-Za-z0-9_\x1a\x80-\U0010ffff]+")
+_OPERATORS = frozenset({"AND", "OR", "NOT"})
+_COLUMNS = frozenset(WORKS_FTS_COLUMNS + CHAPTERS_FTS_COLUMNS)
+#: One lexical piece: a quoted phrase (maybe unclosed), a parenthesis, or a run of other text.
+_PIECE = re.compile(r'"(?:[^"]|"")*"?|[()]|-?\{[^}]*\}:[^\s"()]*|[^\s"()]+')
+_COLUMN_FILTER = re.compile(r"^(-?)(\{[^}]*\}|[A-Za-z_]+):(.*)$")
+
+_HINT = (
+    "cannot read the search query {query!r}: {reason}; "
+    "put words in double quotes to search for them as they are, e.g. '\"AND\"'"
+)
+
+
+@dataclass(slots=True)
+class Query:
+    """A query as the indexes read it: an FTS5 expression and CJK words.
+
+    ``fts`` is None when the query has no word for the word indexes;
+    ``cjk`` lists the words (substrings) every result must contain.
+    """
+
+    fts: str | None = None
+    cjk: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing is searched for (list works by filters alone)."""
+        return self.fts is None and not self.cjk
+
+
+def read_query(text: str) -> Query:
+    """The :class:`Query` of what a user typed; BadInput (with a hint) when it cannot be read."""
+    stripped = text.strip()
+    if stripped in ("", "*"):
+        return Query()
+    parts: list[str] = []
+    cjk: list[str] = []
+    operators = False
+    for piece in _PIECE.findall(stripped):
+        converted = _piece(text, piece, cjk)
+        if converted is not None:
+            parts.append(converted)
+            operators = operators or _is_operator(piece)
+    if cjk and operators:
+        raise BadInput(
+            _HINT.format(
+                query=text,
+                reason="Chinese, Japanese and Korean words can only be combined with "
+                "other words, not with OR, NOT, NEAR, parentheses or column filters",
+            )
+        )
+    if parts:
+        _check_shape(text, parts)
+    elif not cjk:
+        raise BadInput(_HINT.format(query=text, reason="it has no letters or digits"))
+    return Query(fts=" ".join(parts) or None, cjk=[w for w in cjk if w])
+
+
+def _is_operator(piece: str) -> bool:
+    """True for FTS5 syntax that joins or scopes terms (not a plain word or phrase)."""
+    return piece in ("(", ")", "NEAR") or piece in _OPERATORS or bool(_COLUMN_FILTER.match(piece))
+
+
+def _piece(text: str, piece: str, cjk: list[str]) -> str | None:
+    """One lexical piece as FTS5 should read it; CJK words go to ``cjk`` (None: nothing left)."""
+    if piece.startswith('"'):
+        if len(piece) < 2 or not piece.endswith('"') or _ends_in_escape(piece):
+            raise BadInput(_HINT.format(query=text, reason="a double quote is not closed"))
+        inner = piece[1:-1].replace('""', '"')
+        if CJK.search(inner):
+            cjk.append(inner.strip())
+            return None
+        return piece
+    if piece in ("(", ")", "NEAR") or piece in _OPERATORS:
+        return piece
+    return _word(piece, cjk)
+
+
+def _ends_in_escape(piece: str) -> bool:
+    """True when the closing quote of ``piece`` is really an escaped ``""``."""
+    run = len(piece) - len(piece.rstrip('"'))
+    return len(piece) > 1 and run % 2 == 0 and piece.strip('"') != ""
+
+
+def _word(piece: str, cjk: list[str]) -> str | None:
+    """One unquoted word as FTS5 should read it (None: drop it; CJK words go to ``cjk``)."""
+    column = _COLUMN_FILTER.match(piece)
+    if column and (column.group(2).startswith("{") or column.group(2) in _COLUMNS):
+        rest = _word(column.group(3), cjk) if column.group(3) else None
+        return f"{column.group(1)}{column.group(2)}:" + (f" {rest}" if rest else "")
+    if CJK.search(piece):
+        cjk.append(piece.rstrip("*"))
+        return None
+    comma = "," if piece.endswith(",") else ""  # NEAR(tea shop, 5)
+    body = piece[: len(piece) - len(comma)]
+    caret = "^" if body.startswith("^") else ""
+    body = body[len(caret) :]
+    star = "*" if body.endswith("*") else ""
+    body = body.rstrip("*")
+    if _BAREWORD.fullmatch(body):
+        return caret + body + star + comma
+    if not _BAREWORD.search(body):
+        return comma or None  # only punctuation: nothing FTS5 could match
+    return caret + '"' + body.replace('"', '""') + '"' + star + comma
+
+
+def _check_shape(text: str, parts: list[str]) -> None:
+    """Refuse unpaired parentheses and operators without words, in plain words."""
+    depth = 0
+    for part in parts:
+        depth += (part == "(") - (part == ")")
+        if depth < 0:
+            break
+    if depth != 0:
+        raise BadInput(_HINT.format(query=text, reason="its parentheses do not pair up"))
+    words = [p for p in parts if p not in _OPERATORS and p not in ("(", ")")]
+    if not words:
+        raise BadInput(_HINT.format(query=text, reason="it has operators but no words"))
+    if parts[0] in _OPERATORS or parts[-1] in _OPERATORS:
+        raise BadInput(_HINT.format(query=text, reason="AND, OR and NOT need words on both sides"))
+
+
+def hint(text: str, reason: str) -> BadInput:
+    """The one-line error for a query FTS5 refused after it was read."""
+    return BadInput(_HINT.format(query=text, reason=reason))
