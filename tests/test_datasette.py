@@ -109,6 +109,7 @@ RECORDS = [
 
 #: Expected rows of some canned queries over the index above (name -> params, rows).
 EXPECTED: dict[str, tuple[dict[str, str], list[dict[str, Any]]]] = {
+    "search": ({"q": "tea"}, [{"id": 1001, "title": "Tea at the Bookshop"}]),
     "works_by_status": ({}, [{"status": "ok", "works": 3}, {"status": "deleted", "works": 1}]),
     "fastest_growing": (
         {},

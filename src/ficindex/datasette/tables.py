@@ -47,14 +47,15 @@ PRIVATE_COLUMNS: dict[str, dict[str, str | None]] = {
 
 
 def hidden_tables(db: Database) -> list[str]:
-    """Bookkeeping tables and FTS shadow tables, which a reader never needs to see.
+    """Bookkeeping tables, FTS tables and what serves them, which a reader never needs to see.
 
     The known bookkeeping names are hidden even when absent, because a crawl may
-    create them after the metadata was written.
+    create them after the metadata was written. Views that only feed an FTS
+    table (``works_cjk_source``) are hidden with it.
     """
     names = set(BOOKKEEPING_TABLES)
     fts = db.table_names(fts5=True)
-    for table in db.table_names():
+    for table in [*db.table_names(), *db.view_names()]:
         if table.startswith(BOOKKEEPING_PREFIXES) or is_fts_part(table, fts):
             names.add(table)
     return sorted(names)
