@@ -50,6 +50,7 @@ from ficindex.crawl.config import FetchConfig
 from ficindex.crawl.fetcher import Fetcher
 from ficindex.crawl.job import CrawlJob, CrawlOptions
 from ficindex.crawl.judge import describe
+from ficindex.crawl.reach import check_reachable
 from ficindex.crawl.report import CrawlResult
 from ficindex.crawl.robots import Robots, load_robots
 from ficindex.crawl.signals import run_with_stop_signals
@@ -179,9 +180,12 @@ async def _run(
 async def open_robots(fetcher: Fetcher, progress: Progress) -> Robots:
     """Read robots.txt for a run, saying so when its ``Crawl-delay`` lowered the rate.
 
+    First, whether the host can be reached at all (:mod:`.reach`): an offline
+    machine learns so in seconds, with the cause, not after a minute of retries.
     A robots.txt whose fetch or reading raises (a corrupt body, say) means the
     run cannot start (exit 3, one line), as one that cannot be fetched does.
     """
+    await check_reachable(fetcher.config.base_url)
     try:
         robots = await load_robots(fetcher)
     except FicindexError:
