@@ -10,6 +10,7 @@ Datasette) never take it: WAL lets them read while a run writes.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 from collections.abc import Iterator
@@ -42,10 +43,8 @@ def index_lock(db_path: str | os.PathLike[str]) -> Iterator[Path]:
             os.ftruncate(fd, 0)
             # Unlinked before it is unlocked: a run that opened this file meanwhile
             # sees, once it gets the lock, that it holds a file no longer at ``path``.
-            try:
+            with contextlib.suppress(OSError):  # read-only directory, or removed by hand
                 os.unlink(path)
-            except OSError:  # a read-only directory, or removed by hand: nothing to tidy
-                pass
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)

@@ -15,6 +15,7 @@ no page. It verifies certificates as the fetcher's client does (certifi's CAs).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import ssl
@@ -83,10 +84,8 @@ def _getaddrinfo(host: str, port: int) -> asyncio.Future[list[Any]]:
             value = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except Exception as exc:  # handed to the waiting coroutine
             error = exc
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
             loop.call_soon_threadsafe(settle, value, error)
-        except RuntimeError:  # the loop is gone: nobody is waiting any more
-            pass
 
     threading.Thread(target=resolve, name="ficindex-resolve", daemon=True).start()
     return future
@@ -124,10 +123,8 @@ async def _connect(
             error = exc
             continue
         writer.close()
-        try:
+        with contextlib.suppress(OSError):  # the peer closing first is no concern of ours
             await writer.wait_closed()
-        except OSError:  # the peer closing first is no concern of ours
-            pass
         return
     raise _connect_error(error, where)
 
