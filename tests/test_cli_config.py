@@ -72,3 +72,13 @@ def test_help_variables_for_every_option():
         help_text = run(name, "--help").output
         prefix = "FICINDEX_" + name.upper().replace("-", "_") + "_"
         assert prefix in help_text, name
+
+
+def test_counts_in_messages_agree_with_their_number():
+    from ficindex.wording import plural
+
+    assert plural(1, "work") == "1 work"
+    assert plural(0, "work") == "0 works"
+    assert plural(2, "listing page") == "2 listing pages"
+    assert plural(1, "retry") == "1 retry" and plural(3, "retry") == "3 retries"
+    assert plural(2, "index") == "2 indexes" and plural(2, "status", "statuses") == "2 statuses"

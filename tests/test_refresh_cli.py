@@ -71,7 +71,7 @@ def test_summary_is_one_line_on_a_non_terminal(ao3: AO3Server, crawled: Path) ->
     assert err.count("\n") == 1
     assert err.startswith(
         "refresh finished: 0 new, 0 updated, 20 unchanged, 0 deleted, 0 restricted, 0 failed; "
-        "1 listing pages, 2 requests, "
+        "1 listing page, 2 requests, "
     )
 
 
@@ -160,7 +160,7 @@ def test_dry_run_prints_the_plan_on_stdout(site: Site, ao3: AO3Server, crawled: 
     assert code == 0 and err == ""
     lines = out.splitlines()
     assert lines[0] == "fetch work 2001: new"
-    assert lines[1].startswith("dry run: would fetch 1 works (1 new) and store 0 blurbs")
+    assert lines[1].startswith("dry run: would fetch 1 work (1 new) and store 0 blurbs")
     assert "cost about 4 requests" in lines[1]  # robots.txt, 2 pages, 1 work
     assert work_fetches(ao3) == []
     assert rows(crawled, "SELECT count(*) FROM works WHERE id = 2001") == [(0,)]

@@ -19,6 +19,7 @@ from ficindex.crawl.refresh import (
 )
 from ficindex.errors import FicindexError
 from ficindex.progress import LOG_EVERY, CrawlStats, Progress
+from ficindex.wording import plural
 
 
 class RefreshDisplay(Progress):
@@ -171,13 +172,14 @@ def _print_plan(plan: RefreshPlan, options: RefreshOptions) -> None:
         key = why if not why.startswith(("last fetched", "never fetched")) else "due"
         reasons[key] = reasons.get(key, 0) + 1
     detail = ", ".join(f"{n} {why}" for why, n in reasons.items())
-    stored = "blurbs" if options.metadata_only else "blurbs (counters)"
+    stored = plural(plan.blurbs, "blurb") + ("" if options.metadata_only else " (counters)")
+    works = plural(len(plan.fetch), "work")
     click.echo(
-        f"dry run: would fetch {len(plan.fetch)} works{f' ({detail})' if detail else ''} and "
-        f"store {plan.blurbs} {stored}; the refresh would cost about {plan.cost} requests "
-        f"(1 robots.txt, {plan.pages} listing pages, "
-        f"{len(plan.fetch)} works; retries not counted). "
-        f"This dry run made {plan.requests} requests and wrote nothing."
+        f"dry run: would fetch {works}{f' ({detail})' if detail else ''} and "
+        f"store {stored}; "
+        f"the refresh would cost about {plural(plan.cost, 'request')} "
+        f"(1 robots.txt, {plural(plan.pages, 'listing page')}, {works}; retries not counted). "
+        f"This dry run made {plural(plan.requests, 'request')} and wrote nothing."
     )
     for warning in plan.warnings:
         click.echo(f"warning: {warning}", err=True)
