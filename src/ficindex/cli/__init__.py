@@ -54,6 +54,7 @@ from typing import Any  # noqa: E402
 import click  # noqa: E402
 
 from ficindex import __version__  # noqa: E402
+from ficindex.cli.logs import configure  # noqa: E402
 from ficindex.errors import FicindexError  # noqa: E402
 
 #: Command name -> (module under ``ficindex.cli``, click command in it). Loaded on first
@@ -160,7 +161,16 @@ def _fail(message: str, code: int) -> None:
     context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "FICINDEX"},
 )
 @click.version_option(__version__, "-V", "--version", prog_name="ficindex")
-def cli() -> None:
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Say more on stderr: -v each failure as it happens, -vv each work and page.",
+)
+@click.option(
+    "-q", "--quiet", is_flag=True, help="Print only errors: no progress, no summary, no notices."
+)
+def cli(verbose: int, quiet: bool) -> None:
     """Crawl Archive of Our Own politely, parse pages into records, and keep a
     SQLite index with full-text search.
 
@@ -177,3 +187,4 @@ def cli() -> None:
     e.g. FICINDEX_CRAWL_RATE=0.2 or FICINDEX_SEARCH_LIMIT=50 (each command's
     --help names its variables). An option given on the command line wins.
     """
+    configure(verbose, quiet)

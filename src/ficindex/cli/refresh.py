@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import sys
-import time
-from typing import TextIO
 
 import click
 
 from ficindex.cli.fetch_options import fetch_config, fetch_options
-from ficindex.clock import utc_now
+from ficindex.cli.logs import log_file_option, logging_to, quiet
 from ficindex.crawl.refresh import (
     RefreshOptions,
     RefreshPlan,
@@ -18,39 +17,10 @@ from ficindex.crawl.refresh import (
     run_refresh,
 )
 from ficindex.errors import FicindexError
-from ficindex.progress import LOG_EVERY, CrawlStats, Progress
+from ficindex.progress import DISPLAYED, Progress
 from ficindex.wording import plural
 
-
-class RefreshDisplay(Progress):
-    """Where a refresh reports: a live bar on a terminal and nothing else on stderr but
-    warnings (a cron job mails whatever a command prints); a ``--log-file`` gets
-    timestamped progress lines every minute, every warning and the summary."""
-
-    def __init__(self, *, silent: bool, log: TextIO | None, stream: TextIO | None = None) -> None:
-        stream = stream or sys.stderr
-        super().__init__(stream, silent=silent or not stream.isatty())
-        self.muted = silent
-        self.log = log
-        self._logged = time.monotonic()
-
-    def update(self, stats: CrawlStats, *, force: bool = False) -> None:
-        super().update(stats, force=force)
-        if self.log is not None and time.monotonic() - self._logged >= LOG_EVERY:
-            self.write_log(self.describe(stats))
-
-    def message(self, text: str) -> None:
-        self.clear()
-        if not self.muted:
-            self.stream.write(text + "\n")
-            self.stream.flush()
-        self.write_log(text)
-
-    def write_log(self, text: str) -> None:
-        if self.log is not None:
-            self.log.write(f"{utc_now()} refresh: {text}\n")
-            self.log.flush()
-            self._logged = time.monotonic()
+log = logging.getLogger(__name__)
 
 
 @click.command(name="refresh")
@@ -86,11 +56,7 @@ class RefreshDisplay(Progress):
 )
 @fetch_options
 @click.option("--silent", is_flag=True, help="Print nothing but warnings and failures.")
-@click.option(
-    "--log-file",
-    type=click.Path(dir_okay=False),
-    help="Append timestamped progress, warnings and the summary to this file.",
-)
+@log_file_option
 def refresh_command(
     db: str,
     older_than: str | None,
@@ -143,23 +109,21 @@ def refresh_command(
     if dry_run:
         _print_plan(run_plan(db, config, options), options)
         return
-    log = open(log_file, "a", encoding="utf-8") if log_file else None  # noqa: SIM115
-    try:
-        display = RefreshDisplay(silent=silent, log=log)
+    silent = silent or quiet()
+    with logging_to(log_file, "refresh"):
+        # On a terminal a bar; in cron nothing on stderr but what needs attention.
+        progress = Progress(silent=silent, lines=False)
         try:
-            result = run_refresh(db, config, options, progress=display)
+            result = run_refresh(db, config, options, progress=progress)
         except FicindexError as exc:
-            display.write_log(f"Error: {exc}")
+            log.error("Error: %s", exc, extra=DISPLAYED)
             raise
-        display.write_log(result.summary())
+        log.info(result.summary(), extra=None if silent else DISPLAYED)
         if not silent:
             click.echo(result.summary(), err=True)
         for line in result.problems():
-            display.write_log(line)
+            log.warning(line, extra=DISPLAYED)
             click.echo(line, err=True)
-    finally:
-        if log is not None:
-            log.close()
     sys.exit(result.exit_code)
 
 

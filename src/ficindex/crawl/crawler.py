@@ -36,6 +36,7 @@ stops the run at once (KeyboardInterrupt).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
@@ -61,6 +62,8 @@ from ficindex.index import writable_index
 from ficindex.progress import Progress
 
 __all__ = ["CrawlOptions", "CrawlResult", "crawl", "open_robots", "run_crawl"]
+
+log = logging.getLogger(__name__)
 
 
 async def crawl(
@@ -99,6 +102,7 @@ async def crawl(
     stopping = stopping or asyncio.Event()
     abort = abort or asyncio.Event()
     listings = register_targets(db, targets, retry_failed=retry_failed)
+    log.debug("crawl of %d targets (%d listings) begins", len(targets), len(listings))
     async with AsyncExitStack() as stack:
         if fetcher is None:
             fetcher = await stack.enter_async_context(Fetcher(config, abort=abort))
@@ -118,6 +122,7 @@ async def crawl(
             progress.update(job.stats, force=True)
             progress.clear()
     job.result.interrupted = stopping.is_set()
+    log.debug("crawl %s", "interrupted" if job.result.interrupted else "finished")
     return job.result
 
 
