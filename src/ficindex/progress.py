@@ -99,7 +99,8 @@ class Progress:
         self.lines = lines
         self.interval = 0.25 if self.interactive else LOG_EVERY
         self.started = time.monotonic()
-        self._last = self.started
+        # A terminal shows the bar at once; elsewhere the first line comes after LOG_EVERY.
+        self._last = -self.interval if self.interactive else self.started
         self._logged = self.started
         self._drawn = False
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ficindex.cli.logs import quiet
 from ficindex.cli.outcomes import Tally, report, tally
 from ficindex.exchange.merge import (
     check_crawl_version,
@@ -34,6 +35,7 @@ def merge_command(db: str, others: tuple[str, ...], silent: bool) -> None:
     Example:
       ficindex merge lab.db alice.db bob.db && ficindex refresh lab.db
     """
+    silent = silent or quiet()
     for other in others:
         check_mergeable(db, other)
         with readable_index(other) as source:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import click
 
+from ficindex.cli.logs import quiet
 from ficindex.loader import Outcome
 from ficindex.progress import Progress
 
@@ -42,7 +43,7 @@ def tally(
     """
     del show_pos
     result = Tally()
-    progress = Progress(silent=silent, label=label)
+    progress = Progress(silent=silent or quiet(), label=label)
     done = 0
     try:
         for outcome in outcomes:
@@ -58,11 +59,12 @@ def tally(
 
 
 def report(result: Tally, *, silent: bool, summary: str, failed: str) -> None:
-    """Print ``summary`` with the counts (unless silent), then name each failure and exit 1.
+    """Print ``summary`` with the counts (unless silent or ``-q``), then name each failure
+    and exit 1.
 
     ``failed`` heads the failure list: ``Error: <failed>:``.
     """
-    if not silent:
+    if not (silent or quiet()):
         done = ", ".join(f"{n} {what}" for what, n in sorted(result.counts.items()))
         click.echo(f"{summary} ({done or 'none'})", err=True)
     if result.failures:
