@@ -118,3 +118,15 @@ def test_finished_runs_and_read_only_commands_leave_no_lock(tmp_path: Path, ao3)
         assert code == 3 and "is being written by another" in err
         assert (tmp_path / "fics.db.lock").exists()
     no_lock_left(tmp_path)
+
+
+def test_a_connection_lost_once_the_crawl_is_under_way_is_retried(
+    tmp_path: Path, ao3, site
+) -> None:
+    site.add_fault("/works/1001", "drop", count=2)  # reset mid-body, twice, then served
+    code, _, err, _ = ficindex(
+        "crawl", tmp_path / "fics.db", "1001", "--base-url", ao3.url, "--rate", "50"
+    )
+    assert code == 0, err
+    assert "1 work (1 ok)" in err and "2 retries" in err
+    assert len([e for e in ao3.log if e.path.startswith("/works/1001")]) == 3

@@ -85,8 +85,9 @@ def refresh_command(
     Quiet unless something needs attention: on a terminal a progress bar, then
     one summary line (new, updated, unchanged, deleted, restricted, failed,
     requests, duration). Exit codes: 0 done, 1 some items failed (named on
-    stderr), 2 bad input, 3 the index is being written by another crawl or
-    refresh, 130 interrupted (run it again to continue).
+    stderr), 2 bad input, 3 could not start (the site cannot be reached, or the
+    index is being written by another crawl or refresh), 130 interrupted (run it
+    again to continue).
 
     \b
     Example (crontab, every night at 03:17):
