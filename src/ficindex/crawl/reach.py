@@ -9,7 +9,7 @@ of a run is checked; a blip later in a crawl is the fetcher's to retry.
 
 The check resolves the host and opens one connection (with the TLS handshake
 for https) and closes it again without sending a request, so it costs the site
-no page. It verifies certificates as the fetcher's client does (certifi's CAs).
+no page. It verifies certificates as the fetcher's client does.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
-import certifi
+import httpx
 
 from ficindex.errors import CannotStart
 
@@ -95,7 +95,8 @@ async def _connect(
     addresses: list[_Address], host: str, where: str, tls: bool, timeout: float
 ) -> None:
     """Connect to the first address that answers (each in turn, as a browser would)."""
-    context = ssl.create_default_context(cafile=certifi.where()) if tls else None
+    # The fetcher's client verifies with httpx's default context (trust_env off): so does this.
+    context = httpx.create_ssl_context(trust_env=False) if tls else None
     error: OSError | None = None
     for address in addresses:
         try:
