@@ -99,3 +99,7 @@ def test_quiet_import_prints_nothing(tmp_path: Path) -> None:
     assert loud.exit_code == 0 and "Imported 1 of 1" in loud.stderr
     quiet = CliRunner().invoke(cli, ["-q", "import", str(tmp_path / "b.db"), str(page)])
     assert quiet.exit_code == 0 and quiet.output == ""
+    env = {"FICINDEX_QUIET": "1"}
+    by_env = CliRunner().invoke(cli, ["import", str(tmp_path / "c.db"), str(page)], env=env)
+    assert by_env.exit_code == 0 and by_env.output == ""
+    assert "FICINDEX_QUIET" in CliRunner().invoke(cli, ["--help"]).output

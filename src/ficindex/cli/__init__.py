@@ -165,10 +165,15 @@ def _fail(message: str, code: int) -> None:
     "-v",
     "--verbose",
     count=True,
+    show_envvar=True,
     help="Say more on stderr: -v each failure as it happens, -vv each work and page.",
 )
 @click.option(
-    "-q", "--quiet", is_flag=True, help="Print only errors: no progress, no summary, no notices."
+    "-q",
+    "--quiet",
+    is_flag=True,
+    show_envvar=True,
+    help="Print only errors: no progress, no summary, no notices.",
 )
 def cli(verbose: int, quiet: bool) -> None:
     """Crawl Archive of Our Own politely, parse pages into records, and keep a
