@@ -103,3 +103,14 @@ def test_quiet_import_prints_nothing(tmp_path: Path) -> None:
     by_env = CliRunner().invoke(cli, ["import", str(tmp_path / "c.db"), str(page)], env=env)
     assert by_env.exit_code == 0 and by_env.output == ""
     assert "FICINDEX_QUIET" in CliRunner().invoke(cli, ["--help"]).output
+
+
+def test_a_silent_notice_stays_off_the_stream_but_is_logged_as_handled(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    screen = Terminal()
+    with caplog.at_level(logging.WARNING, logger="ficindex.progress"):
+        Progress(screen, silent=True).message("robots.txt asks for a crawl delay of 5 s")
+    assert screen.getvalue() == ""
+    assert [r.getMessage() for r in caplog.records] == ["robots.txt asks for a crawl delay of 5 s"]
+    assert getattr(caplog.records[0], "displayed", False)  # --silent decided: stderr skips it
