@@ -139,13 +139,15 @@ class Progress:
         return ", ".join(parts)
 
     def message(self, text: str) -> None:
-        """A notice that must not be lost under the bar (a lowered rate, the interrupt notice)."""
-        shown = not self.silent
-        if shown:
+        """A notice that must not be lost under the bar (a lowered rate, the interrupt notice).
+
+        Logged as handled (``displayed``) even when silent: ``--silent`` decides for stderr.
+        """
+        if not self.silent:
             self.clear()
             self.stream.write(text + "\n")
             self.stream.flush()
-        log.warning(text, extra=DISPLAYED if shown else None)
+        log.warning(text, extra=DISPLAYED)
 
     def clear(self) -> None:
         """Wipe the bar (before other output, and when the run ends)."""
