@@ -113,7 +113,7 @@ def test_nothing_changed_costs_one_listing_page_and_writes_nothing(ao3: AO3Serve
     assert result.requests == 2 and result.exit_code == 0
     assert result.summary().startswith(
         "refresh finished: 0 new, 0 updated, 20 unchanged, 0 deleted, 0 restricted, 0 failed; "
-        "1 listing pages, 2 requests, "
+        "1 listing page, 2 requests, "
     )
 
 

@@ -1,23 +1,39 @@
-"""Progress of a crawl or refresh on stderr: a live line on a terminal, log lines otherwise.
+"""Progress of a long run on stderr, one style for import, reparse, merge, crawl and refresh.
 
-On a terminal the line is redrawn at most a few times a second; for a cron job
-or a log file (not a terminal) a plain line is written every ``LOG_EVERY``
-seconds, so a multi-day crawl leaves a readable trace without flooding the
-log. ``silent`` mutes both; the final summary is printed by the caller.
+On a terminal, one line redrawn a few times a second: a bar, the count done of
+the total, the rate and the time left. Elsewhere (cron, a pipe, a log file) the
+same text as a plain line every ``LOG_EVERY`` seconds, so a multi-day crawl
+leaves a readable trace without flooding the log. ``silent`` draws nothing.
+
+Every periodic line and every notice also goes to the ``ficindex.progress``
+logger (INFO and WARNING), so a ``--log-file`` or a program's own logging
+handler keeps them. A record already shown on stderr carries ``displayed``, so
+that the command line's stderr handler does not print it twice.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from dataclasses import dataclass, field
 from typing import TextIO
 
-#: Seconds between progress lines when stderr is not a terminal (and in refresh's --log-file).
+from ficindex.log import ROOT
+from ficindex.wording import plural
+
+#: Seconds between progress lines when stderr is not a terminal (and in a --log-file).
 LOG_EVERY = 60.0
+#: Width of the bar on a terminal.
+BAR = 20
 
 #: Outcomes a work can end a run with, in the order the summary lists them.
 OUTCOMES = ("ok", "deleted", "restricted", "hidden", "unrevealed", "failed")
+
+log = logging.getLogger(f"{ROOT}.progress")
+#: Shown on stderr already: the command line's stderr handler skips such records.
+DISPLAYED = {"displayed": True}
+_active: list[Progress] = []  # the bar drawn on the terminal now, if any
 
 
 @dataclass(slots=True)
@@ -43,7 +59,8 @@ class CrawlStats:
         return time.monotonic() - self.started
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """``42s``, ``3m07s``, ``2h05m``."""
     seconds = int(seconds)
     if seconds < 60:
         return f"{seconds}s"
@@ -52,67 +69,123 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
+def clear_active() -> None:
+    """Wipe the bar now on the terminal, so a log line can be written on a clean line."""
+    for progress in _active:
+        progress.clear()
+
+
 class Progress:
-    """Draws :class:`CrawlStats` on ``stream``. Call :meth:`update` often; it rate-limits itself."""
+    """Draws a run's progress on ``stream``. Call :meth:`count` or :meth:`update` often;
+    it rate-limits itself.
+
+    ``lines=False``: no periodic lines on a ``stream`` that is not a terminal
+    (refresh from cron must print nothing but what needs attention); they are
+    still logged.
+    """
 
     def __init__(
         self,
         stream: TextIO | None = None,
         *,
         silent: bool = False,
+        label: str = "",
+        lines: bool = True,
     ) -> None:
         self.stream = stream or sys.stderr
         self.silent = silent
-        self.interactive = self.stream.isatty()
+        self.label = label
+        self.interactive = _isatty(self.stream)
+        self.lines = lines
         self.interval = 0.25 if self.interactive else LOG_EVERY
-        self._last = time.monotonic()
+        self.started = time.monotonic()
+        # A terminal shows the bar at once; elsewhere the first line comes after LOG_EVERY.
+        self._last = -self.interval if self.interactive else self.started
+        self._logged = self.started
         self._drawn = False
+
+    # --- what a run reports -----------------------------------------------------------------
+
+    def count(self, done: int, total: int | None, unit: str, *, force: bool = False) -> None:
+        """Items done of ``total`` (``unit``: "page"), with their rate and the time left."""
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        rate = done / elapsed
+        units = plural(total if total is not None else done, unit).split(" ", 1)[1]
+        parts = [f"{done}/{total} {units}" if total is not None else f"{done} {units}"]
+        parts.append(f"{rate:.1f}/s")
+        if total and done:
+            parts.append(f"ETA {duration((total - done) / rate)}")
+        self._show(done, total, ", ".join(parts), force)
+
+    def update(self, stats: CrawlStats, *, force: bool = False) -> None:
+        """A crawl's or refresh's progress: works done of those known, requests, retries."""
+        self._show(stats.works, stats.works + stats.queued, self.describe(stats), force)
 
     def describe(self, stats: CrawlStats) -> str:
         """One line: pages and works done, request rate, ETA, retries and 429s."""
         elapsed = max(stats.elapsed(), 1e-9)
         rate = stats.requests / elapsed
         works = stats.works
-        parts = [f"{stats.pages} pages", f"{works} works"]
+        parts = [plural(stats.pages, "page"), plural(works, "work")]
         if stats.queued:
             parts[-1] += f" (+{stats.queued} queued)"
         if stats.outcomes["failed"]:
             parts.append(f"{stats.outcomes['failed']} failed")
         parts.append(f"{rate:.2f} req/s")
         if stats.queued and works:
-            parts.append(f"ETA {_duration(stats.queued * elapsed / works)}")
-        parts.append(f"{stats.retries} retries")
+            parts.append(f"ETA {duration(stats.queued * elapsed / works)}")
+        parts.append(plural(stats.retries, "retry"))
         parts.append(f"{stats.throttled} x 429")
         return ", ".join(parts)
 
-    def update(self, stats: CrawlStats, *, force: bool = False) -> None:
-        if self.silent:
-            return
-        now = time.monotonic()
-        if not force and now - self._last < self.interval:
-            return
-        self._last = now
-        line = self.describe(stats)
-        if self.interactive:
-            done, total = stats.works, stats.works + stats.queued
-            filled = int(20 * done / total) if total else 0
-            bar = "#" * filled + "-" * (20 - filled)
-            self.stream.write(f"\r\x1b[K[{bar}] {line}")
-            self._drawn = True
-        else:
-            self.stream.write(f"ficindex: {line}\n")
-        self.stream.flush()
-
     def message(self, text: str) -> None:
-        """A line that must not be lost under the bar (warnings, the interrupt notice)."""
-        if self.silent:
-            return
-        self.clear()
-        self.stream.write(text + "\n")
-        self.stream.flush()
+        """A notice that must not be lost under the bar (a lowered rate, the interrupt notice).
+
+        Logged as handled (``displayed``) even when silent: ``--silent`` decides for stderr.
+        """
+        if not self.silent:
+            self.clear()
+            self.stream.write(text + "\n")
+            self.stream.flush()
+        log.warning(text, extra=DISPLAYED)
 
     def clear(self) -> None:
+        """Wipe the bar (before other output, and when the run ends)."""
         if self._drawn:
             self.stream.write("\r\x1b[K")
             self.stream.flush()
             self._drawn = False
+            if self in _active:
+                _active.remove(self)
+
+    # --- drawing ----------------------------------------------------------------------------
+
+    def _show(self, done: int, total: int | None, text: str, force: bool) -> None:
+        """Redraw the bar (terminal) or write a plain line (elsewhere) when due; log it
+        every ``LOG_EVERY`` seconds."""
+        now = time.monotonic()
+        line = f"{self.label}: {text}" if self.label else text
+        shown = False
+        if not self.silent and (force or now - self._last >= self.interval):
+            self._last = now
+            if self.interactive:
+                filled = int(BAR * done / total) if total else 0
+                bar = "#" * filled + "-" * (BAR - filled)
+                self.stream.write(f"\r\x1b[K[{bar}] {line}")
+                self._drawn = True
+                if self not in _active:
+                    _active.append(self)
+            elif self.lines:
+                self.stream.write(f"ficindex: {line}\n")
+                shown = True
+            self.stream.flush()
+        if now - self._logged >= LOG_EVERY:
+            self._logged = now
+            log.info(line, extra=DISPLAYED if shown else None)
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or odd stream: not a terminal
+        return False

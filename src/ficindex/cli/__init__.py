@@ -54,6 +54,7 @@ from typing import Any  # noqa: E402
 import click  # noqa: E402
 
 from ficindex import __version__  # noqa: E402
+from ficindex.cli.logs import configure  # noqa: E402
 from ficindex.errors import FicindexError  # noqa: E402
 
 #: Command name -> (module under ``ficindex.cli``, click command in it). Loaded on first
@@ -84,6 +85,7 @@ class FicindexGroup(click.Group):
             return None
         module, attr = COMMANDS[cmd_name]
         command: click.Command = getattr(importlib.import_module(f"ficindex.cli.{module}"), attr)
+        show_envvars(command)
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -140,14 +142,42 @@ def _describe_sqlite_error(exc: sqlite3.DatabaseError) -> str:
     return text
 
 
+def show_envvars(command: click.Command) -> None:
+    """Name, in ``--help``, the ``FICINDEX_*`` variable each option of ``command`` also reads.
+
+    Done here, once, rather than on every option of every module: the group's
+    ``auto_envvar_prefix`` gives every option a variable, so every option shows it.
+    """
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name not in ("help", "version"):
+            param.show_envvar = True
+
+
 def _fail(message: str, code: int) -> None:
     click.echo(f"Error: {message}", err=True)
     sys.exit(code)
 
 
-@click.group(cls=FicindexGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="ficindex")
-def cli() -> None:
+@click.group(
+    cls=FicindexGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "FICINDEX"},
+)
+@click.version_option(__version__, "-V", "--version", prog_name="ficindex")
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    show_envvar=True,
+    help="Say more on stderr: -v each failure as it happens, -vv each work and page.",
+)
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    show_envvar=True,
+    help="Print only errors: no progress, no summary, no notices.",
+)
+def cli(verbose: int, quiet: bool) -> None:
     """Crawl Archive of Our Own politely, parse pages into records, and keep a
     SQLite index with full-text search.
 
@@ -159,4 +189,9 @@ def cli() -> None:
 
     Every command that touches an index takes the database file as its first
     argument; it is created on first use.
+
+    Every option can also come from the environment: FICINDEX_<COMMAND>_<OPTION>,
+    e.g. FICINDEX_CRAWL_RATE=0.2 or FICINDEX_SEARCH_LIMIT=50 (each command's
+    --help names its variables). An option given on the command line wins.
     """
+    configure(verbose, quiet)

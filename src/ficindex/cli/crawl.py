@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
 
 from ficindex.cli.fetch_options import fetch_config, fetch_options
+from ficindex.cli.logs import log_file_option, logging_to, quiet
 from ficindex.crawl.crawler import CrawlOptions, run_crawl
 from ficindex.crawl.targets import parse_target
-from ficindex.progress import Progress
+from ficindex.errors import FicindexError
+from ficindex.progress import DISPLAYED, Progress
+
+log = logging.getLogger(__name__)
 
 
 @click.command(name="crawl")
@@ -26,6 +31,7 @@ from ficindex.progress import Progress
     "--max-pages", type=click.IntRange(min=1), help="Fetch at most this many listing pages."
 )
 @click.option("--silent", is_flag=True, help="No progress and no summary; the exit code tells.")
+@log_file_option
 def crawl_command(
     db: str,
     targets: tuple[str, ...],
@@ -38,6 +44,7 @@ def crawl_command(
     max_works: int | None,
     max_pages: int | None,
     silent: bool,
+    log_file: str | None,
 ) -> None:
     """Fetch TARGETs from AO3 into the index DB, politely, resumably.
 
@@ -48,8 +55,8 @@ def crawl_command(
 
     Stop it at any time (Ctrl-C finishes the works in hand); run the same
     command again to continue. Exit codes: 0 done, 1 some items failed (named
-    in the summary), 2 bad input, 3 the index is in use by another run, 130
-    interrupted.
+    in the summary), 2 bad input, 3 could not start (the site cannot be reached,
+    or the index is in use by another run), 130 interrupted.
 
     \b
     Example:
@@ -64,9 +71,15 @@ def crawl_command(
     )
     parsed = [parse_target(t, config) for t in targets]
     options = CrawlOptions(metadata_only=metadata_only, max_works=max_works, max_pages=max_pages)
-    progress = Progress(silent=silent)
-    result = run_crawl(db, parsed, config, options, progress=progress)
-    if not silent:
+    silent = silent or quiet()
+    with logging_to(log_file, "crawl"):
+        try:
+            result = run_crawl(db, parsed, config, options, progress=Progress(silent=silent))
+        except FicindexError as exc:
+            log.error("Error: %s", exc, extra=DISPLAYED)
+            raise
         for line in result.summary("crawl"):
-            click.echo(line, err=True)
+            log.info(line, extra=None if silent else DISPLAYED)
+            if not silent:
+                click.echo(line, err=True)
     sys.exit(result.exit_code)

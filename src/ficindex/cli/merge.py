@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ficindex.cli.logs import quiet
 from ficindex.cli.outcomes import Tally, report, tally
 from ficindex.exchange.merge import (
     check_crawl_version,
@@ -13,6 +14,7 @@ from ficindex.exchange.merge import (
     replay_pages,
 )
 from ficindex.index import readable_index, writable_index
+from ficindex.wording import plural
 
 
 @click.command("merge")
@@ -33,6 +35,7 @@ def merge_command(db: str, others: tuple[str, ...], silent: bool) -> None:
     Example:
       ficindex merge lab.db alice.db bob.db && ficindex refresh lab.db
     """
+    silent = silent or quiet()
     for other in others:
         check_mergeable(db, other)
         with readable_index(other) as source:
@@ -52,16 +55,19 @@ def merge_command(db: str, others: tuple[str, ...], silent: bool) -> None:
             total.failures += result.failures
             if not silent:
                 crawl = sum(tables.crawl_rows.values())
+                present = result.counts["present"]
                 click.echo(
-                    f"{other}: {result.counts['present']} raw pages already present, "
-                    f"{sum(result.counts.values()) - result.counts['present']} merged; "
-                    f"{tables.works_from_rows} works from rows, {tables.stats_history} history "
-                    f"rows, {tables.statuses} statuses, {crawl} crawl rows",
+                    f"{other}: {plural(present, 'raw page')} already present, "
+                    f"{sum(result.counts.values()) - present} merged; "
+                    f"{plural(tables.works_from_rows, 'work')} from rows, "
+                    f"{plural(tables.stats_history, 'history row')}, "
+                    f"{plural(tables.statuses, 'status', 'statuses')}, "
+                    f"{plural(crawl, 'crawl row')}",
                     err=True,
                 )
     report(
         total,
         silent=silent,
-        summary=f"Merged {len(others)} index{'es' if len(others) > 1 else ''} into {db}",
+        summary=f"Merged {plural(len(others), 'index')} into {db}",
         failed="some raw pages could not be merged",
     )

@@ -1,7 +1,8 @@
 """Page-by-page runs of ``import`` and ``reparse``: the progress bar, the tally, the report.
 
-Both commands store pages one at a time, each with an :class:`Outcome`, and
-answer the same way: a progress bar only on a terminal, a count of each
+Import, reparse and merge store pages one at a time, each with an
+:class:`Outcome`, and answer the same way: the progress display crawl and
+refresh use (a bar on a terminal, a line a minute elsewhere), a count of each
 result, every page that failed named on stderr, and exit 1 when any did.
 """
 
@@ -10,12 +11,13 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from collections.abc import Iterable
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import click
 
+from ficindex.cli.logs import quiet
 from ficindex.loader import Outcome
+from ficindex.progress import Progress
 
 
 @dataclass(slots=True)
@@ -27,30 +29,42 @@ class Tally:
 
 
 def tally(
-    outcomes: Iterable[Outcome], *, total: int, label: str, silent: bool, show_pos: bool = False
+    outcomes: Iterable[Outcome],
+    *,
+    total: int,
+    label: str,
+    silent: bool,
+    unit: str = "page",
+    show_pos: bool = True,
 ) -> Tally:
-    """Consume ``outcomes`` (``total`` of them), behind a progress bar when stderr is a terminal."""
+    """Consume ``outcomes`` (``total`` of them), showing how far it got under ``label``.
+
+    ``show_pos`` is what ``import`` passed to click's bar; the count is now always shown.
+    """
+    del show_pos
     result = Tally()
-    show_bar = not silent and sys.stderr.isatty()
-    with (
-        click.progressbar(outcomes, length=total, label=label, file=sys.stderr, show_pos=show_pos)
-        if show_bar
-        else nullcontext(outcomes) as items
-    ):
-        for outcome in items:
+    progress = Progress(silent=silent or quiet(), label=label)
+    done = 0
+    try:
+        for outcome in outcomes:
             if outcome.error:
                 result.failures.append(outcome)
             else:
                 result.counts[outcome.result or "skipped"] += 1
+            done += 1
+            progress.count(done, total, unit)
+    finally:
+        progress.clear()
     return result
 
 
 def report(result: Tally, *, silent: bool, summary: str, failed: str) -> None:
-    """Print ``summary`` with the counts (unless silent), then name each failure and exit 1.
+    """Print ``summary`` with the counts (unless silent or ``-q``), then name each failure
+    and exit 1.
 
     ``failed`` heads the failure list: ``Error: <failed>:``.
     """
-    if not silent:
+    if not (silent or quiet()):
         done = ", ".join(f"{n} {what}" for what, n in sorted(result.counts.items()))
         click.echo(f"{summary} ({done or 'none'})", err=True)
     if result.failures:

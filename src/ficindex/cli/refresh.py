@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import sys
-import time
-from typing import TextIO
 
 import click
 
 from ficindex.cli.fetch_options import fetch_config, fetch_options
-from ficindex.clock import utc_now
+from ficindex.cli.logs import log_file_option, logging_to, quiet
 from ficindex.crawl.refresh import (
     RefreshOptions,
     RefreshPlan,
@@ -18,38 +17,10 @@ from ficindex.crawl.refresh import (
     run_refresh,
 )
 from ficindex.errors import FicindexError
-from ficindex.progress import LOG_EVERY, CrawlStats, Progress
+from ficindex.progress import DISPLAYED, Progress
+from ficindex.wording import plural
 
-
-class RefreshDisplay(Progress):
-    """Where a refresh reports: a live bar on a terminal and nothing else on stderr but
-    warnings (a cron job mails whatever a command prints); a ``--log-file`` gets
-    timestamped progress lines every minute, every warning and the summary."""
-
-    def __init__(self, *, silent: bool, log: TextIO | None, stream: TextIO | None = None) -> None:
-        stream = stream or sys.stderr
-        super().__init__(stream, silent=silent or not stream.isatty())
-        self.muted = silent
-        self.log = log
-        self._logged = time.monotonic()
-
-    def update(self, stats: CrawlStats, *, force: bool = False) -> None:
-        super().update(stats, force=force)
-        if self.log is not None and time.monotonic() - self._logged >= LOG_EVERY:
-            self.write_log(self.describe(stats))
-
-    def message(self, text: str) -> None:
-        self.clear()
-        if not self.muted:
-            self.stream.write(text + "\n")
-            self.stream.flush()
-        self.write_log(text)
-
-    def write_log(self, text: str) -> None:
-        if self.log is not None:
-            self.log.write(f"{utc_now()} refresh: {text}\n")
-            self.log.flush()
-            self._logged = time.monotonic()
+log = logging.getLogger(__name__)
 
 
 @click.command(name="refresh")
@@ -85,11 +56,7 @@ class RefreshDisplay(Progress):
 )
 @fetch_options
 @click.option("--silent", is_flag=True, help="Print nothing but warnings and failures.")
-@click.option(
-    "--log-file",
-    type=click.Path(dir_okay=False),
-    help="Append timestamped progress, warnings and the summary to this file.",
-)
+@log_file_option
 def refresh_command(
     db: str,
     older_than: str | None,
@@ -118,8 +85,9 @@ def refresh_command(
     Quiet unless something needs attention: on a terminal a progress bar, then
     one summary line (new, updated, unchanged, deleted, restricted, failed,
     requests, duration). Exit codes: 0 done, 1 some items failed (named on
-    stderr), 2 bad input, 3 the index is being written by another crawl or
-    refresh, 130 interrupted (run it again to continue).
+    stderr), 2 bad input, 3 could not start (the site cannot be reached, or the
+    index is being written by another crawl or refresh), 130 interrupted (run it
+    again to continue).
 
     \b
     Example (crontab, every night at 03:17):
@@ -142,23 +110,21 @@ def refresh_command(
     if dry_run:
         _print_plan(run_plan(db, config, options), options)
         return
-    log = open(log_file, "a", encoding="utf-8") if log_file else None  # noqa: SIM115
-    try:
-        display = RefreshDisplay(silent=silent, log=log)
+    silent = silent or quiet()
+    with logging_to(log_file, "refresh"):
+        # On a terminal a bar; in cron nothing on stderr but what needs attention.
+        progress = Progress(silent=silent, lines=False)
         try:
-            result = run_refresh(db, config, options, progress=display)
+            result = run_refresh(db, config, options, progress=progress)
         except FicindexError as exc:
-            display.write_log(f"Error: {exc}")
+            log.error("Error: %s", exc, extra=DISPLAYED)
             raise
-        display.write_log(result.summary())
+        log.info(result.summary(), extra=None if silent else DISPLAYED)
         if not silent:
             click.echo(result.summary(), err=True)
         for line in result.problems():
-            display.write_log(line)
+            log.warning(line, extra=DISPLAYED)
             click.echo(line, err=True)
-    finally:
-        if log is not None:
-            log.close()
     sys.exit(result.exit_code)
 
 
@@ -171,13 +137,14 @@ def _print_plan(plan: RefreshPlan, options: RefreshOptions) -> None:
         key = why if not why.startswith(("last fetched", "never fetched")) else "due"
         reasons[key] = reasons.get(key, 0) + 1
     detail = ", ".join(f"{n} {why}" for why, n in reasons.items())
-    stored = "blurbs" if options.metadata_only else "blurbs (counters)"
+    stored = plural(plan.blurbs, "blurb") + ("" if options.metadata_only else " (counters)")
+    works = plural(len(plan.fetch), "work")
     click.echo(
-        f"dry run: would fetch {len(plan.fetch)} works{f' ({detail})' if detail else ''} and "
-        f"store {plan.blurbs} {stored}; the refresh would cost about {plan.cost} requests "
-        f"(1 robots.txt, {plan.pages} listing pages, "
-        f"{len(plan.fetch)} works; retries not counted). "
-        f"This dry run made {plan.requests} requests and wrote nothing."
+        f"dry run: would fetch {works}{f' ({detail})' if detail else ''} and "
+        f"store {stored}; "
+        f"the refresh would cost about {plural(plan.cost, 'request')} "
+        f"(1 robots.txt, {plural(plan.pages, 'listing page')}, {works}; retries not counted). "
+        f"This dry run made {plural(plan.requests, 'request')} and wrote nothing."
     )
     for warning in plan.warnings:
         click.echo(f"warning: {warning}", err=True)

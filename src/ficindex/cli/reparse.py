@@ -7,6 +7,7 @@ import click
 from ficindex.cli.outcomes import report, tally
 from ficindex.index import writable_index
 from ficindex.loader import reparse_pages
+from ficindex.wording import plural
 
 
 @click.command("reparse")
@@ -28,6 +29,6 @@ def reparse_command(db: str, silent: bool) -> None:
     report(
         result,
         silent=silent,
-        summary=f"Reparsed {total} raw pages",
-        failed=f"{len(result.failures)} raw pages could not be parsed",
+        summary=f"Reparsed {plural(total, 'raw page')}",
+        failed=f"{plural(len(result.failures), 'raw page')} could not be parsed",
     )

@@ -36,6 +36,7 @@ stops the run at once (KeyboardInterrupt).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
@@ -50,6 +51,7 @@ from ficindex.crawl.config import FetchConfig
 from ficindex.crawl.fetcher import Fetcher
 from ficindex.crawl.job import CrawlJob, CrawlOptions
 from ficindex.crawl.judge import describe
+from ficindex.crawl.reach import check_reachable
 from ficindex.crawl.report import CrawlResult
 from ficindex.crawl.robots import Robots, load_robots
 from ficindex.crawl.signals import run_with_stop_signals
@@ -60,6 +62,8 @@ from ficindex.index import writable_index
 from ficindex.progress import Progress
 
 __all__ = ["CrawlOptions", "CrawlResult", "crawl", "open_robots", "run_crawl"]
+
+log = logging.getLogger(__name__)
 
 
 async def crawl(
@@ -98,6 +102,7 @@ async def crawl(
     stopping = stopping or asyncio.Event()
     abort = abort or asyncio.Event()
     listings = register_targets(db, targets, retry_failed=retry_failed)
+    log.debug("crawl of %d targets (%d listings) begins", len(targets), len(listings))
     async with AsyncExitStack() as stack:
         if fetcher is None:
             fetcher = await stack.enter_async_context(Fetcher(config, abort=abort))
@@ -117,6 +122,7 @@ async def crawl(
             progress.update(job.stats, force=True)
             progress.clear()
     job.result.interrupted = stopping.is_set()
+    log.debug("crawl %s", "interrupted" if job.result.interrupted else "finished")
     return job.result
 
 
@@ -179,9 +185,12 @@ async def _run(
 async def open_robots(fetcher: Fetcher, progress: Progress) -> Robots:
     """Read robots.txt for a run, saying so when its ``Crawl-delay`` lowered the rate.
 
+    First, whether the host can be reached at all (:mod:`.reach`): an offline
+    machine learns so in seconds, with the cause, not after a minute of retries.
     A robots.txt whose fetch or reading raises (a corrupt body, say) means the
     run cannot start (exit 3, one line), as one that cannot be fetched does.
     """
+    await check_reachable(fetcher.config.base_url)
     try:
         robots = await load_robots(fetcher)
     except FicindexError:

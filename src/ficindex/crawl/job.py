@@ -14,6 +14,7 @@ a work raises is recorded as that work's failure, and the crawl goes on.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -34,6 +35,8 @@ from ficindex.record import Record
 
 #: How many listed works may wait in the queue before the walker fetches another page.
 LOOKAHEAD = 2 * PER_PAGE
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -136,6 +139,7 @@ class CrawlJob:
         return queued < max(LOOKAHEAD, 2 * self.fetcher.config.concurrency)
 
     def _listing_failed(self, target: Target, why: str, result: FetchResult | None) -> None:
+        log.info("listing %s failed: %s", target.key, why)
         self.stats.failures.append((target.key, why))
         if result is not None:
             with self.db.atomic():
@@ -154,6 +158,12 @@ class CrawlJob:
             return False
         for work_id, answer in saved:
             self._note(work_id, answer, "ok")
+        log.debug(
+            "listing page %s: %d blurbs stored, %d works to fetch",
+            page.result.final_url,
+            len(saved),
+            len(page.decision.fetch),
+        )
         self.stats.pages += 1
         self.stats.blurbs += len(saved)
         unreachable = page.unreachable
@@ -278,7 +288,11 @@ class CrawlJob:
                 self._log(result)
         self.stats.outcomes[outcome] += 1
         if outcome == "failed":
-            self.stats.failures.append((f"work {work_id}", judgement.reason or "unknown reason"))
+            why = judgement.reason or "unknown reason"
+            log.info("work %d failed: %s", work_id, why)
+            self.stats.failures.append((f"work {work_id}", why))
+        else:
+            log.debug("work %d: %s", work_id, outcome)
         if self.changes is not None:
             self.changes.fetched(work_id, outcome)
         if answer is not None:

@@ -70,6 +70,7 @@ from ficindex.crawl.signals import run_with_stop_signals
 from ficindex.crawl.targets import Target
 from ficindex.index import writable_index
 from ficindex.progress import Progress
+from ficindex.wording import plural
 
 __all__ = [
     "RefreshOptions",
@@ -116,7 +117,8 @@ class RefreshResult:
         verb = "interrupted" if self.interrupted else "finished"
         counts = ", ".join(f"{self.counts[name]} {name}" for name in SUMMARY_COUNTS)
         return (
-            f"refresh {verb}: {counts}; {self.pages} listing pages, {self.requests} requests, "
+            f"refresh {verb}: {counts}; {plural(self.pages, 'listing page')}, "
+            f"{plural(self.requests, 'request')}, "
             f"{self.seconds:.1f} s"
         )
 

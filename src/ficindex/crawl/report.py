@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ficindex.progress import CrawlStats
+from ficindex.wording import plural
 
 #: Failures named one by one in the summary; the rest are counted (all are in ``crawl_works``).
 SHOWN_FAILURES = 20
@@ -31,8 +32,9 @@ class CrawlResult:
         counts = ", ".join(f"{n} {name}" for name, n in s.outcomes.items() if n)
         verb = "interrupted" if self.interrupted else "finished"
         lines = [
-            f"{command} {verb}: {s.works} works ({counts or 'none'}), {s.blurbs} blurbs, "
-            f"{s.pages} listing pages, {s.requests} requests, {s.retries} retries, "
+            f"{command} {verb}: {plural(s.works, 'work')} ({counts or 'none'}), "
+            f"{plural(s.blurbs, 'blurb')}, {plural(s.pages, 'listing page')}, "
+            f"{plural(s.requests, 'request')}, {plural(s.retries, 'retry')}, "
             f"{s.throttled} x 429, {s.elapsed():.1f} s"
         ]
         return lines + problem_lines(self.interrupted, self.warnings, s.failures)
