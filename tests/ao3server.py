@@ -193,7 +193,8 @@ class Fault:
     close), ``truncate`` (a whole response, Content-Length right, whose page is cut off
     halfway, before ``</html>``), ``hang`` (send nothing for ``delay`` seconds), ``redirect_loop``,
     ``redirect_offhost``, ``not_html`` (a PNG), ``oversize`` (``size`` bytes of HTML).
-    ``count`` is how many matching requests get it (None: all of them).
+    ``count`` is how many matching requests get it (None: all of them). With ``http_date``
+    a ``retry_after`` in seconds is sent as the HTTP date that many seconds after the answer.
     """
 
     match: str
@@ -201,6 +202,7 @@ class Fault:
     count: int | None = 1
     status: int = 503
     retry_after: str | None = None
+    http_date: bool = False
     delay: float = 0.0
     size: int = 0
     applied: int = 0
@@ -1117,6 +1119,9 @@ class _Handler(BaseHTTPRequestHandler):
         kind = fault.kind
         if kind == "status":
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            if fault.retry_after and fault.http_date:
+                when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=float(fault.retry_after))
+                headers["Retry-After"] = format_datetime(when.replace(microsecond=0), usegmt=True)
             text = f"<html><body><h2>Error {fault.status}</h2></body></html>"
             return _html(fault.status, text, **headers)
         if kind == "cloudflare":

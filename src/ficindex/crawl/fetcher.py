@@ -18,8 +18,11 @@ caller gets a :class:`FetchResult` with ``error`` set, never an exception.
 from __future__ import annotations
 
 import asyncio
+import random as _random
+import time
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -28,14 +31,13 @@ from tenacity import (
     RetryCallState,
     retry_if_exception_type,
     stop_after_attempt,
-    wait_exponential_jitter,
+    stop_when_event_set,
 )
-from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
 from ficindex.clock import utc_now
 from ficindex.crawl.config import FetchConfig
-from ficindex.crawl.ratelimit import RateLimiter, parse_retry_after
+from ficindex.crawl.ratelimit import Backoff, Clock, RateLimiter, Sleep, parse_retry_after
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 _CLOUDFLARE_MARKERS = (b"challenge-platform", b"Just a moment...", b"cf-chl", b"shields are up")
@@ -99,61 +101,76 @@ class _Final(Exception):
 class _WaitBackoffUnlessPaused(wait_base):
     """Exponential backoff with jitter, or nothing when a shared pause already does the waiting."""
 
-    def __init__(self, initial: float, maximum: float) -> None:
-        self.backoff = wait_exponential_jitter(multiplier=initial, max=maximum, jitter=initial)
+    def __init__(self, backoff: Backoff) -> None:
+        self.backoff = backoff
 
     def __call__(self, retry_state: RetryCallState) -> float:
         outcome = retry_state.outcome
         exc = outcome.exception() if outcome is not None else None
         if isinstance(exc, _Retryable) and exc.paused:
             return 0.0
-        return self.backoff(retry_state)
-
-
-class _StopWhen(stop_base):
-    """Stop retrying once the run is shutting down (a second Ctrl-C)."""
-
-    def __init__(self, event: asyncio.Event) -> None:
-        self.event = event
-
-    def __call__(self, retry_state: RetryCallState) -> bool:
-        return self.event.is_set()
+        return self.backoff.delay(retry_state.attempt_number)
 
 
 class Fetcher:
-    """Use as ``async with Fetcher(config) as fetcher: result = await fetcher.get(url)``."""
+    """Use as ``async with Fetcher(config) as fetcher: result = await fetcher.get(url)``.
+
+    ``client`` is an ``httpx.AsyncClient`` to send through (the caller keeps
+    it open and closes it); by default the fetcher builds its own, which
+    refuses cookies and ignores proxy variables. Headers, timeouts and
+    redirects are set on every request, so any client behaves the same.
+    ``clock``/``sleep`` drive the rate limiter and the waits between retries,
+    ``wall_clock`` dates a ``Retry-After`` HTTP date and ``random`` draws the
+    backoff jitter: tests inject them to check every wait exactly.
+    """
 
     def __init__(
         self,
         config: FetchConfig,
         *,
         abort: asyncio.Event | None = None,
+        client: httpx.AsyncClient | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        wall_clock: Clock = time.time,
+        random: Clock = _random.random,
     ) -> None:
         self.config = config
         self.limiter = RateLimiter(
-            config.rate, backoff_initial=config.backoff_initial, backoff_max=config.backoff_max
+            config.rate,
+            backoff_initial=config.backoff_initial,
+            backoff_max=config.backoff_max,
+            clock=clock,
+            sleep=sleep,
         )
+        self.backoff = Backoff(config.backoff_initial, config.backoff_max, random)
         self.abort = abort or asyncio.Event()
         self.stats = FetchStats()
+        self.sleep = sleep
+        self.wall_clock = wall_clock
+        self._given_client = client
         self._client: httpx.AsyncClient | None = None
+        self._headers = {
+            "User-Agent": config.user_agent,
+            "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+            "Accept-Language": "en",
+        }
+        self._timeout = httpx.Timeout(
+            connect=config.connect_timeout,
+            read=config.read_timeout,
+            write=config.read_timeout,
+            pool=None,  # waiting for a free connection is the limiter's business
+        )
 
     async def __aenter__(self) -> Fetcher:
-        config = self.config
+        if self._given_client is not None:
+            self._client = self._given_client
+            return self
+        concurrency = self.config.concurrency
         self._client = httpx.AsyncClient(
-            headers={
-                "User-Agent": config.user_agent,
-                "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
-                "Accept-Language": "en",
-            },
-            timeout=httpx.Timeout(
-                connect=config.connect_timeout,
-                read=config.read_timeout,
-                write=config.read_timeout,
-                pool=None,  # waiting for a free connection is the limiter's business
-            ),
             limits=httpx.Limits(
-                max_connections=config.concurrency,
-                max_keepalive_connections=config.concurrency,
+                max_connections=concurrency,
+                max_keepalive_connections=concurrency,
                 keepalive_expiry=30,
             ),
             follow_redirects=False,
@@ -164,9 +181,9 @@ class Fetcher:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._client is not None:
+        if self._client is not None and self._given_client is None:
             await self._client.aclose()
-            self._client = None
+        self._client = None
 
     def url(self, path_or_url: str) -> str:
         """An absolute URL on the configured host."""
@@ -180,8 +197,10 @@ class Fetcher:
         """GET ``url`` (on the configured host) with retries; never raises for network trouble."""
         url = self.url(url)
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.config.max_retries + 1) | _StopWhen(self.abort),
-            wait=_WaitBackoffUnlessPaused(self.config.backoff_initial, self.config.backoff_max),
+            # tenacity reads only ``is_set()``, which an asyncio.Event has as well
+            stop=stop_after_attempt(self.config.max_retries + 1) | stop_when_event_set(self.abort),  # type: ignore[arg-type]
+            wait=_WaitBackoffUnlessPaused(self.backoff),
+            sleep=self.sleep,
             retry=retry_if_exception_type(_Retryable),
             before_sleep=self._count_retry,
             reraise=True,
@@ -238,7 +257,12 @@ class Fetcher:
         cap = self.config.max_bytes
         try:
             async with self._client.stream(
-                "GET", url, extensions={"trace": self._trace}
+                "GET",
+                url,
+                headers=self._headers,
+                timeout=self._timeout,
+                follow_redirects=False,
+                extensions={"trace": self._trace},
             ) as response:
                 length = response.headers.get("content-length", "")
                 if length.isdigit() and int(length) > cap:
@@ -261,7 +285,7 @@ class Fetcher:
         except httpx.TransportError as exc:  # connect errors, resets, bodies cut short
             raise _Retryable(f"connection failed ({type(exc).__name__}: {exc})") from exc
 
-    async def _trace(self, event: str, info: dict) -> None:
+    async def _trace(self, event: str, info: dict[str, Any]) -> None:
         """httpcore's trace hook: the request's headers are about to leave; the limiter's last say.
 
         The turn taken before connecting paces the run; this second gate holds
@@ -274,7 +298,7 @@ class Fetcher:
 
     def _judge(self, status: int, headers: httpx.Headers, body: bytes) -> None:
         """Raise for responses to retry; return for responses to hand to the caller."""
-        retry_after = parse_retry_after(headers.get("retry-after"))
+        retry_after = parse_retry_after(headers.get("retry-after"), now=self.wall_clock())
         if status == 429:
             self.stats.throttled += 1
             pause = self.limiter.throttled(retry_after, cap=self.config.max_retry_after)

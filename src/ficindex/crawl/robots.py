@@ -60,6 +60,6 @@ async def load_robots(fetcher: Fetcher) -> Robots:
     robots = Robots(Protego.parse(text), config.user_agent)
     delay = robots.crawl_delay()
     if delay and 1 / delay < fetcher.limiter.max_rate:
-        fetcher.limiter.max_rate = fetcher.limiter.rate = 1 / delay
+        fetcher.limiter.slow_to(1 / delay)
         robots.slowed = True
     return robots
