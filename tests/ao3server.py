@@ -35,13 +35,17 @@ Use it with the ``ao3`` fixture from ``conftest.py`` or directly::
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import gzip
 import html
 import math
 import re
 import socket
+import struct
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import format_datetime
@@ -193,6 +197,12 @@ class Fault:
     close), ``truncate`` (a whole response, Content-Length right, whose page is cut off
     halfway, before ``</html>``), ``hang`` (send nothing for ``delay`` seconds), ``redirect_loop``,
     ``redirect_offhost``, ``not_html`` (a PNG), ``oversize`` (``size`` bytes of HTML).
+    Hostile answers: ``gzip``/``deflate`` (the page, compressed: not hostile, the control),
+    ``gzip_corrupt`` (declared gzip, garbage after the header), ``bad_location`` (a redirect
+    to ``location``, by default the malformed ``http://[::1``), ``bomb`` (``size`` zero bytes
+    gzipped: about a thousandth of that on the wire), ``stacked_bomb`` (the same gzipped again,
+    sent as ``Content-Encoding: gzip, gzip``: a few KB), ``drip`` (a 200 whose ``size``-byte
+    body comes one byte every ``delay`` seconds).
     ``count`` is how many matching requests get it (None: all of them). With ``http_date``
     a ``retry_after`` in seconds is sent as the HTTP date that many seconds after the answer.
     """
@@ -205,6 +215,7 @@ class Fault:
     http_date: bool = False
     delay: float = 0.0
     size: int = 0
+    location: str = "http://[::1"
     applied: int = 0
 
 
@@ -1084,7 +1095,7 @@ class _Handler(BaseHTTPRequestHandler):
             if response is None and fault is not None:
                 response = self._fault(owner, fault)
                 if response is None:  # the fault already wrote (or refused to write) the answer
-                    entry.status = 200 if fault.kind == "drop" else 0
+                    entry.status = 200 if fault.kind in ("drop", "drip") else 0
                     return
             if response is None:
                 if site.latency:
@@ -1157,10 +1168,24 @@ class _Handler(BaseHTTPRequestHandler):
             return _redirect("http://elsewhere.invalid" + self.path)
         if kind == "not_html":
             return Response(200, b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "image/png")
+        if kind in HOSTILE:
+            return HOSTILE[kind](self, owner, fault)
         if kind == "oversize":
             chunk = b"<p>" + b"x" * 1000 + b"</p>\n"
             return Response(200, b"<html><body>" + chunk * (fault.size // len(chunk) + 1))
         raise ValueError(f"unknown fault kind {kind!r}")
+
+    def _drip(self, owner: AO3Server, fault: Fault) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(fault.size))
+        self.end_headers()
+        for _ in range(fault.size):
+            self.wfile.write(b" ")
+            self.wfile.flush()
+            if owner.stopping.wait(fault.delay):
+                break
+        self.close_connection = True
 
     def _normal(self) -> Response:
         parts = urlsplit(self.path)
@@ -1175,6 +1200,60 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(response.body)
+
+
+def _encoded(handler: _Handler, coding: str) -> Response:
+    page = handler._normal()
+    data = gzip.compress(page.body) if coding == "gzip" else zlib.compress(page.body)
+    return Response(page.status, data, page.content_type, {"Content-Encoding": coding})
+
+
+@functools.cache
+def gzipped_zeros(size: int) -> bytes:
+    """A gzip member inflating to ``size`` zero bytes (whole MiB), built in well under a second:
+    after a full flush deflate forgets its history, so every MiB of zeros compresses to the
+    same bytes and the stream is one block repeated."""
+    mib, zeros = max(1, size >> 20), bytes(1 << 20)
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    first = deflate.compress(zeros) + deflate.flush(zlib.Z_FULL_FLUSH)
+    again = deflate.compress(zeros) + deflate.flush(zlib.Z_FULL_FLUSH)
+    crc = 0
+    for _ in range(mib):
+        crc = zlib.crc32(zeros, crc)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    trailer = struct.pack("<II", crc, (mib << 20) & 0xFFFFFFFF)
+    return header + first + again * (mib - 1) + deflate.flush() + trailer
+
+
+def _bomb(handler: _Handler, owner: AO3Server, fault: Fault) -> Response:
+    return Response(200, gzipped_zeros(fault.size), headers={"Content-Encoding": "gzip"})
+
+
+def _stacked_bomb(handler: _Handler, owner: AO3Server, fault: Fault) -> Response:
+    body = gzip.compress(gzipped_zeros(fault.size), 9)
+    return Response(200, body, headers={"Content-Encoding": "gzip, gzip"})
+
+
+def _gzip_corrupt(handler: _Handler, owner: AO3Server, fault: Fault) -> Response:
+    body = gzip.compress(handler._normal().body)[:10] + bytes(range(256)) * 8
+    return Response(200, body, headers={"Content-Encoding": "gzip"})
+
+
+def _drip(handler: _Handler, owner: AO3Server, fault: Fault) -> None:
+    handler._drip(owner, fault)
+
+
+HOSTILE: dict[str, Callable[[_Handler, AO3Server, Fault], Response | None]] = {
+    "gzip": lambda handler, owner, fault: _encoded(handler, "gzip"),
+    "deflate": lambda handler, owner, fault: _encoded(handler, "deflate"),
+    "gzip_corrupt": _gzip_corrupt,
+    "bad_location": lambda handler, owner, fault: Response(
+        302, b"", headers={"Location": fault.location}
+    ),
+    "bomb": _bomb,
+    "stacked_bomb": _stacked_bomb,
+    "drip": _drip,
+}
 
 
 class _Server(ThreadingHTTPServer):

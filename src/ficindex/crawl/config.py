@@ -34,7 +34,9 @@ class FetchConfig:
     retries after the first attempt. ``max_retry_after`` caps how long one
     ``Retry-After`` can pause the run (AO3 asks for a few minutes at most);
     ``backoff_initial``/``backoff_max`` bound the exponential wait between
-    retries of a failing URL.
+    retries of a failing URL. ``read_timeout`` bounds each wait for data;
+    ``request_deadline`` bounds a whole request from the moment it is sent,
+    so a server that drips one byte at a time cannot hold it for ever.
     """
 
     base_url: str = DEFAULT_BASE_URL
@@ -44,6 +46,7 @@ class FetchConfig:
     max_retries: int = 5
     connect_timeout: float = 15.0
     read_timeout: float = 60.0
+    request_deadline: float = 120.0
     max_bytes: int = 50_000_000
     obey_robots: bool = True
     backoff_initial: float = 2.0
@@ -60,6 +63,11 @@ class FetchConfig:
             raise BadInput(f"--concurrency must be at least 1, not {self.concurrency}")
         if self.max_retries < 0:
             raise BadInput(f"--max-retries must be 0 or more, not {self.max_retries}")
+        if not 0 < self.request_deadline < math.inf:
+            raise BadInput(
+                "request_deadline must be a positive number of seconds, "
+                f"not {self.request_deadline}"
+            )
         if not self.user_agent.strip():
             raise BadInput("--user-agent must not be empty")
         if not (self.user_agent.isascii() and self.user_agent.isprintable()):

@@ -37,6 +37,7 @@ from tenacity.wait import wait_base
 
 from ficindex.clock import utc_now
 from ficindex.crawl.config import FetchConfig
+from ficindex.crawl.decoding import ACCEPT_ENCODING, BodyDecoder, TooLarge, Undecodable
 from ficindex.crawl.ratelimit import Backoff, Clock, RateLimiter, Sleep, parse_retry_after
 
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -154,6 +155,7 @@ class Fetcher:
             "User-Agent": config.user_agent,
             "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
             "Accept-Language": "en",
+            "Accept-Encoding": ACCEPT_ENCODING,  # what BodyDecoder decodes, within the cap
         }
         self._timeout = httpx.Timeout(
             connect=config.connect_timeout,
@@ -220,6 +222,9 @@ class Fetcher:
             return FetchResult(
                 url, exc.final_url, exc.status, b"", utc_now(), attempts=attempts, error=exc.reason
             )
+        except Exception as exc:  # noqa: BLE001 (whatever one answer causes fails that URL only)
+            reason = f"could not fetch ({type(exc).__name__}: {exc})"
+            return FetchResult(url, url, None, b"", utc_now(), attempts=attempts, error=reason)
         result.attempts = attempts
         return result
 
@@ -238,7 +243,7 @@ class Fetcher:
             self.stats.requests += 1
             status, headers, body = await self._request(current)
             if status in _REDIRECTS and "location" in headers:
-                current = urljoin(current, headers["location"])
+                current = self._follow(current, headers["location"], status)
                 if urlsplit(current).path == LOGIN_PATH and self.on_host(current):
                     return FetchResult(url, current, status, b"", utc_now())
                 continue
@@ -252,49 +257,81 @@ class Fetcher:
             current,
         )
 
-    async def _request(self, url: str) -> tuple[int, httpx.Headers, bytes]:
-        assert self._client is not None
-        cap = self.config.max_bytes
+    def _follow(self, current: str, location: str, status: int) -> str:
+        """Where a redirect leads; a ``Location`` that is no URL at all ends the fetch."""
         try:
-            async with self._client.stream(
-                "GET",
-                url,
-                headers=self._headers,
-                timeout=self._timeout,
-                follow_redirects=False,
-                extensions={"trace": self._trace},
-            ) as response:
-                length = response.headers.get("content-length", "")
-                if length.isdigit() and int(length) > cap:
-                    raise _Final(
-                        f"response too large ({int(length):,} bytes, limit {cap:,})",
-                        response.status_code,
-                        url,
-                    )
-                chunks, size = [], 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > cap:
-                        raise _Final(
-                            f"response too large (over {cap:,} bytes)", response.status_code, url
-                        )
-                    chunks.append(chunk)
-                return response.status_code, response.headers, b"".join(chunks)
+            target = urljoin(current, location)
+            httpx.URL(target)
+        except (ValueError, httpx.InvalidURL) as exc:
+            reason = f"redirect to a malformed URL refused: {location!r}"
+            raise _Final(reason, status, current) from exc
+        return target
+
+    async def _request(self, url: str) -> tuple[int, httpx.Headers, bytes]:
+        """One HTTP exchange, its body decoded (and capped) as it arrives, within the deadline."""
+        assert self._client is not None
+        deadline = self.config.request_deadline
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(None) as clock:
+
+                async def trace(event: str, info: dict[str, Any]) -> None:
+                    """httpcore's hook: the headers are about to leave; the limiter's last say.
+
+                    The turn taken before connecting paces the run; this second gate
+                    holds a request whose connection took a while until it is
+                    ``1 / rate`` after the previous one really left (and until any
+                    pause a 429 began meanwhile is over), so the spacing holds on the
+                    wire. The deadline starts after it: a long shared pause is no timeout.
+                    """
+                    if event.endswith("send_request_headers.started"):
+                        await self.limiter.on_wire()
+                        clock.reschedule(loop.time() + deadline)
+
+                async with self._client.stream(
+                    "GET",
+                    url,
+                    headers=self._headers,
+                    timeout=self._timeout,
+                    follow_redirects=False,
+                    extensions={"trace": trace},
+                ) as response:
+                    return response.status_code, response.headers, await self._read(response)
+        except TimeoutError as exc:
+            raise _Retryable(f"timed out (no complete answer within {deadline:g} s)") from exc
         except httpx.TimeoutException as exc:
             raise _Retryable(f"timed out ({type(exc).__name__})") from exc
+        except httpx.RemoteProtocolError as exc:
+            if "location" in str(exc).lower():  # httpx reads a redirect's Location eagerly
+                raise _Final(f"redirect to a malformed URL refused ({exc})", None, url) from exc
+            raise _Retryable(f"connection failed ({type(exc).__name__}: {exc})") from exc
         except httpx.TransportError as exc:  # connect errors, resets, bodies cut short
             raise _Retryable(f"connection failed ({type(exc).__name__}: {exc})") from exc
+        except httpx.InvalidURL as exc:  # the same, for a Location such as "http:foo"
+            raise _Final(f"redirect to a malformed URL refused ({exc})", None, url) from exc
 
-    async def _trace(self, event: str, info: dict[str, Any]) -> None:
-        """httpcore's trace hook: the request's headers are about to leave; the limiter's last say.
-
-        The turn taken before connecting paces the run; this second gate holds
-        a request whose connection took a while until it is ``1 / rate`` after
-        the previous one really left (and until any pause a 429 began meanwhile
-        is over), so the spacing holds on the wire, not just in our bookkeeping.
-        """
-        if event.endswith("send_request_headers.started"):
-            await self.limiter.on_wire()
+    async def _read(self, response: httpx.Response) -> bytes:
+        """The body, decoded by :class:`BodyDecoder` so that ``max_bytes`` caps decoded bytes."""
+        cap = self.config.max_bytes
+        status, url = response.status_code, str(response.url)
+        length = response.headers.get("content-length", "")
+        if length.isdigit() and int(length) > cap:
+            raise _Final(f"response too large ({int(length):,} bytes, limit {cap:,})", status, url)
+        raw = 0
+        try:
+            decoder = BodyDecoder(response.headers.get("content-encoding", ""), cap)
+            chunks = []
+            async for chunk in response.aiter_raw():
+                raw += len(chunk)
+                if raw > cap:
+                    raise TooLarge
+                chunks.append(decoder.feed(chunk))
+            decoder.finish()
+        except TooLarge as exc:
+            raise _Final(f"response too large (over {cap:,} bytes)", status, url) from exc
+        except Undecodable as exc:
+            raise _Final(f"could not decode the response: {exc.reason}", status, url) from exc
+        return b"".join(chunks)
 
     def _judge(self, status: int, headers: httpx.Headers, body: bytes) -> None:
         """Raise for responses to retry; return for responses to hand to the caller."""
