@@ -11,7 +11,7 @@ import asyncio
 import pytest
 
 from ao3server import AO3Server, Site
-from ficindex.crawl.config import FetchConfig
+from ficindex.crawl.config import ConfigError, FetchConfig
 from ficindex.crawl.fetcher import Fetcher, FetchResult
 from ficindex.crawl.robots import load_robots
 from ficindex.crawl.targets import parse_target, work_path
@@ -228,8 +228,25 @@ def test_bad_targets(text: str, message: str) -> None:
         parse_target(text, FetchConfig())
 
 
-def test_bad_config_is_bad_input() -> None:
-    with pytest.raises(BadInput, match="--rate"):
-        FetchConfig(rate=0)
-    with pytest.raises(BadInput, match="--base-url"):
-        FetchConfig(base_url="archiveofourown.org")
+@pytest.mark.parametrize(
+    ("settings", "field", "message"),
+    [
+        ({"rate": 0}, "rate", "rate must be a positive number of requests per second, not 0"),
+        ({"rate": float("nan")}, "rate", "rate must be a positive number"),
+        ({"concurrency": 0}, "concurrency", "concurrency must be at least 1, not 0"),
+        ({"max_retries": -1}, "max_retries", "max_retries must be 0 or more, not -1"),
+        ({"user_agent": " "}, "user_agent", "user_agent must not be empty"),
+        ({"user_agent": "a\nb"}, "user_agent", "user_agent must be printable ASCII text"),
+        ({"base_url": "archiveofourown.org"}, "base_url", "base_url 'archiveofourown.org' is"),
+        ({"base_url": "http://u:p@h"}, "base_url", "base_url must not contain a user name"),
+    ],
+)
+def test_bad_config_is_bad_input_naming_the_field_not_a_flag(
+    settings: dict[str, object], field: str, message: str
+) -> None:
+    """The library names its own fields; the CLI (fetch_options) maps them to its options."""
+    with pytest.raises(ConfigError) as raised:
+        FetchConfig(**settings)  # type: ignore[arg-type]
+    assert isinstance(raised.value, BadInput)
+    assert str(raised.value).startswith(message) and "--" not in str(raised.value)
+    assert raised.value.field == field
