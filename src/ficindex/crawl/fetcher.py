@@ -13,6 +13,13 @@ challenge page. Between retries of one URL the wait grows exponentially with
 jitter; a ``Retry-After`` (and any 429) instead pauses the whole run through
 the limiter, so the retry itself waits no extra time. After ``max_retries`` the
 caller gets a :class:`FetchResult` with ``error`` set, never an exception.
+
+Nothing a server sends can do more than fail its own URL: the body is decoded
+here (:mod:`ficindex.crawl.decoding`), so the size cap counts decoded bytes
+as they are produced and a stack of encodings is refused; each request has a
+total deadline besides the per-read timeout; a malformed redirect, a corrupt
+body or any other exception while fetching one URL becomes that URL's
+``error``.
 """
 
 from __future__ import annotations
