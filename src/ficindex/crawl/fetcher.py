@@ -203,11 +203,12 @@ class Fetcher:
         return parts.scheme in ("http", "https") and parts.netloc.lower() == self.config.host
 
     async def get(self, url: str) -> FetchResult:
-        """GET ``url`` (on the configured host) with retries; never raises for network trouble."""
+        """GET ``url`` (on the configured host) with retries; what goes wrong is ``error``."""
         url = self.url(url)
+        # tenacity reads only ``is_set()``, which an asyncio.Event has as well
+        on_abort = stop_when_event_set(self.abort)  # type: ignore[arg-type]
         retrying = AsyncRetrying(
-            # tenacity reads only ``is_set()``, which an asyncio.Event has as well
-            stop=stop_after_attempt(self.config.max_retries + 1) | stop_when_event_set(self.abort),  # type: ignore[arg-type]
+            stop=stop_after_attempt(self.config.max_retries + 1) | on_abort,
             wait=_WaitBackoffUnlessPaused(self.backoff),
             sleep=self.sleep,
             retry=retry_if_exception_type(_Retryable),
