@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from ao3server import AO3Server, Site, make_site
+from ao3server import AO3Server, Site, gzipped_zeros, make_site
 from ficindex.crawl.config import FetchConfig
 from ficindex.crawl.crawler import CrawlOptions, run_crawl
 from ficindex.crawl.fetcher import Fetcher, FetchResult
@@ -39,7 +39,7 @@ def config(server: AO3Server, **kw: object) -> FetchConfig:
         "max_retries": 2,
         "backoff_initial": 0.02,
         "backoff_max": 0.1,
-        "read_timeout": 5.0,
+        "read_timeout": 30.0,  # the server builds a bomb in under a second, unless very busy
         **kw,
     }
     return FetchConfig(**settings)  # type: ignore[arg-type]
@@ -82,7 +82,8 @@ def test_a_malformed_redirect_fails_one_url(site: Site, ao3: AO3Server, location
 
 
 def test_a_gzip_bomb_is_cut_at_the_cap_of_decoded_bytes(site: Site, ao3: AO3Server) -> None:
-    site.add_fault("/works/1001", "bomb", size=GIB)  # 1 MB on the wire
+    gzipped_zeros(GIB)  # built (and cached) before the clock starts
+    site.add_fault("/works/1001", "bomb", size=GIB, count=None)  # 1 MB on the wire
     started = time.monotonic()
     result = fetch(config(ao3, max_bytes=2_000_000))
     assert result.error == "response too large (over 2,000,000 bytes)"
@@ -90,7 +91,8 @@ def test_a_gzip_bomb_is_cut_at_the_cap_of_decoded_bytes(site: Site, ao3: AO3Serv
 
 
 def test_stacked_encodings_are_refused(site: Site, ao3: AO3Server) -> None:
-    site.add_fault("/works/1001", "stacked_bomb", size=GIB)  # a few KB on the wire
+    gzipped_zeros(GIB)
+    site.add_fault("/works/1001", "stacked_bomb", size=GIB, count=None)  # a few KB on the wire
     result = fetch(config(ao3))
     assert result.error == "could not decode the response: stacked content encodings refused " + (
         "(gzip, gzip)"
@@ -149,6 +151,7 @@ def failed(db: Path) -> dict[int, str]:
 
 
 def test_hostile_answers_fail_their_works_and_the_crawl_goes_on(tmp_path: Path) -> None:
+    gzipped_zeros(GIB)
     site = make_site(8)
     ids = sorted(site.works)
     site.add_fault(work_path(ids[1]), "gzip_corrupt", count=None)
@@ -179,6 +182,7 @@ def test_peak_memory_of_a_hostile_crawl(tmp_path: Path) -> None:
 
     The crawl runs in a child of a child, so RUSAGE_CHILDREN measures that crawl alone.
     """
+    gzipped_zeros(GIB)
     site = make_site(8)
     ids = sorted(site.works)
     site.add_fault(work_path(ids[0]), "bomb", size=GIB, count=None)  # 1 MB -> 1 GiB
