@@ -7,22 +7,16 @@ returned, never a mock.
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 
-from ao3server import AO3Server, Site, Throttle
-from ficindex.crawl.config import FetchConfig
+from ao3server import AO3Server, Site
+from ficindex.crawl.config import ConfigError, FetchConfig
 from ficindex.crawl.fetcher import Fetcher, FetchResult
-from ficindex.crawl.ratelimit import RateLimiter, parse_retry_after
 from ficindex.crawl.robots import load_robots
 from ficindex.crawl.targets import parse_target, work_path
 from ficindex.errors import BadInput, CannotStart
-
-#: How late the server may timestamp an arrival: its threads share this process's GIL with the
-#: client and two busy cores with everything else. A burst (two requests ~0 ms apart) is far
-#: outside it; any window of k requests must still span k / rate.
-JITTER = 0.008
+from wirecheck import STAMP_NOISE, assert_within_rate
 
 
 def config(server: AO3Server, **kw) -> FetchConfig:
@@ -49,20 +43,14 @@ def fetch_all(cfg: FetchConfig, paths: list[str]) -> tuple[list[FetchResult], Fe
     return asyncio.run(go())
 
 
-def gaps(server: AO3Server) -> list[float]:
-    times = [entry.t for entry in server.log]
-    return [b - a for a, b in zip(times, times[1:], strict=False)]
-
-
-def test_request_starts_never_closer_than_one_over_rate(ao3: AO3Server) -> None:
+def test_never_above_the_rate_over_any_window(ao3: AO3Server) -> None:
+    """Six workers, 30 requests at 40/s: the server never sees more than the rate allows in any
+    window (the exact spacing is proved on a virtual clock in test_ratelimit.py)."""
     cfg = config(ao3, rate=40.0, concurrency=6)
     results, _ = fetch_all(cfg, [work_path(1001 + i) for i in range(30)])
     assert all(r.status == 200 and r.error is None for r in results)
     assert len(ao3.log) == 30
-    times = [e.t for e in ao3.log]
-    for k in (1, 5, 29):
-        window = min(b - a for a, b in zip(times, times[k:], strict=False))
-        assert window >= k / 40 - JITTER, (k, window)
+    assert_within_rate([e.t for e in ao3.log], 40.0)
 
 
 def test_user_agent_names_ficindex_version_and_project(ao3: AO3Server) -> None:
@@ -72,30 +60,21 @@ def test_user_agent_names_ficindex_version_and_project(ao3: AO3Server) -> None:
 
 
 def test_retry_after_pauses_every_worker_then_all_succeed(site: Site, ao3: AO3Server) -> None:
-    site.throttle = Throttle(limit=6, period=1.0)
+    site.add_fault("/works/", "status", status=429, retry_after="3")
     results, fetcher = fetch_all(
-        config(ao3, rate=50.0, concurrency=4), [work_path(1001 + i) for i in range(16)]
+        config(ao3, rate=20.0, concurrency=4), [work_path(1001 + i) for i in range(40)]
     )
     assert all(r.status == 200 for r in results), [r.error for r in results]
-    throttled = [e for e in ao3.log if e.status == 429]
-    assert throttled and fetcher.stats.throttled == len(throttled)
-    first = throttled[0]
-    retry_after = 1.0  # the window is 1 s: AO3-style Retry-After is a whole number >= 1
-    later = [e for e in ao3.log if first.t + 0.01 < e.t < first.t + retry_after - 0.05]
-    assert later == [], "a worker sent a request during another worker's Retry-After pause"
-    assert fetcher.limiter.rate < fetcher.limiter.max_rate  # lowered after the 429s...
-    assert fetcher.limiter.rate > fetcher.limiter.max_rate / 16  # ...and creeping back
-
-
-def test_retry_after_as_http_date(site: Site, ao3: AO3Server) -> None:
-    site.add_fault("/works/1001", "status", status=429, retry_after="placeholder")
-    site.faults[0].retry_after = time.strftime(
-        "%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 2)
-    )
-    results, _ = fetch_all(config(ao3), [work_path(1001)])
-    assert results[0].status == 200 and results[0].attempts == 2
-    first, second = ao3.log
-    assert second.t - first.t >= 0.9  # waited for the date (1-2 s given whole-second dates)
+    (first,) = [e for e in ao3.log if e.status == 429]
+    assert fetcher.stats.throttled == 1 and len(ao3.log) == 41
+    # Requests already on their way before the client read the 429 may arrive after it (on a
+    # busy machine, up to a second later); after that, nobody until the 3 s pause is over.
+    # Without the pause the 39 other requests would take 2 s at 20/s, about 20 of them here.
+    quiet = (first.t + 1.0, first.t + 3.0 - 2 * STAMP_NOISE)
+    during = [e for e in ao3.log if quiet[0] < e.t < quiet[1]]
+    assert during == [], "a worker sent a request during another worker's Retry-After pause"
+    # Halved by the 429, then 39 good answers brought it back (the steps: test_ratelimit.py).
+    assert fetcher.limiter.rate == fetcher.limiter.max_rate
 
 
 def test_503_retried_until_it_clears(site: Site, ao3: AO3Server) -> None:
@@ -130,9 +109,10 @@ def test_transient_faults_are_retried(
 
 
 def test_a_hanging_response_times_out_and_is_retried(site: Site, ao3: AO3Server) -> None:
-    site.add_fault("/works/1001", "hang", delay=5)
+    site.add_fault("/works/1001", "hang", delay=30)
     results, _ = fetch_all(config(ao3, read_timeout=0.3), [work_path(1001)])
     assert results[0].status == 200 and results[0].attempts == 2
+    assert [e.status for e in ao3.log] == [0, 200]  # the hang never answered
 
 
 def test_redirect_to_another_host_is_refused(site: Site, ao3: AO3Server) -> None:
@@ -197,35 +177,6 @@ def test_missing_robots_allows_everything(site: Site, ao3: AO3Server) -> None:
     assert asyncio.run(go()).allowed(ao3.url + "/works/search?x=1")
 
 
-def test_limiter_pause_and_recovery() -> None:
-    async def go() -> list[float]:
-        limiter = RateLimiter(100.0, backoff_initial=0.05)
-        starts = [await limiter.acquire()]
-        assert limiter.throttled(None, cap=10) == pytest.approx(0.05)
-        assert limiter.rate == 50.0
-        starts.append(await limiter.acquire())
-        for _ in range(30):
-            limiter.succeeded()
-        assert limiter.rate == 100.0
-        return starts
-
-    first, second = asyncio.run(go())
-    assert second - first >= 0.05
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [("120", 120.0), (" 3 ", 3.0), ("-5", 0.0), ("soon", None), (None, None), ("nan", None)],
-)
-def test_parse_retry_after_seconds(value: str | None, expected: float | None) -> None:
-    assert parse_retry_after(value) == expected
-
-
-def test_parse_retry_after_http_date() -> None:
-    now = 1_700_000_000.0
-    assert parse_retry_after("Tue, 14 Nov 2023 22:15:00 GMT", now=now) == pytest.approx(100.0)
-
-
 @pytest.mark.parametrize(
     ("text", "kind", "path"),
     [
@@ -277,8 +228,25 @@ def test_bad_targets(text: str, message: str) -> None:
         parse_target(text, FetchConfig())
 
 
-def test_bad_config_is_bad_input() -> None:
-    with pytest.raises(BadInput, match="--rate"):
-        FetchConfig(rate=0)
-    with pytest.raises(BadInput, match="--base-url"):
-        FetchConfig(base_url="archiveofourown.org")
+@pytest.mark.parametrize(
+    ("settings", "field", "message"),
+    [
+        ({"rate": 0}, "rate", "rate must be a positive number of requests per second, not 0"),
+        ({"rate": float("nan")}, "rate", "rate must be a positive number"),
+        ({"concurrency": 0}, "concurrency", "concurrency must be at least 1, not 0"),
+        ({"max_retries": -1}, "max_retries", "max_retries must be 0 or more, not -1"),
+        ({"user_agent": " "}, "user_agent", "user_agent must not be empty"),
+        ({"user_agent": "a\nb"}, "user_agent", "user_agent must be printable ASCII text"),
+        ({"base_url": "archiveofourown.org"}, "base_url", "base_url 'archiveofourown.org' is"),
+        ({"base_url": "http://u:p@h"}, "base_url", "base_url must not contain a user name"),
+    ],
+)
+def test_bad_config_is_bad_input_naming_the_field_not_a_flag(
+    settings: dict[str, object], field: str, message: str
+) -> None:
+    """The library names its own fields; the CLI (fetch_options) maps them to its options."""
+    with pytest.raises(ConfigError) as raised:
+        FetchConfig(**settings)  # type: ignore[arg-type]
+    assert isinstance(raised.value, BadInput)
+    assert str(raised.value).startswith(message) and "--" not in str(raised.value)
+    assert raised.value.field == field

@@ -34,7 +34,9 @@ class FetchConfig:
     retries after the first attempt. ``max_retry_after`` caps how long one
     ``Retry-After`` can pause the run (AO3 asks for a few minutes at most);
     ``backoff_initial``/``backoff_max`` bound the exponential wait between
-    retries of a failing URL.
+    retries of a failing URL. ``read_timeout`` bounds each wait for data;
+    ``request_deadline`` bounds a whole request from the moment it is sent,
+    so a server that drips one byte at a time cannot hold it for ever.
     """
 
     base_url: str = DEFAULT_BASE_URL
@@ -44,6 +46,7 @@ class FetchConfig:
     max_retries: int = 5
     connect_timeout: float = 15.0
     read_timeout: float = 60.0
+    request_deadline: float = 120.0
     max_bytes: int = 50_000_000
     obey_robots: bool = True
     backoff_initial: float = 2.0
@@ -53,34 +56,60 @@ class FetchConfig:
 
     def __post_init__(self) -> None:
         if not 0 < self.rate < math.inf:  # also refuses nan and inf: a rate must limit
-            raise BadInput(
-                f"--rate must be a positive number of requests per second, not {self.rate}"
+            raise ConfigError(
+                "rate", f"must be a positive number of requests per second, not {self.rate}"
             )
         if self.concurrency < 1:
-            raise BadInput(f"--concurrency must be at least 1, not {self.concurrency}")
+            raise ConfigError("concurrency", f"must be at least 1, not {self.concurrency}")
         if self.max_retries < 0:
-            raise BadInput(f"--max-retries must be 0 or more, not {self.max_retries}")
+            raise ConfigError("max_retries", f"must be 0 or more, not {self.max_retries}")
+        if not 0 < self.request_deadline < math.inf:
+            raise ConfigError(
+                "request_deadline",
+                f"must be a positive number of seconds, not {self.request_deadline}",
+            )
         if not self.user_agent.strip():
-            raise BadInput("--user-agent must not be empty")
+            raise ConfigError("user_agent", "must not be empty")
         if not (self.user_agent.isascii() and self.user_agent.isprintable()):
-            raise BadInput(f"--user-agent must be printable ASCII text, not {self.user_agent!r}")
-        try:
-            parts = urlsplit(self.base_url)
-            hostname = parts.hostname
-            parts.port  # noqa: B018 (raises ValueError for a port out of range)
-        except ValueError:  # an unclosed "[" IPv6 host, a port such as 99999
-            parts, hostname = urlsplit(""), None
-        if parts.scheme not in ("http", "https") or not hostname:
-            raise BadInput(
-                f"--base-url {self.base_url!r} is not an http(s) URL such as {DEFAULT_BASE_URL}"
+            raise ConfigError(
+                "user_agent", f"must be printable ASCII text, not {self.user_agent!r}"
             )
-        if "@" in parts.netloc:  # a user name or password would be sent, logged and stored
-            raise BadInput(
-                "--base-url must not contain a user name or password: ficindex never logs in"
-            )
-        object.__setattr__(self, "base_url", f"{parts.scheme}://{parts.netloc}")
+        object.__setattr__(self, "base_url", _origin(self.base_url))
 
     @property
     def host(self) -> str:
         """``host[:port]`` of the one site this run may contact."""
         return urlsplit(self.base_url).netloc.lower()
+
+
+class ConfigError(BadInput):
+    """A :class:`FetchConfig` value out of range.
+
+    The message names the field as the library knows it (``rate must be
+    ...``); ``field`` and ``problem`` let a front end name its own option
+    instead (the CLI says ``--rate must be ...``).
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field} {problem}")
+        self.field = field
+        self.problem = problem
+
+
+def _origin(base_url: str) -> str:
+    """``scheme://host[:port]`` of an http(s) URL without credentials, or :class:`ConfigError`."""
+    try:
+        parts = urlsplit(base_url)
+        hostname = parts.hostname
+        parts.port  # noqa: B018 (raises ValueError for a port out of range)
+    except ValueError:  # an unclosed "[" IPv6 host, a port such as 99999
+        parts, hostname = urlsplit(""), None
+    if parts.scheme not in ("http", "https") or not hostname:
+        raise ConfigError(
+            "base_url", f"{base_url!r} is not an http(s) URL such as {DEFAULT_BASE_URL}"
+        )
+    if "@" in parts.netloc:  # a user name or password would be sent, logged and stored
+        raise ConfigError(
+            "base_url", "must not contain a user name or password: ficindex never logs in"
+        )
+    return f"{parts.scheme}://{parts.netloc}"

@@ -13,13 +13,23 @@ challenge page. Between retries of one URL the wait grows exponentially with
 jitter; a ``Retry-After`` (and any 429) instead pauses the whole run through
 the limiter, so the retry itself waits no extra time. After ``max_retries`` the
 caller gets a :class:`FetchResult` with ``error`` set, never an exception.
+
+Nothing a server sends can do more than fail its own URL: the body is decoded
+here (:mod:`ficindex.crawl.decoding`), so the size cap counts decoded bytes
+as they are produced and a stack of encodings is refused; each request has a
+total deadline besides the per-read timeout; a malformed redirect, a corrupt
+body or any other exception while fetching one URL becomes that URL's
+``error``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random as _random
+import time
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -28,14 +38,14 @@ from tenacity import (
     RetryCallState,
     retry_if_exception_type,
     stop_after_attempt,
-    wait_exponential_jitter,
+    stop_when_event_set,
 )
-from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
 from ficindex.clock import utc_now
 from ficindex.crawl.config import FetchConfig
-from ficindex.crawl.ratelimit import RateLimiter, parse_retry_after
+from ficindex.crawl.decoding import ACCEPT_ENCODING, BodyDecoder, TooLarge, Undecodable
+from ficindex.crawl.ratelimit import Backoff, Clock, RateLimiter, Sleep, parse_retry_after
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 _CLOUDFLARE_MARKERS = (b"challenge-platform", b"Just a moment...", b"cf-chl", b"shields are up")
@@ -99,61 +109,77 @@ class _Final(Exception):
 class _WaitBackoffUnlessPaused(wait_base):
     """Exponential backoff with jitter, or nothing when a shared pause already does the waiting."""
 
-    def __init__(self, initial: float, maximum: float) -> None:
-        self.backoff = wait_exponential_jitter(multiplier=initial, max=maximum, jitter=initial)
+    def __init__(self, backoff: Backoff) -> None:
+        self.backoff = backoff
 
     def __call__(self, retry_state: RetryCallState) -> float:
         outcome = retry_state.outcome
         exc = outcome.exception() if outcome is not None else None
         if isinstance(exc, _Retryable) and exc.paused:
             return 0.0
-        return self.backoff(retry_state)
-
-
-class _StopWhen(stop_base):
-    """Stop retrying once the run is shutting down (a second Ctrl-C)."""
-
-    def __init__(self, event: asyncio.Event) -> None:
-        self.event = event
-
-    def __call__(self, retry_state: RetryCallState) -> bool:
-        return self.event.is_set()
+        return self.backoff.delay(retry_state.attempt_number)
 
 
 class Fetcher:
-    """Use as ``async with Fetcher(config) as fetcher: result = await fetcher.get(url)``."""
+    """Use as ``async with Fetcher(config) as fetcher: result = await fetcher.get(url)``.
+
+    ``client`` is an ``httpx.AsyncClient`` to send through (the caller keeps
+    it open and closes it); by default the fetcher builds its own, which
+    refuses cookies and ignores proxy variables. Headers, timeouts and
+    redirects are set on every request, so any client behaves the same.
+    ``clock``/``sleep`` drive the rate limiter and the waits between retries,
+    ``wall_clock`` dates a ``Retry-After`` HTTP date and ``random`` draws the
+    backoff jitter: tests inject them to check every wait exactly.
+    """
 
     def __init__(
         self,
         config: FetchConfig,
         *,
         abort: asyncio.Event | None = None,
+        client: httpx.AsyncClient | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        wall_clock: Clock = time.time,
+        random: Clock = _random.random,
     ) -> None:
         self.config = config
         self.limiter = RateLimiter(
-            config.rate, backoff_initial=config.backoff_initial, backoff_max=config.backoff_max
+            config.rate,
+            backoff_initial=config.backoff_initial,
+            backoff_max=config.backoff_max,
+            clock=clock,
+            sleep=sleep,
         )
+        self.backoff = Backoff(config.backoff_initial, config.backoff_max, random)
         self.abort = abort or asyncio.Event()
         self.stats = FetchStats()
+        self.sleep = sleep
+        self.wall_clock = wall_clock
+        self._given_client = client
         self._client: httpx.AsyncClient | None = None
+        self._headers = {
+            "User-Agent": config.user_agent,
+            "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+            "Accept-Language": "en",
+            "Accept-Encoding": ACCEPT_ENCODING,  # what BodyDecoder decodes, within the cap
+        }
+        self._timeout = httpx.Timeout(
+            connect=config.connect_timeout,
+            read=config.read_timeout,
+            write=config.read_timeout,
+            pool=None,  # waiting for a free connection is the limiter's business
+        )
 
     async def __aenter__(self) -> Fetcher:
-        config = self.config
+        if self._given_client is not None:
+            self._client = self._given_client
+            return self
+        concurrency = self.config.concurrency
         self._client = httpx.AsyncClient(
-            headers={
-                "User-Agent": config.user_agent,
-                "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
-                "Accept-Language": "en",
-            },
-            timeout=httpx.Timeout(
-                connect=config.connect_timeout,
-                read=config.read_timeout,
-                write=config.read_timeout,
-                pool=None,  # waiting for a free connection is the limiter's business
-            ),
             limits=httpx.Limits(
-                max_connections=config.concurrency,
-                max_keepalive_connections=config.concurrency,
+                max_connections=concurrency,
+                max_keepalive_connections=concurrency,
                 keepalive_expiry=30,
             ),
             follow_redirects=False,
@@ -164,9 +190,9 @@ class Fetcher:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._client is not None:
+        if self._client is not None and self._given_client is None:
             await self._client.aclose()
-            self._client = None
+        self._client = None
 
     def url(self, path_or_url: str) -> str:
         """An absolute URL on the configured host."""
@@ -177,11 +203,14 @@ class Fetcher:
         return parts.scheme in ("http", "https") and parts.netloc.lower() == self.config.host
 
     async def get(self, url: str) -> FetchResult:
-        """GET ``url`` (on the configured host) with retries; never raises for network trouble."""
+        """GET ``url`` (on the configured host) with retries; what goes wrong is ``error``."""
         url = self.url(url)
+        # tenacity reads only ``is_set()``, which an asyncio.Event has as well
+        on_abort = stop_when_event_set(self.abort)  # type: ignore[arg-type]
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.config.max_retries + 1) | _StopWhen(self.abort),
-            wait=_WaitBackoffUnlessPaused(self.config.backoff_initial, self.config.backoff_max),
+            stop=stop_after_attempt(self.config.max_retries + 1) | on_abort,
+            wait=_WaitBackoffUnlessPaused(self.backoff),
+            sleep=self.sleep,
             retry=retry_if_exception_type(_Retryable),
             before_sleep=self._count_retry,
             reraise=True,
@@ -201,6 +230,9 @@ class Fetcher:
             return FetchResult(
                 url, exc.final_url, exc.status, b"", utc_now(), attempts=attempts, error=exc.reason
             )
+        except Exception as exc:  # noqa: BLE001 (whatever one answer causes fails that URL only)
+            reason = f"could not fetch ({type(exc).__name__}: {exc})"
+            return FetchResult(url, url, None, b"", utc_now(), attempts=attempts, error=reason)
         result.attempts = attempts
         return result
 
@@ -219,7 +251,7 @@ class Fetcher:
             self.stats.requests += 1
             status, headers, body = await self._request(current)
             if status in _REDIRECTS and "location" in headers:
-                current = urljoin(current, headers["location"])
+                current = self._follow(current, headers["location"], status)
                 if urlsplit(current).path == LOGIN_PATH and self.on_host(current):
                     return FetchResult(url, current, status, b"", utc_now())
                 continue
@@ -233,48 +265,85 @@ class Fetcher:
             current,
         )
 
-    async def _request(self, url: str) -> tuple[int, httpx.Headers, bytes]:
-        assert self._client is not None
-        cap = self.config.max_bytes
+    def _follow(self, current: str, location: str, status: int) -> str:
+        """Where a redirect leads; a ``Location`` that is no URL at all ends the fetch."""
         try:
-            async with self._client.stream(
-                "GET", url, extensions={"trace": self._trace}
-            ) as response:
-                length = response.headers.get("content-length", "")
-                if length.isdigit() and int(length) > cap:
-                    raise _Final(
-                        f"response too large ({int(length):,} bytes, limit {cap:,})",
-                        response.status_code,
-                        url,
-                    )
-                chunks, size = [], 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > cap:
-                        raise _Final(
-                            f"response too large (over {cap:,} bytes)", response.status_code, url
-                        )
-                    chunks.append(chunk)
-                return response.status_code, response.headers, b"".join(chunks)
+            target = urljoin(current, location)
+            httpx.URL(target)
+        except (ValueError, httpx.InvalidURL) as exc:
+            reason = f"redirect to a malformed URL refused: {location!r}"
+            raise _Final(reason, status, current) from exc
+        return target
+
+    async def _request(self, url: str) -> tuple[int, httpx.Headers, bytes]:
+        """One HTTP exchange, its body decoded (and capped) as it arrives, within the deadline."""
+        assert self._client is not None
+        deadline = self.config.request_deadline
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(None) as clock:
+
+                async def trace(event: str, info: dict[str, Any]) -> None:
+                    """httpcore's hook: the headers are about to leave; the limiter's last say.
+
+                    The turn taken before connecting paces the run; this second gate
+                    holds a request whose connection took a while until it is
+                    ``1 / rate`` after the previous one really left (and until any
+                    pause a 429 began meanwhile is over), so the spacing holds on the
+                    wire. The deadline starts after it: a long shared pause is no timeout.
+                    """
+                    if event.endswith("send_request_headers.started"):
+                        await self.limiter.on_wire()
+                        clock.reschedule(loop.time() + deadline)
+
+                async with self._client.stream(
+                    "GET",
+                    url,
+                    headers=self._headers,
+                    timeout=self._timeout,
+                    follow_redirects=False,
+                    extensions={"trace": trace},
+                ) as response:
+                    return response.status_code, response.headers, await self._read(response)
+        except TimeoutError as exc:
+            raise _Retryable(f"timed out (no complete answer within {deadline:g} s)") from exc
         except httpx.TimeoutException as exc:
             raise _Retryable(f"timed out ({type(exc).__name__})") from exc
+        except httpx.RemoteProtocolError as exc:
+            if "location" in str(exc).lower():  # httpx reads a redirect's Location eagerly
+                raise _Final(f"redirect to a malformed URL refused ({exc})", None, url) from exc
+            raise _Retryable(f"connection failed ({type(exc).__name__}: {exc})") from exc
         except httpx.TransportError as exc:  # connect errors, resets, bodies cut short
             raise _Retryable(f"connection failed ({type(exc).__name__}: {exc})") from exc
+        except httpx.InvalidURL as exc:  # the same, for a Location such as "http:foo"
+            raise _Final(f"redirect to a malformed URL refused ({exc})", None, url) from exc
 
-    async def _trace(self, event: str, info: dict) -> None:
-        """httpcore's trace hook: the request's headers are about to leave; the limiter's last say.
-
-        The turn taken before connecting paces the run; this second gate holds
-        a request whose connection took a while until it is ``1 / rate`` after
-        the previous one really left (and until any pause a 429 began meanwhile
-        is over), so the spacing holds on the wire, not just in our bookkeeping.
-        """
-        if event.endswith("send_request_headers.started"):
-            await self.limiter.on_wire()
+    async def _read(self, response: httpx.Response) -> bytes:
+        """The body, decoded by :class:`BodyDecoder` so that ``max_bytes`` caps decoded bytes."""
+        cap = self.config.max_bytes
+        status, url = response.status_code, str(response.url)
+        length = response.headers.get("content-length", "")
+        if length.isdigit() and int(length) > cap:
+            raise _Final(f"response too large ({int(length):,} bytes, limit {cap:,})", status, url)
+        raw = 0
+        try:
+            decoder = BodyDecoder(response.headers.get("content-encoding", ""), cap)
+            chunks = []
+            async for chunk in response.aiter_raw():
+                raw += len(chunk)
+                if raw > cap:
+                    raise TooLarge
+                chunks.append(decoder.feed(chunk))
+            decoder.finish()
+        except TooLarge as exc:
+            raise _Final(f"response too large (over {cap:,} bytes)", status, url) from exc
+        except Undecodable as exc:
+            raise _Final(f"could not decode the response: {exc.reason}", status, url) from exc
+        return b"".join(chunks)
 
     def _judge(self, status: int, headers: httpx.Headers, body: bytes) -> None:
         """Raise for responses to retry; return for responses to hand to the caller."""
-        retry_after = parse_retry_after(headers.get("retry-after"))
+        retry_after = parse_retry_after(headers.get("retry-after"), now=self.wall_clock())
         if status == 429:
             self.stats.throttled += 1
             pause = self.limiter.throttled(retry_after, cap=self.config.max_retry_after)
