@@ -184,7 +184,8 @@ def test_bad_crawl_options(option: list[str], index: Path, server: AO3Server) ->
     before, requests = dump(index), len(server.log)
     args = ["crawl", str(index), "1001", "--base-url", server.url, *option]
     code, out, err = run(*args)
-    assert_one_error_line(code, out, err, codes=(2,))
+    line = assert_one_error_line(code, out, err, codes=(2,))
+    assert option[0] in line  # the option the user typed is named, not a library field
     assert len(server.log) == requests
     assert dump(index) == before
 

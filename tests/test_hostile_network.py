@@ -12,6 +12,7 @@ Retry-After.
 from __future__ import annotations
 
 import asyncio
+import io
 import sqlite3
 import subprocess
 import sys
@@ -22,11 +23,12 @@ import pytest
 
 from ao3server import AO3Server, Site, gzipped_zeros, make_site
 from ficindex.crawl.config import FetchConfig
-from ficindex.crawl.crawler import CrawlOptions, run_crawl
+from ficindex.crawl.crawler import CrawlOptions, open_robots, run_crawl
 from ficindex.crawl.fetcher import Fetcher, FetchResult
 from ficindex.crawl.robots import load_robots
 from ficindex.crawl.targets import parse_target, work_path
 from ficindex.errors import BadInput
+from ficindex.progress import Progress
 
 TAG = "/tags/Test%20Tag/works"
 GIB = 1 << 30
@@ -128,6 +130,22 @@ def test_crawl_delay_is_capped_like_retry_after(site: Site, ao3: AO3Server) -> N
     rate, warning, delay = asyncio.run(go())
     assert (rate, delay) == (0.25, 4.0)
     assert warning is not None and "99999999" in warning and "4 s" in warning
+
+
+def test_the_crawl_says_it_capped_the_crawl_delay(site: Site, ao3: AO3Server) -> None:
+    assert site.robots_txt is not None
+    site.robots_txt += "Crawl-delay: 99999999\n"
+    screen = io.StringIO()
+
+    async def go() -> None:
+        async with Fetcher(config(ao3, max_retry_after=4.0)) as fetcher:
+            await open_robots(fetcher, Progress(screen))
+
+    asyncio.run(go())
+    assert screen.getvalue().splitlines() == [
+        "Warning: robots.txt asks for a crawl delay of 99999999 s; waiting 4 s between "
+        "requests instead (the most a Retry-After may pause a run)"
+    ]
 
 
 def test_a_modest_crawl_delay_is_obeyed_without_a_warning(site: Site, ao3: AO3Server) -> None:

@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 
 import click
 
-from ficindex.crawl.config import DEFAULT_BASE_URL, DEFAULT_RATE, FetchConfig
+from ficindex.crawl.config import DEFAULT_BASE_URL, DEFAULT_RATE, ConfigError, FetchConfig
+from ficindex.errors import BadInput
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,8 +61,15 @@ def fetch_options(command: F) -> F:
 def fetch_config(
     *, rate: float, concurrency: int, user_agent: str | None, max_retries: int, base_url: str
 ) -> FetchConfig:
-    """The :class:`FetchConfig` those options describe (the default User-Agent when unset)."""
-    config = FetchConfig(
-        base_url=base_url, rate=rate, concurrency=concurrency, max_retries=max_retries
-    )
-    return config if user_agent is None else replace(config, user_agent=user_agent)
+    """The :class:`FetchConfig` those options describe (the default User-Agent when unset).
+
+    The library names a bad value by its field (``rate must be ...``); here the
+    user typed an option, so the message names the option (``--rate must be ...``).
+    """
+    try:
+        config = FetchConfig(
+            base_url=base_url, rate=rate, concurrency=concurrency, max_retries=max_retries
+        )
+        return config if user_agent is None else replace(config, user_agent=user_agent)
+    except ConfigError as exc:
+        raise BadInput(f"--{exc.field.replace('_', '-')} {exc.problem}") from exc

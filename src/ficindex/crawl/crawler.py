@@ -200,7 +200,9 @@ async def open_robots(fetcher: Fetcher, progress: Progress) -> Robots:
             f"could not read {fetcher.config.base_url}/robots.txt ({describe(exc)}); "
             "the site may be misbehaving: try again later"
         ) from exc
-    if robots.slowed:
+    if robots.warning is not None:  # an absurd Crawl-delay, capped: say what is obeyed
+        progress.message(f"Warning: {robots.warning}")
+    elif robots.slowed:
         delay = robots.crawl_delay()
         progress.message(f"robots.txt asks for a crawl delay of {delay:g} s: rate lowered")
     return robots

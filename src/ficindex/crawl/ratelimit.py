@@ -54,9 +54,7 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         try:
             when = parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-        if when is None:
-            return None
+            return None  # since Python 3.10 a date it cannot read raises, never returns None
         seconds = when.timestamp() - (time.time() if now is None else now)
     if math.isnan(seconds):
         return None
