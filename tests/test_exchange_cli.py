@@ -70,7 +70,7 @@ def test_warc_out_then_in_then_merge(db: Path, tmp_path: Path) -> None:
     assert run("import", pages, fixtures / "work-gift.html").exit_code == 0
     warc = tmp_path / "pages.warc.gz"
     result = run("export", pages, "--format", "warc", "-o", warc)
-    assert result.exit_code == 0 and "Exported 1 raw pages" in result.stderr
+    assert result.exit_code == 0 and "Exported 1 raw page " in result.stderr
     imported = run("import", db, warc, fixtures / "work-anonymous.html")
     assert imported.exit_code == 0, imported.output
     assert "Imported 2 of 2 pages (2 new)" in imported.stderr

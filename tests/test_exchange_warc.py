@@ -223,7 +223,7 @@ def test_export_command_step_selects_pages_of_the_chosen_works(tmp_path: Path) -
     message = export_to(
         "warc", db, str(out), filters=Filters(), sql="select 51000007", metadata_only=False
     )
-    assert message.startswith("Exported 1 raw pages")
+    assert message.startswith("Exported 1 raw page ")
     uris = [r.rec_headers.get_header("WARC-Target-URI") for r, _ in _read(out)[1:]]
     assert uris == ["https://archiveofourown.org/works/51000007"]
     with pytest.raises(click.UsageError, match="give -o FILE.warc.gz"):

@@ -10,6 +10,7 @@ from ficindex.cli.outcomes import report, tally
 from ficindex.exchange.commands import import_outcomes
 from ficindex.index import writable_index
 from ficindex.loader import PAGE_SUFFIXES, Outcome, collect_files
+from ficindex.wording import plural
 
 
 @click.command("import")
@@ -45,15 +46,14 @@ def import_command(db: str, paths: tuple[str, ...], silent: bool) -> None:
             total=len(files),
             label="Importing",
             silent=silent,
-            show_pos=True,
         )
     failed = len(result.failures)
     total = sum(result.counts.values()) + failed
     report(
         result,
         silent=silent,
-        summary=f"Imported {total - failed} of {total} pages",
-        failed=f"{failed} of {total} pages could not be stored",
+        summary=f"Imported {total - failed} of {plural(total, 'page')}",
+        failed=f"{failed} of {plural(total, 'page')} could not be stored",
     )
 
 

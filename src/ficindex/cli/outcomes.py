@@ -35,13 +35,8 @@ def tally(
     label: str,
     silent: bool,
     unit: str = "page",
-    show_pos: bool = True,
 ) -> Tally:
-    """Consume ``outcomes`` (``total`` of them), showing how far it got under ``label``.
-
-    ``show_pos`` is what ``import`` passed to click's bar; the count is now always shown.
-    """
-    del show_pos
+    """Consume ``outcomes`` (``total`` of them), showing how far it got under ``label``."""
     result = Tally()
     progress = Progress(silent=silent or quiet(), label=label)
     done = 0

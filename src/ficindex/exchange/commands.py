@@ -18,6 +18,7 @@ from ficindex.index import readable_index
 from ficindex.index.export import select_work_ids
 from ficindex.index.filters import Filters
 from ficindex.loader import Outcome, import_file
+from ficindex.wording import plural
 
 #: ``export --format`` values handled here; each writes to ``-o``, never stdout.
 EXPORT_FORMATS = ("parquet", "warc")
@@ -57,7 +58,8 @@ def export_to(
             everything = sql is None and filters.is_empty()
             chosen = None if everything else select_work_ids(index, filters, sql)
             written = export_warc(index, output, work_ids=chosen)
-        return f"Exported {written.records} raw pages ({written.bytes} bytes) to {output}"
+        pages = plural(written.records, "raw page")
+        return f"Exported {pages} ({written.bytes:,} bytes) to {output}"
     raise click.UsageError(f"unknown export format {fmt!r}")
 
 
