@@ -59,14 +59,16 @@ class FetchConfig:
             raise ConfigError(
                 "rate", f"must be a positive number of requests per second, not {self.rate}"
             )
-        if self.concurrency < 1:
-            raise ConfigError("concurrency", f"must be at least 1, not {self.concurrency}")
-        if self.max_retries < 0:
-            raise ConfigError("max_retries", f"must be 0 or more, not {self.max_retries}")
-        if not 0 < self.request_deadline < math.inf:
+        for name, (low, high) in _WHOLE_NUMBERS.items():
+            _check_whole(name, getattr(self, name), low, high)
+        for name in _DURATIONS:
+            seconds = getattr(self, name)
+            if not 0 < seconds < math.inf:
+                raise ConfigError(name, f"must be a positive number of seconds, not {seconds}")
+        if self.backoff_initial > self.backoff_max:
             raise ConfigError(
-                "request_deadline",
-                f"must be a positive number of seconds, not {self.request_deadline}",
+                "backoff_initial",
+                f"must not exceed backoff_max ({self.backoff_max}), not {self.backoff_initial}",
             )
         if not self.user_agent.strip():
             raise ConfigError("user_agent", "must not be empty")
@@ -80,6 +82,34 @@ class FetchConfig:
     def host(self) -> str:
         """``host[:port]`` of the one site this run may contact."""
         return urlsplit(self.base_url).netloc.lower()
+
+
+#: Whole-number settings and their bounds: enough for any real crawl, and no value that
+#: would hand the network layer an absurd pool, retry loop or buffer.
+_WHOLE_NUMBERS = {
+    "concurrency": (1, 64),
+    "max_retries": (0, 100),
+    "max_redirects": (0, 20),
+    "max_bytes": (1, 2**31),
+}
+
+#: Settings in seconds: each must be positive and finite (NaN and infinity refused).
+_DURATIONS = (
+    "connect_timeout",
+    "read_timeout",
+    "request_deadline",
+    "backoff_initial",
+    "backoff_max",
+    "max_retry_after",
+)
+
+
+def _check_whole(name: str, value: int, low: int, high: int) -> None:
+    if value < low:
+        floor = "0 or more" if low == 0 else f"at least {low}"
+        raise ConfigError(name, f"must be {floor}, not {value}")
+    if value > high:
+        raise ConfigError(name, f"must be at most {high:,}, not {value:,}")
 
 
 class ConfigError(BadInput):
