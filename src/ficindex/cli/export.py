@@ -11,6 +11,7 @@ from ficindex.cli.search import filter_options, filters_from
 from ficindex.exchange.commands import EXPORT_FORMATS, export_to
 from ficindex.index import readable_index
 from ficindex.index.export import select_work_ids, write_csv, write_jsonl, write_txt
+from ficindex.index.filters import Filters
 from ficindex.index.outputs import atomic_output, check_output
 
 
@@ -61,28 +62,15 @@ def export_command(
     filters = filters_from(options)
     if output is not None:
         check_output(output, db)
-    if fmt in EXPORT_FORMATS:
-        if sql is not None and not filters.is_empty():
-            raise click.UsageError("give either --sql or filters, not both")
-        message = export_to(fmt, db, output, filters=filters, sql=sql, metadata_only=metadata_only)
-        click.echo(message, err=True)
-        return
-    if metadata_only:
-        from ficindex.datasette import make_public_copy
-
-        if output is None or sql is not None or not filters.is_empty() or fmt != "jsonl":
-            raise click.UsageError(
-                "--metadata-only copies the whole index to a SQLite file: give -o FILE "
-                "and no filters, --sql or --format"
-            )
-        copy = make_public_copy(db, output)
-        click.echo(
-            f"Wrote {output}: {copy.works} works, {copy.chapters} chapters without text",
-            err=True,
-        )
+    if metadata_only and fmt not in EXPORT_FORMATS:
+        _public_copy(db, output, fmt=fmt, sql=sql, filters=filters)
         return
     if sql is not None and not filters.is_empty():
         raise click.UsageError("give either --sql or filters, not both")
+    if fmt in EXPORT_FORMATS:
+        message = export_to(fmt, db, output, filters=filters, sql=sql, metadata_only=metadata_only)
+        click.echo(message, err=True)
+        return
     if fmt == "txt" and output is None:
         raise click.UsageError("--format txt writes a directory: give it with -o DIRECTORY")
     with readable_index(db) as index:
@@ -95,6 +83,24 @@ def export_command(
             with atomic_output(output) as out:
                 count = _write(fmt, index, ids, out)
     _report(len(ids), count)
+
+
+def _public_copy(
+    db: str, output: str | None, *, fmt: str, sql: str | None, filters: Filters
+) -> None:
+    """``--metadata-only`` (not parquet/warc): the whole index as a publishable SQLite copy."""
+    from ficindex.datasette import make_public_copy
+
+    if output is None or sql is not None or not filters.is_empty() or fmt != "jsonl":
+        raise click.UsageError(
+            "--metadata-only copies the whole index to a SQLite file: give -o FILE "
+            "and no filters, --sql or --format"
+        )
+    copy = make_public_copy(db, output)
+    click.echo(
+        f"Wrote {output}: {copy.works} works, {copy.chapters} chapters without text",
+        err=True,
+    )
 
 
 def _report(selected: int, written: int) -> None:
