@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
+from ficindex._api_args import check_caps, check_filters, reading, whole_number, writing
 from ficindex.errors import BadInput
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def import_pages(
         raise BadInput(
             f"no page files ({', '.join(PAGE_SUFFIXES)}) under {', '.join(map(str, named))}"
         )
-    with _writing(index, create=True) as db:
+    with writing(index, create=True) as db:
         return [import_file(db, file) for file in files]
 
 
@@ -122,7 +122,7 @@ def reparse(index: str | os.PathLike[str] | Database) -> list[Outcome]:
     """
     from ficindex.loader import reparse_pages
 
-    with _writing(index, create=False) as db:
+    with writing(index, create=False) as db:
         return list(reparse_pages(db))
 
 
@@ -156,7 +156,7 @@ def run_crawl(
 
     config = config or FetchConfig()
     options = options or CrawlOptions()
-    _check_caps(options.max_works, options.max_pages)
+    check_caps(options.max_works, options.max_pages)
     parsed = [parse_target(str(target), config) for target in targets]
     if not parsed:
         raise BadInput("nothing to crawl: give at least one work id, work URL or listing URL")
@@ -208,7 +208,7 @@ def _checked(options: RefreshOptions | None) -> RefreshOptions:
     options = options or RefreshOptions()
     if options.older_than is not None and options.older_than < timedelta(0):
         raise BadInput(f"older_than must not be negative, not {options.older_than}")
-    _check_caps(options.max_works, options.max_pages)
+    check_caps(options.max_works, options.max_pages)
     return options
 
 
@@ -232,9 +232,9 @@ def search(
     """
     from ficindex.index.search import search as search_index
 
-    _check_filters(filters)
-    _whole_number("limit", limit, minimum=1)
-    with _reading(index) as db:
+    check_filters(filters)
+    whole_number("limit", limit, minimum=1)
+    with reading(index) as db:
         return search_index(db, text, filters, sort=sort, limit=limit)
 
 
@@ -258,14 +258,14 @@ def export(
 
     if filters is not None and sql is not None:
         raise BadInput("give either sql or filters, not both")
-    _check_filters(filters)
+    check_filters(filters)
     stream = not isinstance(out, (str, os.PathLike))
     if format not in ("jsonl", "csv", "txt"):
         raise BadInput(f"unknown export format {format!r}; use jsonl, csv or txt")
     if stream == (format == "txt"):
         wanted = "a directory path" if format == "txt" else "an open text stream"
         raise BadInput(f"{format} export writes to {wanted}")
-    with _reading(index) as db:
+    with reading(index) as db:
         ids = select_work_ids(db, filters, sql)
         if isinstance(out, (str, os.PathLike)):
             return write_txt(db, ids, out)
@@ -285,7 +285,7 @@ def export_records(
 
     if filters is not None and sql is not None:
         raise BadInput("give either sql or filters, not both")
-    _check_filters(filters)
+    check_filters(filters)
     return records(db, select_work_ids(db, filters, sql))
 
 
@@ -326,7 +326,7 @@ def query(
     from ficindex.index.queries import resolve, run_query
 
     sql = resolve(name_or_sql)
-    with _reading(index) as db:
+    with reading(index) as db:
         columns, rows = run_query(db, sql, params or {})
         return QueryResult(columns, list(rows))
 
@@ -359,56 +359,3 @@ def datasette_config(index: str | os.PathLike[str], *, name: str | None = None) 
     from ficindex.datasette import prepare
 
     return DatasetteConfig(prepare(index, name))
-
-
-# --- shared checks -----------------------------------------------------------------------------
-
-
-@contextmanager
-def _reading(index: str | os.PathLike[str] | Database) -> Iterator[Database]:
-    """The index given: opened read-only (and closed) when it is a path, else as it is."""
-    if isinstance(index, (str, os.PathLike)):
-        from ficindex.index import readable_index
-
-        with readable_index(index) as db:
-            yield db
-    else:
-        yield index
-
-
-@contextmanager
-def _writing(index: str | os.PathLike[str] | Database, *, create: bool) -> Iterator[Database]:
-    """The index given: locked and opened for writing when it is a path, else as it is."""
-    if isinstance(index, (str, os.PathLike)):
-        from ficindex.index import writable_index
-
-        with writable_index(index, create=create) as db:
-            yield db
-    else:
-        yield index
-
-
-def _check_caps(max_works: int | None, max_pages: int | None) -> None:
-    """A run's caps are None (no cap) or whole numbers from 1."""
-    for name, value in (("max_works", max_works), ("max_pages", max_pages)):
-        if value is not None:
-            _whole_number(name, value, minimum=1)
-
-
-def _check_filters(filters: Filters | None) -> None:
-    """The numeric filters are whole numbers SQLite can compare (0 or more)."""
-    if filters is None:
-        return
-    for name in ("words_min", "words_max", "kudos_min"):
-        value = getattr(filters, name)
-        if value is not None:
-            _whole_number(f"filters.{name}", value, minimum=0)
-
-
-def _whole_number(name: str, value: object, *, minimum: int) -> None:
-    from ficindex.index.queries import SQLITE_INT_MAX
-
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise BadInput(f"{name} must be a whole number, not {value!r}")
-    if not minimum <= value <= SQLITE_INT_MAX:
-        raise BadInput(f"{name} must be from {minimum} to {SQLITE_INT_MAX}, not {value}")
