@@ -89,7 +89,12 @@ def test_a_latin1_label_means_windows_1252() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("opener", [b"<div>", b"<ul><li>", b"<span><div></span>"])
+@pytest.mark.parametrize(
+    "opener",
+    # End tags that close nothing (</x>, </li> with no list item open, </p> that makes an
+    # empty paragraph) keep the tag counts balanced while the elements nest ever deeper.
+    [b"<div>", b"<ul><li>", b"<span><div></span>", b"<div></x>", b"<div></li>", b"<div></p>"],
+)
 def test_a_page_nested_far_deeper_than_ao3_is_an_error_page_at_once(opener: bytes) -> None:
     page = _page("work-full-view.html").encode("utf-8")
     at = page.index(b"<p>Mara counted")
