@@ -11,11 +11,12 @@ in the record's key order (:meth:`ficindex.record.Record.to_dict`), so
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
+
+import orjson
 
 from ficindex.record import TAG_FIELDS
 
@@ -86,7 +87,7 @@ def _record(
 ) -> dict[str, Any]:
     """One work's record dict, every key in contract order."""
     wid = w["id"]
-    loads = json.loads
+    loads = orjson.loads
     return {
         "kind": "work",
         "work_id": wid,

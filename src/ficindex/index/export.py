@@ -16,7 +16,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import orjson
 from sqlite_utils import Database
@@ -116,10 +116,44 @@ def write_jsonl(db: Database, ids: Iterable[int], out: IO[str]) -> int:
     """
     count = 0
     dumps = orjson.dumps
+    raw = _utf8_bytes_under(out)
+    lines: list[bytes] = []
     for data in record_dicts(db.conn, ids):
-        out.write((dumps(data) + b"\n").decode())
+        lines.append(dumps(data, option=orjson.OPT_APPEND_NEWLINE))
         count += 1
+        if len(lines) == _LINES_PER_WRITE:
+            _write_lines(out, raw, lines)
+    _write_lines(out, raw, lines)
     return count
+
+
+#: Lines gathered per write: one call for many small records.
+_LINES_PER_WRITE = 64
+
+
+def _utf8_bytes_under(out: IO[str]) -> IO[bytes] | None:
+    """The byte stream under a UTF-8 text stream that writes ``\n`` as is, else None.
+
+    orjson's output is already the UTF-8 the text layer would produce; writing
+    it below that layer saves decoding and encoding every line again (a third
+    of an export's time). Elsewhere (another encoding, ``\r\n`` line ends) the
+    text layer is used.
+    """
+    raw = getattr(out, "buffer", None)
+    encoding = (getattr(out, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+    if raw is None or encoding != "utf8" or os.linesep != "\n":
+        return None
+    out.flush()
+    return cast("IO[bytes]", raw)
+
+
+def _write_lines(out: IO[str], raw: IO[bytes] | None, lines: list[bytes]) -> None:
+    data = b"".join(lines)
+    lines.clear()
+    if raw is not None:
+        raw.write(data)
+    else:
+        out.write(data.decode())
 
 
 def neutralise_cell(value: Any) -> Any:
