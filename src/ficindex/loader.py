@@ -29,6 +29,11 @@ from ficindex.parser.common import work_id_from_href
 #: File name endings taken when an import walks a directory (a file named outright is always read).
 PAGE_SUFFIXES = (".html", ".htm", ".xhtml", ".txt")
 
+#: WAL pages (4 KiB each) between checkpoints while importing. SQLite's default, 1,000,
+#: checkpoints every few dozen small pages of an import (each page writes its text, raw
+#: bytes and search-index segments); 10,000 (40 MB of WAL) measured about 8 % faster.
+IMPORT_CHECKPOINT_PAGES = 10_000
+
 #: Kinds whose page holds nothing to store; importing one is reported as a failure.
 UNSTORABLE = {
     "unknown": "not an AO3 page ficindex recognises",
@@ -99,6 +104,7 @@ def import_file(db: Database, path: Path) -> Outcome:
     except ParseError as exc:
         return Outcome(str(path), error=str(exc))
     try:
+        db.conn.execute(f"PRAGMA wal_autocheckpoint = {IMPORT_CHECKPOINT_PAGES}")
         with db.atomic():
             save_raw_page(
                 db,
