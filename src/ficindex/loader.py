@@ -134,6 +134,8 @@ def reparse_pages(db: Database) -> Iterator[Outcome]:
     others), with full-text search rebuilt once at the end rather than kept in
     step row by row (see :mod:`ficindex.index.bulk`): a reparse rewrites much of
     the index, and an interrupted one leaves the index as it was, to run again.
+    The run commits when the generator is consumed to its end: one abandoned
+    early (closed, or dropped) changes nothing.
     """
     ids = [r[0] for r in db.execute("SELECT id FROM raw_pages ORDER BY fetched_at, id")]
     with db.atomic(), fts_deferred(db.conn) as deferred:
