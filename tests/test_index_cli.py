@@ -100,6 +100,24 @@ def test_round_trip_parse_import_export_gives_the_same_records(tmp_path):
     assert checked >= 10
 
 
+def test_exported_jsonl_lines_are_the_lines_parse_prints(tmp_path):
+    """Byte for byte: same keys in the same order, UTF-8 as is, one record per line."""
+    pages = [
+        p
+        for p in sorted(FIXTURES.glob("work-*.html"))
+        if parse_page(p.read_bytes()).kind == "work" and parse_page(p.read_bytes()).work_id
+    ]
+    db = tmp_path / "fics.db"
+    assert run("import", db, *pages).exit_code == 0
+    parsed = run("parse", *pages)
+    assert parsed.exit_code == 0
+    wanted = sorted(parsed.stdout.splitlines(), key=lambda line: json.loads(line)["work_id"])
+    exported = run("export", db, "--format", "jsonl")
+    assert exported.exit_code == 0, exported.output
+    assert len(wanted) >= 10
+    assert exported.stdout.splitlines() == wanted
+
+
 def test_reparse_rebuilds_records_from_raw_pages(tmp_path, pages):
     db = tmp_path / "fics.db"
     run("import", db, pages)

@@ -33,6 +33,18 @@ _SYNTHETIC_BASE = 100_000
 _ALLOCATED_TOP = -(2**62)
 _INT64_MIN = -(2**63)
 
+#: Prepared once: a chapter row, every column of :data:`_CHAPTER_COLUMNS` then ``vanished_at``.
+_INSERT = (
+    f"INSERT INTO chapters ({', '.join(_CHAPTER_COLUMNS)}, vanished_at) "
+    f"VALUES ({', '.join('?' * (len(_CHAPTER_COLUMNS) + 1))})"
+)
+#: The same row replacing the stored one of its id (an update, so the FTS triggers see one).
+_UPSERT = (
+    _INSERT
+    + " ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in (*_CHAPTER_COLUMNS[1:], "vanished_at"))
+)
+
 #: Stored chapter rows of one work by id: the columns above, then ``vanished_at``.
 Stored = dict[int, tuple[Any, ...]]
 
@@ -138,7 +150,7 @@ def add_older_chapters(
     stored, active = _stored(db, work_id)
     taken = _held_by_other_works(db, work_id, [ch.chapter_id for ch in chapters])
     changed = False
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     for ch in chapters:
         cid = None if ch.chapter_id in taken else ch.chapter_id
         occupant = active.get(ch.number)
@@ -151,14 +163,14 @@ def add_older_chapters(
             changed = True
             continue
         if cid is None:
-            cid = stand_in_id(db, work_id, ch.number, (r["id"] for r in rows))
+            cid = stand_in_id(db, work_id, ch.number, (r[0] for r in rows))
         vanished = displaced_at if occupant is not None else absent_at
         if vanished is None:
             active[ch.number] = cid
         stored[cid] = ()
         rows.append(_chapter_row(cid, work_id, ch, vanished))
     if rows:
-        db.table("chapters").insert_all(rows)
+        db.conn.executemany(_INSERT, rows)
     return changed or bool(rows)
 
 
@@ -174,9 +186,19 @@ def _older_action(
     return "rename" if occupant is not None and occupant < 0 else "add"
 
 
-def _chapter_row(cid: int, work_id: int, ch: Chapter, vanished_at: str | None) -> dict[str, Any]:
-    values = (cid, work_id, ch.number, ch.title, ch.summary, ch.notes, ch.end_notes, ch.text)
-    return {**dict(zip(_CHAPTER_COLUMNS, values, strict=True)), "vanished_at": vanished_at}
+def _chapter_row(cid: int, work_id: int, ch: Chapter, vanished_at: str | None) -> tuple[Any, ...]:
+    """A chapter's values in the order of :data:`_INSERT`."""
+    return (
+        cid,
+        work_id,
+        ch.number,
+        ch.title,
+        ch.summary,
+        ch.notes,
+        ch.end_notes,
+        ch.text,
+        vanished_at,
+    )
 
 
 def _held_by_other_works(db: Database, work_id: int, ids: list[int | None]) -> set[int]:
@@ -199,7 +221,7 @@ def _write(db: Database, work_id: int, plan: list[tuple[int, Chapter]], stored: 
         old = stored.get(cid)
         if old is not None and old[:_VANISHED] == values and old[_VANISHED] is None:
             continue
-        rows.append({**dict(zip(_CHAPTER_COLUMNS, values, strict=True)), "vanished_at": None})
+        rows.append((*values, None))
     if rows:
-        db.table("chapters").upsert_all(rows, pk="id")
+        db.conn.executemany(_UPSERT, rows)
     return bool(rows)

@@ -49,6 +49,20 @@ def work_row(db: Database, work_id: int) -> dict[str, Any] | None:
     return None if row is None else dict(zip(names, row, strict=True))
 
 
+def insert_work(db: Database, row: dict[str, Any]) -> None:
+    """Add a ``works`` row (its columns are the dict's keys; ``id`` among them)."""
+    names = ", ".join(row)
+    db.conn.execute(
+        f"INSERT INTO works ({names}) VALUES ({', '.join('?' * len(row))})", [*row.values()]
+    )
+
+
+def update_work(db: Database, work_id: int, changes: dict[str, Any]) -> None:
+    """Set some columns of a stored ``works`` row (names from this package, never from input)."""
+    sets = ", ".join(f"{name} = ?" for name in changes)
+    db.conn.execute(f"UPDATE works SET {sets} WHERE id = ?", [*changes.values(), work_id])
+
+
 def _json(values: list[str]) -> str:
     return json.dumps(values, ensure_ascii=False)
 

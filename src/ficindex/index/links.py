@@ -6,6 +6,7 @@ from the stored one, in the page's order (export rebuilds lists from it).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -13,9 +14,9 @@ from sqlite_utils import Database
 
 from ficindex.record import TAG_FIELDS, Record
 
-#: Makes the link row of one item (a ``work_*`` row without its ``work``), adding the item
-#: to its shared table (authors, tags, series, collections) when needed.
-Link = Callable[[tuple[Any, ...]], dict[str, Any]]
+#: Makes the link row of one item (a ``work_*`` row's values after its ``work``), adding
+#: the item to its shared table (authors, tags, series, collections) when needed.
+Link = Callable[[tuple[Any, ...]], tuple[Any, ...]]
 
 #: ``tags.type`` of each tag list of a record (the rating is type ``rating``).
 TAG_TYPES = {
@@ -48,55 +49,77 @@ def save_related(db: Database, record: Record, work_id: int, *, mode: str) -> bo
     work's), ``"merge"`` (a newer partial page: a list it shows replaces the
     stored one, an empty one leaves it alone) or ``"fill"`` (a page older than
     the stored data: its lists only fill lists stored empty).
+
+    Plain prepared statements (no schema reads): this runs for every page stored.
     """
+    conn = db.conn
     tags = [(record.rating, "rating")] if record.rating else []
     tags += [(name, TAG_TYPES[field]) for field in TAG_FIELDS for name in getattr(record, field)]
 
-    def author_link(item: tuple[Any, ...]) -> dict[str, Any]:
-        return {"author": db.table("authors").lookup({"user": item[0], "pseud": item[1]})}
+    def author_link(item: tuple[Any, ...]) -> tuple[Any, ...]:
+        return (_lookup(conn, "authors", "user", "pseud", item[0], item[1]),)
 
-    def tag_link(item: tuple[Any, ...]) -> dict[str, Any]:
-        return {"tag": db.table("tags").lookup({"name": item[0], "type": item[1]})}
+    def tag_link(item: tuple[Any, ...]) -> tuple[Any, ...]:
+        return (_lookup(conn, "tags", "name", "type", item[0], item[1]),)
 
-    def series_link(item: tuple[Any, ...]) -> dict[str, Any]:
-        db.table("series").upsert({"id": item[0], "title": item[1]}, pk="id")
-        return {"series": item[0], "position": item[2]}
+    def series_link(item: tuple[Any, ...]) -> tuple[Any, ...]:
+        conn.execute(_SERIES_UPSERT, item[:2])
+        return (item[0], item[2])
 
-    def collection_link(item: tuple[Any, ...]) -> dict[str, Any]:
-        db.table("collections").upsert({"name": item[0], "title": item[1]}, pk="name")
-        cid = db.execute("SELECT id FROM collections WHERE name = ?", [item[0]]).fetchone()[0]
-        return {"collection": cid}
+    def collection_link(item: tuple[Any, ...]) -> tuple[Any, ...]:
+        conn.execute(_COLLECTION_UPSERT, item[:2])
+        cid = conn.execute("SELECT id FROM collections WHERE name = ?", item[:1]).fetchone()[0]
+        return (cid,)
 
-    links: list[tuple[str, list[tuple[Any, ...]], str, Link]] = [
-        (
-            "authors",
-            _dedupe([(a.user, a.pseud) for a in record.authors]),
-            "work_authors",
-            author_link,
-        ),
-        (
-            "tags",
-            _dedupe(tags),
-            "work_tags",
-            tag_link,
-        ),
+    links: list[tuple[str, list[tuple[Any, ...]], Link]] = [
+        ("authors", _dedupe([(a.user, a.pseud) for a in record.authors]), author_link),
+        ("tags", _dedupe(tags), tag_link),
         (
             "series",
             _dedupe([(s.id, s.title, s.position) for s in record.series], key=0),
-            "work_series",
             series_link,
         ),
         (
             "collections",
             _dedupe([(c.name, c.title) for c in record.collections], key=0),
-            "work_collections",
             collection_link,
         ),
     ]
     changed = False
-    for name, wanted, table, link in links:
-        changed |= _sync(db, work_id, LINK_SQL[name], wanted, mode, table, link)
+    for name, wanted, link in links:
+        changed |= _sync(conn, work_id, name, wanted, mode, link)
     return changed
+
+
+#: Each link table and its columns after ``work``, by the name of its list in :data:`LINK_SQL`.
+_LINK_TABLES = {
+    "authors": ("work_authors", ("author",)),
+    "tags": ("work_tags", ("tag",)),
+    "series": ("work_series", ("series", "position")),
+    "collections": ("work_collections", ("collection",)),
+}
+
+_SERIES_UPSERT = (
+    "INSERT INTO series (id, title) VALUES (?, ?) "
+    "ON CONFLICT (id) DO UPDATE SET title = excluded.title"
+)
+_COLLECTION_UPSERT = (
+    "INSERT INTO collections (name, title) VALUES (?, ?) "
+    "ON CONFLICT (name) DO UPDATE SET title = excluded.title"
+)
+
+
+def _lookup(conn: sqlite3.Connection, table: str, a: str, b: str, va: Any, vb: Any) -> int:
+    """The id of the (``a``, ``b``) row of an ``authors``/``tags``-shaped table, added if new.
+
+    No cache across pages on purpose: a page whose transaction rolls back takes
+    its new rows with it, and a cached id would then point at nothing.
+    """
+    row = conn.execute(f"SELECT id FROM {table} WHERE {a} = ? AND {b} = ?", (va, vb)).fetchone()
+    if row is not None:
+        return int(row[0])
+    cursor = conn.execute(f"INSERT INTO {table} ({a}, {b}) VALUES (?, ?)", (va, vb))
+    return int(cursor.lastrowid or 0)
 
 
 def _dedupe(items: list[tuple[Any, ...]], key: int | None = None) -> list[tuple[Any, ...]]:
@@ -112,22 +135,23 @@ def _dedupe(items: list[tuple[Any, ...]], key: int | None = None) -> list[tuple[
 
 
 def _sync(
-    db: Database,
+    conn: sqlite3.Connection,
     work_id: int,
-    current_sql: str,
+    name: str,
     wanted: list[tuple[Any, ...]],
     mode: str,
-    table: str,
     link: Link,
 ) -> bool:
-    """Rewrite ``table``'s links of the work when ``wanted`` differs from what is stored."""
+    """Rewrite the work's ``name`` links when ``wanted`` differs from what is stored."""
     if not wanted and mode != "replace":
         return False
-    current = [tuple(r) for r in db.execute(current_sql, [work_id]).fetchall()]
+    current = [tuple(r) for r in conn.execute(LINK_SQL[name], (work_id,)).fetchall()]
     if current == wanted or (current and mode == "fill"):
         return False
-    rows = [{"work": work_id, **link(item)} for item in wanted]
-    db.execute(f"DELETE FROM [{table}] WHERE work = ?", [work_id])
+    rows = [(work_id, *link(item)) for item in wanted]
+    table, columns = _LINK_TABLES[name]
+    conn.execute(f"DELETE FROM {table} WHERE work = ?", (work_id,))
     if rows:
-        db.table(table).insert_all(rows)
+        marks = ", ".join("?" * (len(columns) + 1))
+        conn.executemany(f"INSERT INTO {table} (work, {', '.join(columns)}) VALUES ({marks})", rows)
     return True

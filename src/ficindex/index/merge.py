@@ -7,7 +7,13 @@ from typing import Any
 from sqlite_utils import Database
 
 from ficindex.index.chapters import add_older_chapters, save_chapters
-from ficindex.index.columns import CONTENT_COLUMNS, record_columns, work_row
+from ficindex.index.columns import (
+    CONTENT_COLUMNS,
+    insert_work,
+    record_columns,
+    update_work,
+    work_row,
+)
 from ficindex.index.links import save_related
 from ficindex.record import COUNTER_FIELDS, Record
 
@@ -75,7 +81,7 @@ def _save_older(
     if first_seen != existing["first_seen"]:
         changes["first_seen"] = first_seen
     if changes:
-        db.table("works").update(work_id, changes)
+        update_work(db, work_id, changes)
     changed = any(k in CONTENT_COLUMNS for k in changes)
     if not stale:
         changed |= save_related(db, record, work_id, mode="fill")
@@ -107,7 +113,7 @@ def _insert_work(
 ) -> dict[str, Any]:
     row = {**incoming, "id": work_id, "status": "ok", "status_at": None}
     row.update(first_seen=at, last_fetched=at, last_full_fetch=at if kind == "full" else None)
-    db.table("works").insert(row)
+    insert_work(db, row)
     return row
 
 
@@ -129,7 +135,7 @@ def _update_work(
     row["last_full_fetch"] = max(filter(None, full_fetches), default=None)
     changes = {k: v for k, v in row.items() if existing.get(k) != v}
     if changes:
-        db.table("works").update(existing["id"], changes)
+        update_work(db, existing["id"], changes)
     return row, any(k in changes for k in (*CONTENT_COLUMNS, "status"))
 
 
@@ -145,6 +151,13 @@ def record_stats(db: Database, work_id: int, at: str, counters: dict[str, Any]) 
     values = tuple(counters[k] for k in COUNTER_FIELDS)
     if previous is not None and tuple(previous) == values:
         return
-    db.table("stats_history").upsert(
-        {"work": work_id, "fetched_at": at, **counters}, pk=("work", "fetched_at")
-    )
+    db.conn.execute(_STATS_UPSERT, (work_id, at, *values))
+
+
+#: A ``stats_history`` row, replacing the counters of one already stored at the same time.
+_STATS_UPSERT = (
+    f"INSERT INTO stats_history (work, fetched_at, {', '.join(COUNTER_FIELDS)}) "
+    f"VALUES (?, ?, {', '.join('?' * len(COUNTER_FIELDS))}) "
+    "ON CONFLICT (work, fetched_at) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in COUNTER_FIELDS)
+)
