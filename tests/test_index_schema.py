@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
@@ -102,3 +106,29 @@ def test_read_only_connection_refuses_writes_and_attach(tmp_path):
     with pytest.raises(sqlite3.DatabaseError):
         db.execute(f"ATTACH DATABASE '{tmp_path / 'x.db'}' AS x")
     assert not (tmp_path / "x.db").exists()
+
+
+def test_an_index_killed_while_being_created_is_created_whole_next_time(tmp_path: Path) -> None:
+    """A kill half-way through the first migration must not leave a half-built index that
+    the next run would take for another application's database and refuse."""
+    path = tmp_path / "new.db"
+    script = textwrap.dedent(
+        f"""
+        import os
+        from sqlite_utils.db import Table
+        real = Table.enable_fts
+        def dying(self, *args, **kwargs):
+            if self.name == "chapters":
+                os._exit(9)  # killed half-way through the first migration
+            return real(self, *args, **kwargs)
+        Table.enable_fts = dying
+        from ficindex.index import open_index
+        open_index({str(path)!r})
+        """
+    )
+    assert subprocess.run([sys.executable, "-c", script], timeout=120).returncode == 9
+    assert not path.exists()  # nothing half-built where the index goes
+    db = open_index(path)  # the next run builds it whole
+    assert {"works_fts", "chapters_fts", "raw_pages"} <= set(db.table_names())
+    db.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.db"]  # the leftover is gone

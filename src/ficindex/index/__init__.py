@@ -49,6 +49,8 @@ def open_index(
     in_memory = str(path) == ":memory:"
     if not in_memory:
         _check_file(file, create)
+        if create and (not file.exists() or file.stat().st_size == 0):
+            _create(file)
     conn = sqlite3.connect(str(file), timeout=timeout)
     db = Database(conn)
     try:
@@ -107,6 +109,28 @@ def readable_index(path: str | os.PathLike[str]) -> Iterator[Database]:
             yield db
     finally:
         db.close()
+
+
+def _create(file: Path) -> None:
+    """Build a new index beside ``file``, then rename it into place.
+
+    The first schema step cannot run in one transaction (sqlite-utils' FTS setup
+    commits as it goes), so a kill half-way through it would leave tables
+    without the record of the step, a file every later run must refuse as
+    another application's database. Built aside and renamed, a new index is
+    either whole or absent; a leftover of a killed attempt is removed first.
+    """
+    building = file.with_name(f".{file.name}.creating")
+    for leftover in (building, *(Path(f"{building}{end}") for end in ("-wal", "-shm", "-journal"))):
+        leftover.unlink(missing_ok=True)
+    conn = sqlite3.connect(str(building))
+    try:
+        db = Database(conn)
+        db.execute("PRAGMA journal_mode = wal")
+        MIGRATIONS.apply(db)
+    finally:
+        conn.close()
+    os.replace(building, file)
 
 
 def _check_file(file: Path, create: bool) -> None:

@@ -221,8 +221,11 @@ def m002_filter_indexes(db: Database) -> None:
     """Indexes on every column ``search``/``export`` filter on and Datasette facets use.
 
     A separate step so that an index made before it existed gains them in place.
+    One statement at a time, inside the step's transaction (``executescript``
+    would commit first), so a kill leaves the step wholly done or still pending.
     """
-    db.executescript(_FILTER_INDEXES)
+    for statement in filter(str.strip, _FILTER_INDEXES.split(";")):
+        db.execute(statement)
 
 
 #: Characters of the scripts written without spaces between words (Han, kana, Hangul), as a
