@@ -15,6 +15,7 @@ from urllib.parse import unquote
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from ficindex.errors import ParseError
 from ficindex.parser.common import (
     author_from_href,
     clean,
@@ -23,6 +24,8 @@ from ficindex.parser.common import (
     to_int,
     work_id_from_href,
 )
+from ficindex.parser.decode import decode_source
+from ficindex.parser.guard import MAX_DEPTH, MAX_PAGE_BYTES, too_deep
 from ficindex.record import CollectionRef
 
 #: ``/users/LOGIN`` (kudos link to users, not pseuds); the login is URL-encoded.
@@ -102,19 +105,17 @@ def kudos_paragraph(container: LexborNode) -> tuple[list[str], int | None]:
         if login is not None:
             users.append(login)
     # Only the paragraph's own text: a login can never be read as the guest clause.
-    words = " ".join(
-        node.text(deep=False) for node in paragraph.iter(include_text=True) if node.tag == "-text"
-    )
-    guests = _GUESTS.search(clean(words))
+    guests = _GUESTS.search(own_text(paragraph))
     return users, (to_int(guests.group(1)) or 0) if guests else 0
 
 
 def parse_kudos_page(html: str | bytes, url: str | None = None) -> KudosPage:
     """A ``/works/ID/kudos`` page (kudos/index.html.erb; template-only, see module doc)."""
-    main = _main(html)
-    page = KudosPage(work_id=work_id_from_href(url), page=_page_number(url))
+    main = main_of(html)
+    page = KudosPage(work_id=work_id_from_href(url))
     if main is None:
         return page
+    page.page = page_number(main, url)
     heading = main.css_first("h2.heading")
     if heading is not None:
         link = heading.css_first("a[href*='/works/']")
@@ -133,10 +134,11 @@ def parse_kudos_page(html: str | bytes, url: str | None = None) -> KudosPage:
 
 def parse_bookmarks_page(html: str | bytes, url: str | None = None) -> BookmarksPage:
     """A ``/works/ID/bookmarks`` page (bookmarks/index + _bookmark_blurb_short; template-only)."""
-    main = _main(html)
-    page = BookmarksPage(work_id=work_id_from_href(url), page=_page_number(url))
+    main = main_of(html)
+    page = BookmarksPage(work_id=work_id_from_href(url))
     if main is None:
         return page
+    page.page = page_number(main, url)
     heading = main.css_first("h2.heading")
     if heading is not None:
         total = _TOTAL.search(clean(heading.text()))
@@ -165,7 +167,7 @@ def _bookmark(item: LexborNode) -> Bookmark | None:
     mark.collections = collections_from(item.css("ul.meta a[href*='/collections/']"))
     notes = item.css_first("blockquote.userstuff")
     if notes is not None:
-        mark.notes = _paragraphs(notes)
+        mark.notes = paragraphs(notes)
     return mark
 
 
@@ -175,7 +177,25 @@ def next_page_url(main: LexborNode) -> str | None:
     return (link.attributes.get("href") or None) if link is not None else None
 
 
-def _paragraphs(node: LexborNode) -> str | None:
+def own_text(node: LexborNode) -> str:
+    """The text directly inside ``node`` (not in its child elements), whitespace collapsed."""
+    return clean(
+        " ".join(
+            child.text(deep=False) for child in node.iter(include_text=True) if child.tag == "-text"
+        )
+    )
+
+
+def page_number(scope: LexborNode, url: str | None) -> int:
+    """This page's number: the pagination's ``span.current``, else ``page=`` in the URL, else 1."""
+    current = scope.css_first("ol.pagination span.current")
+    if current is not None and clean(current.text()).isdecimal():
+        return int(clean(current.text()))
+    match = _PAGE.search(url or "")
+    return int(match.group(1)) if match else 1
+
+
+def paragraphs(node: LexborNode) -> str | None:
     """User text as lines: one per ``p``/``br``-separated block, whitespace collapsed."""
     for br in node.css("br"):
         br.replace_with("\n")
@@ -187,12 +207,17 @@ def _paragraphs(node: LexborNode) -> str | None:
     return text or None
 
 
-def _page_number(url: str | None) -> int:
-    match = _PAGE.search(url or "")
-    return int(match.group(1)) if match else 1
+def main_of(source: str | bytes, content_type: str | None = None) -> LexborNode | None:
+    """``div#main`` (the controller's content), or the body for a bare fragment.
 
-
-def _main(html: str | bytes) -> LexborNode | None:
-    """``div#main`` (the controller's content), or the body for a bare fragment."""
-    tree = LexborHTMLParser(html)
+    The same limits as :func:`ficindex.parser.parse_page`: too large or nested
+    deeper than any AO3 page raises ParseError before lexbor builds the tree
+    (see :mod:`ficindex.parser.guard`); bytes are decoded by the same rules.
+    """
+    if len(source) > MAX_PAGE_BYTES:
+        raise ParseError(f"over {MAX_PAGE_BYTES // 2**20} MB, larger than any saved page")
+    text_or_bytes, _ = decode_source(source, content_type)
+    if too_deep(text_or_bytes):
+        raise ParseError(f"nested deeper than {MAX_DEPTH} elements: not an AO3 page")
+    tree = LexborHTMLParser(text_or_bytes)
     return tree.css_first("div#main") or tree.body
