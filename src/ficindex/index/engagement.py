@@ -9,6 +9,7 @@ Tables (created by :func:`m_engagement`, a migration step of the index):
   (visible, deleted, hidden). ``comments_fts`` indexes the text.
 * ``bookmarks`` (work, user, pseud: one public bookmark per pseud), with
   ``bookmark_tags`` and ``bookmark_collections``; ``bookmarks_fts`` indexes the notes.
+* ``engagement_salt``: one secret row, never published (see :func:`m_engagement`).
 * ``works.kudos_users`` (JSON list) and ``works.kudos_guests``: the work page's
   kudos paragraph, written by the work store.
 
@@ -22,6 +23,7 @@ stored one, and a reply's thread is its stored parent's thread.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 
 from sqlite_utils import Database
@@ -99,6 +101,10 @@ CREATE TABLE bookmark_collections (
     title TEXT NOT NULL,
     PRIMARY KEY (bookmark, name)
 );
+CREATE TABLE engagement_salt (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    salt BLOB NOT NULL
+);
 CREATE INDEX kudos_user ON kudos (user COLLATE NOCASE);
 CREATE INDEX comments_work ON comments (work, chapter);
 CREATE INDEX comments_thread ON comments (thread);
@@ -109,8 +115,14 @@ CREATE INDEX bookmark_tags_tag ON bookmark_tags (tag COLLATE NOCASE);
 
 
 def m_engagement(db: Database) -> None:
-    """The migration step: engagement tables, their indexes and two FTS5 tables."""
+    """The migration step: engagement tables, their indexes and two FTS5 tables.
+
+    It also draws the index's secret salt for the pseudonyms of the public copy
+    (see :mod:`ficindex.index.engagement_privacy`): drawn once, so every public
+    copy of one index gives a reader the same pseudonym.
+    """
     db.executescript(_TABLES)
+    db.execute("INSERT INTO engagement_salt (id, salt) VALUES (1, ?)", [secrets.token_bytes(32)])
     db.table("comments").enable_fts(["text"], tokenize=TOKENIZER, create_triggers=True)
     db.table("bookmarks").enable_fts(["notes"], tokenize=TOKENIZER, create_triggers=True)
 
