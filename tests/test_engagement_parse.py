@@ -195,3 +195,18 @@ def test_hostile_nesting_is_refused_before_lexbor_builds_it() -> None:
     deep = b"<html><body><div id='main'>" + b"<ol class='thread'><li>" * 30_000
     with pytest.raises(ParseError, match="nested deeper"):
         parse_comments_page(deep)
+
+
+def test_singular_headings() -> None:
+    """A count of one may be worded in the singular ("1 User", "1 Bookmark"): accepted.
+
+    Not confirmed by a template or a live page; the parser just does not depend on the plural.
+    """
+    kudos = parse_kudos_page(
+        '<div id="main"><h2 class="heading">1 User Who Left Kudos on <a href="/works/7">T</a>'
+        '</h2><div id="kudos"><p class="kudos"><a href="/users/solo">solo</a> left kudos on'
+        " this work!</p></div></div>"
+    )
+    assert (kudos.work_id, kudos.total_users, kudos.users, kudos.guests) == (7, 1, ["solo"], 0)
+    marks = parse_bookmarks_page('<div id="main"><h2 class="heading">1 Bookmark</h2></div>')
+    assert (marks.total, marks.bookmarks) == (1, [])

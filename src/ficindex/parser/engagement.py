@@ -32,7 +32,7 @@ from ficindex.record import CollectionRef
 _USER = re.compile(r"/users/([^/?#]+)/?$")
 _GUESTS = re.compile(r"([\d,.]+)\s+guests?\b")
 #: "1 - 50 of 962 Users Who Left Kudos", "57 Users Who ...", " 1 - 20 of 712 Bookmarks".
-_TOTAL = re.compile(r"(?:of\s+)?([\d,.]+)\s+(?:Users|Bookmarks?)\b")
+_TOTAL = re.compile(r"(?:of\s+)?([\d,.]+)\s+(?:Users?|Bookmarks?)\b")
 _PAGE = re.compile(r"[?&]page=(\d{1,9})(?!\d)")
 #: Links in the kudos paragraph that are not givers: the "N more users" and
 #: "(collapse)" controls of both the current and the pre-2021 markup.
