@@ -33,7 +33,7 @@ from sqlite_utils import Database
 from ficindex.crawl.fetcher import Fetcher, FetchResult
 from ficindex.crawl.targets import work_path
 from ficindex.errors import BadInput, ParseError
-from ficindex.index.engagement import save_bookmarks, save_comments, save_kudos
+from ficindex.index.engagement import KUDOS_PER_PAGE, save_bookmarks, save_comments, save_kudos
 from ficindex.parser.comments import Comment, CommentsPage, parse_comments_page
 from ficindex.parser.engagement import Bookmark, parse_bookmarks_page, parse_kudos_page
 from ficindex.record import Record
@@ -42,9 +42,8 @@ _Page = TypeVar("_Page")
 
 #: The engagement kinds ``--with`` accepts, in the order they are fetched.
 KINDS = ("kudos", "comments", "bookmarks")
-#: Items per page (AO3 production: ITEMS_PER_PAGE 20, MAX_KUDOS_TO_SHOW 50).
+#: Items per page (AO3 production: ITEMS_PER_PAGE 20; kudos: MAX_KUDOS_TO_SHOW 50).
 THREADS_PER_PAGE = 20
-KUDOS_PER_PAGE = 50
 BOOKMARKS_PER_PAGE = 20
 #: No work has this many pages of one kind; a site that keeps saying "next" is looping.
 MAX_PAGES = 10_000
