@@ -119,6 +119,7 @@ def test_nothing_is_fetched_when_the_work_page_already_says_it_all() -> None:
     found = run(site, ("kudos", "bookmarks"), record=record)
     assert site.log == []
     assert (found.kudos, found.kudos_guests, found.bookmarks) == (["a", "b", "c", "d", "e"], 1, [])
+    assert found.fetched_at.endswith("Z")  # storable even though nothing was fetched
 
 
 def test_a_redirect_to_the_front_page_ends_that_kind_only() -> None:

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
+from ficindex.clock import utc_now
 from ficindex.crawl.fetcher import Fetcher, FetchResult
 from ficindex.crawl.targets import work_path
 from ficindex.errors import BadInput, ParseError
@@ -152,7 +153,7 @@ async def fetch_engagement(
     if "bookmarks" in chosen:
         found.bookmarks = await run.bookmarks(record)
     found.requests, found.errors = run.requests, run.errors
-    found.fetched_at = run.last_fetched or found.fetched_at
+    found.fetched_at = run.last_fetched or found.fetched_at or utc_now()
     return found
 
 
