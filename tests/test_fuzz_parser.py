@@ -61,6 +61,7 @@ SCALARS = {
     "words": (int, type(None)),
     "comments": (int, type(None)),
     "kudos": (int, type(None)),
+    "kudos_guests": (int, type(None)),
     "bookmarks": (int, type(None)),
     "hits": (int, type(None)),
     "chapters_posted": (int, type(None)),
@@ -73,6 +74,7 @@ SCALARS = {
 }
 STRING_LISTS = (
     "gifts",
+    "kudos_users",
     "warnings",
     "categories",
     "fandoms",

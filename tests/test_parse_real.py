@@ -234,3 +234,44 @@ def test_listing_pages_are_listings(name: str) -> None:
     r = parse(name)
     assert r.kind == "listing"
     assert r.listing is not None and r.listing.works
+
+
+def test_kudos_givers_five_users_and_one_guest() -> None:
+    """A short list joined by ", and" plus "as well as 1 guest": 5 + 1 = the stat of 6."""
+    r = parse("ambtus-yer-kudos-five-users-one-guest.html")
+    assert r.kudos_users == ["Kaimodi", "edenfalling", "Salicinalis", "Somariel", "isnt_it_pretty"]
+    assert (r.kudos_guests, r.kudos) == (1, 6)
+
+
+def test_kudos_from_guests_only() -> None:
+    r = parse("ambtus-drive-guest-kudos-only.html")
+    assert (r.kudos_users, r.kudos_guests, r.kudos) == ([], 4, 4)
+
+
+def test_kudos_on_a_chapter_view_with_one_guest() -> None:
+    r = parse("ambtus-hogwarts-one-guest-kudos.html")
+    assert (r.kudos_users, r.kudos_guests, r.kudos) == ([], 1, 1)
+
+
+def test_kudos_in_the_2018_markup_give_every_login_including_the_hidden_ones() -> None:
+    """Pre-2021: all 1,779 users on the page (50 shown, the rest in a hidden span),
+    a pseud byline "Fae (Marina_Rosette)" whose href names the login."""
+    r = parse("ambtus-wheel-kudos-legacy-2018.html")
+    assert len(r.kudos_users) == 1779
+    assert r.kudos_users[:3] == ["goddoggo", "belindanz", "Marina_Rosette"]
+    assert r.kudos_users[-1] == "Clockwork_Night"
+    assert (r.kudos_guests, r.kudos) == (1246, 3025)
+    assert len(r.kudos_users) + r.kudos_guests == r.kudos
+
+
+def test_kudos_with_the_more_users_link_stop_at_fifty() -> None:
+    r = parse("ambtus-multi.html")
+    assert len(r.kudos_users) == 50 and r.kudos_users[0] == "stevecarlsberg"
+    assert r.kudos_users[-1] == "MTKiseki"
+    assert r.kudos_guests == 326
+
+
+def test_pages_without_a_kudos_paragraph_give_null_guests() -> None:
+    for name in ("nianeyna-lockedWorkLoggedOut.html", "nianeyna-deletedWork.html"):
+        r = parse(name)
+        assert (r.kudos_users, r.kudos_guests) == ([], None), name

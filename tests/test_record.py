@@ -29,6 +29,8 @@ SPEC_KEYS = [
     "words",
     "comments",
     "kudos",
+    "kudos_users",
+    "kudos_guests",
     "bookmarks",
     "hits",
     "chapters_posted",

@@ -113,6 +113,10 @@ class Record:
     words: int | None = None
     comments: int | None = None
     kudos: int | None = None
+    #: Logins in the work page's kudos paragraph, newest first as AO3 lists them.
+    kudos_users: list[str] = field(default_factory=list)
+    #: The paragraph's guest count: 0 when it names only users, None with no paragraph.
+    kudos_guests: int | None = None
     bookmarks: int | None = None
     hits: int | None = None
     chapters_posted: int | None = None

@@ -38,6 +38,7 @@ from ficindex.parser.common import (
     to_int,
     work_id_from_href,
 )
+from ficindex.parser.engagement import kudos_paragraph
 from ficindex.record import Chapter, Record, SeriesRef
 
 #: ``dd`` classes of the meta list that hold tags -> record field.
@@ -83,6 +84,7 @@ def parse_work(main: LexborNode, url: str | None) -> Record:
     if preface is not None:
         _read_preface(record, preface)
     record.chapters = _read_chapters(chapters, main) if chapters is not None else []
+    record.kudos_users, record.kudos_guests = kudos_paragraph(main)
     # Text last: block_text consumes the nodes it reads.
     if preface is not None:
         record.summary = block_text(preface.css_first("div.summary blockquote.userstuff"))
