@@ -28,7 +28,6 @@ from ficindex.crawl.engagement import (
 from ficindex.crawl.fetcher import Fetcher, FetchResult
 from ficindex.errors import BadInput
 from ficindex.index import writable_index
-from ficindex.index.engagement import m_engagement
 from ficindex.loader import import_file
 from ficindex.parser import parse_page
 from ficindex.record import Record
@@ -155,8 +154,6 @@ def test_a_next_link_back_to_a_page_already_fetched_stops_the_walk() -> None:
 def test_fetched_rows_are_stored(tmp_path: Path) -> None:
     found = run(full_site(), ("kudos", "comments", "bookmarks"))
     with writable_index(tmp_path / "fics.db") as db:
-        with db.atomic():
-            m_engagement(db)
         import_file(db, FIXTURES / "work-full-view.html")
         assert save_engagement(db, found) == 62 + 10 + 5
         counts = [

@@ -21,9 +21,10 @@ from typing import Any
 
 import pytest
 
+from ficindex.engagement_record import CommentsPage
 from ficindex.errors import ParseError
 from ficindex.parser import parse_page
-from ficindex.parser.comments import CommentsPage, parse_comments_page
+from ficindex.parser.comments import parse_comments_page
 from ficindex.parser.engagement import (
     BookmarksPage,
     KudosPage,

@@ -10,7 +10,6 @@ from sqlite_utils import Database
 
 from ficindex.index import writable_index
 from ficindex.index.engagement import (
-    m_engagement,
     save_bookmarks_page,
     save_comments_page,
     save_kudos_page,
@@ -30,8 +29,6 @@ def page(name: str) -> bytes:
 
 
 def fill(db: Database) -> None:
-    with db.atomic():
-        m_engagement(db)
     import_file(db, FIXTURES / "work-full-view.html")
     save_kudos_page(db, parse_kudos_page(page("kudos-page1")), fetched_at=T)
     save_comments_page(db, parse_comments_page(page("comments-threads")), fetched_at=T)
@@ -99,7 +96,5 @@ def test_each_index_draws_its_own_salt(tmp_path: Path) -> None:
     salts = []
     for name in ("a.db", "b.db"):
         with writable_index(tmp_path / name) as index:
-            with index.atomic():
-                m_engagement(index)
             salts.append(index_salt(index))
     assert salts[0] != salts[1] and all(len(s) == 32 for s in salts)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
+from ficindex.engagement_record import Bookmark, Comment
 from ficindex.index import writable_index
 from ficindex.index.engagement import (
-    m_engagement,
     save_bookmarks,
     save_bookmarks_page,
     save_comments,
@@ -22,8 +22,8 @@ from ficindex.index.engagement import (
     save_kudos_page,
 )
 from ficindex.loader import import_file
-from ficindex.parser.comments import Comment, parse_comments_page
-from ficindex.parser.engagement import Bookmark, parse_bookmarks_page, parse_kudos_page
+from ficindex.parser.comments import parse_comments_page
+from ficindex.parser.engagement import parse_bookmarks_page, parse_kudos_page
 
 FIXTURES = Path(__file__).parent / "fixtures"
 T1, T2 = "2026-11-01T10:00:00Z", "2026-11-08T10:00:00Z"
@@ -31,10 +31,8 @@ T1, T2 = "2026-11-01T10:00:00Z", "2026-11-08T10:00:00Z"
 
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Database]:
-    """An index with the engagement step applied and work 51000001 stored."""
+    """An index (its migrations include the engagement step) with work 51000001 stored."""
     with writable_index(tmp_path / "fics.db") as index:
-        with index.atomic():
-            m_engagement(index)
         import_file(index, FIXTURES / "work-full-view.html")
         yield index
 

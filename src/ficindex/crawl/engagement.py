@@ -33,10 +33,11 @@ from sqlite_utils import Database
 from ficindex.clock import utc_now
 from ficindex.crawl.fetcher import Fetcher, FetchResult
 from ficindex.crawl.targets import work_path
+from ficindex.engagement_record import Bookmark, Comment, CommentsPage
 from ficindex.errors import BadInput, ParseError
 from ficindex.index.engagement import KUDOS_PER_PAGE, save_bookmarks, save_comments, save_kudos
-from ficindex.parser.comments import Comment, CommentsPage, parse_comments_page
-from ficindex.parser.engagement import Bookmark, parse_bookmarks_page, parse_kudos_page
+from ficindex.parser.comments import parse_comments_page
+from ficindex.parser.engagement import parse_bookmarks_page, parse_kudos_page
 from ficindex.record import Record
 
 _Page = TypeVar("_Page")

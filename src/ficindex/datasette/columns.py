@@ -40,6 +40,8 @@ _WORK_COLUMNS = {
     "words": "Word count",
     "comments": "Comment threads count",
     "kudos": "Kudos count",
+    "kudos_users": "Logins shown under the work as having left kudos, newest first (JSON array)",
+    "kudos_guests": "Guest kudos AO3 counts beside those logins (null: the page showed no kudos)",
     "bookmarks": "Public bookmarks count",
     "hits": "Hits count",
     "chapters_posted": "Chapters posted",

@@ -17,6 +17,7 @@ from ficindex.datasette.tables import PRIVATE_COLUMNS, PUBLIC_TABLES, is_fts_par
 from ficindex.datasette.views import ensure_views
 from ficindex.errors import BadInput
 from ficindex.index import open_index, sqlite_errors
+from ficindex.index.engagement_privacy import pseudonymize_engagement
 
 
 @dataclass(slots=True, frozen=True)
@@ -71,6 +72,10 @@ def _scrub(path: Path) -> PublicCopy:
     db = Database(conn)
     try:
         with db.atomic():
+            if "engagement_salt" in db.table_names():
+                # Readers' names become salted pseudonyms, comment text and bookmark notes go;
+                # first, while the index's secret salt is still there (it is emptied below).
+                pseudonymize_engagement(db)
             for table, blanks in PRIVATE_COLUMNS.items():
                 _update_without_triggers(db, table, blanks)
             fts = db.table_names(fts5=True)

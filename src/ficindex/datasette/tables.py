@@ -36,6 +36,11 @@ PUBLIC_TABLES = (
     "work_collections",
     "chapters",
     "stats_history",
+    "kudos",
+    "comments",
+    "bookmarks",
+    "bookmark_tags",
+    "bookmark_collections",
     "_sqlite_migrations",
 )
 

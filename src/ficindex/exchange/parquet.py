@@ -40,6 +40,7 @@ from sqlite_utils import Database
 
 from ficindex import __version__
 from ficindex.errors import BadInput, CannotStart
+from ficindex.index.batch import HAS_RECORD_SQL
 from ficindex.index.export import WORK_URL
 from ficindex.index.store import LINK_SQL
 from ficindex.record import COUNTER_FIELDS, TAG_FIELDS
@@ -62,6 +63,7 @@ _WORK_SCALARS = (
     "updated",
     "completed",
     *COUNTER_FIELDS,
+    "kudos_guests",
     "chapters_total",
     "summary",
     "notes",
@@ -72,7 +74,8 @@ _WORK_SCALARS = (
     "first_seen",
     "last_fetched",
 )
-_WORK_NOTES = ("notes", "end_notes")
+#: Left out of a --metadata-only export: the authors' notes, and readers' logins.
+_WORK_NOTES = ("notes", "end_notes", "kudos_users")
 _CHAPTER_TEXTS = ("summary", "notes", "end_notes", "text")
 _DATES = ("published", "updated")
 _TIMESTAMPS = ("status_at", "first_seen", "last_fetched", "fetched_at")
@@ -118,6 +121,8 @@ def schemas(pa: ModuleType, *, metadata_only: bool = False) -> dict[str, Any]:
         ("updated", pa.date32()),
         ("completed", boolean),
         *[(name, int64) for name in COUNTER_FIELDS],
+        ("kudos_users", pa.list_(string)),
+        ("kudos_guests", int64),
         ("chapters_total", int64),
         ("summary", string),
         ("notes", string),
@@ -265,10 +270,10 @@ def _linked(db: Database, name: str, ids: list[int]) -> dict[int, list[tuple[Any
 
 def _write_works(db: Database, writers: _Writers, batch: list[int]) -> list[int]:
     """One row group of works, in the order given; returns the ids written."""
-    lists = ("gifts", *TAG_FIELDS)
+    lists = ("gifts", *TAG_FIELDS, "kudos_users")
     cursor = db.execute(
         f"SELECT id, {', '.join((*_WORK_SCALARS, *lists))} FROM works "
-        f"WHERE id IN {_in(batch)} AND title IS NOT NULL",
+        f"WHERE id IN {_in(batch)} AND {HAS_RECORD_SQL}",
         batch,
     )
     names = [d[0] for d in cursor.description]

@@ -47,7 +47,8 @@ _CHAPTERS = (
     "SELECT number, id, title, summary, notes, end_notes, text FROM chapters "
     "WHERE work = ? AND vanished_at IS NULL ORDER BY number"
 )
-_COUNTERS_FIRST = ("words", "comments", "kudos", "bookmarks", "hits", "chapters_posted")
+_COUNTERS_FIRST = ("words", "comments", "kudos")
+_COUNTERS_LAST = ("bookmarks", "hits", "chapters_posted")
 
 
 def has_record(row: dict[str, Any]) -> bool:
@@ -106,6 +107,10 @@ def _record(
         "updated": w["updated"],
         "completed": bool(w["completed"]),
         **{name: w[name] for name in _COUNTERS_FIRST},
+        # A row from before the engagement step has neither column: no kudos paragraph read.
+        "kudos_users": loads(w.get("kudos_users") or "[]"),
+        "kudos_guests": w.get("kudos_guests"),
+        **{name: w[name] for name in _COUNTERS_LAST},
         "chapters_total": w["chapters_total"],
         "summary": w["summary"],
         "notes": w["notes"],

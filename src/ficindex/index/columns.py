@@ -91,4 +91,7 @@ def record_columns(record: Record) -> dict[str, Any]:
         values[name] = _json(getattr(record, name))
     for name in COUNTER_FIELDS:
         values[name] = getattr(record, name)
+    if record.kudos_guests is not None:  # only a work page's kudos paragraph names them
+        values["kudos_users"] = _json(record.kudos_users)
+        values["kudos_guests"] = record.kudos_guests
     return values

@@ -29,9 +29,8 @@ from collections.abc import Iterable
 from sqlite_utils import Database
 
 from ficindex.clock import utc_iso
+from ficindex.engagement_record import Bookmark, BookmarksPage, Comment, CommentsPage, KudosPage
 from ficindex.index.schema import TOKENIZER
-from ficindex.parser.comments import Comment, CommentsPage
-from ficindex.parser.engagement import Bookmark, BookmarksPage, KudosPage
 
 __all__ = [
     "KUDOS_PER_PAGE",

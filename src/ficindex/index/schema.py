@@ -344,3 +344,11 @@ def m003_cjk_side_index(db: Database) -> None:
     for table, columns in CJK_SIDE.items():
         for statement in _cjk_side_sql(table, columns):
             db.execute(statement)
+
+
+@_migration
+def m004_engagement(db: Database) -> None:
+    """Kudos givers, comment threads and bookmarks of works, and the works' kudos paragraph."""
+    from ficindex.index.engagement import m_engagement  # it takes TOKENIZER from this module
+
+    m_engagement(db)

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborNode
 
+from ficindex.engagement_record import Comment, CommentsPage, ThreadCut
 from ficindex.parser.common import (
     author_from_href,
     chapter_id_from_href,
@@ -49,55 +49,6 @@ _MONTHS = {
 }
 #: Plain bylines without a link (comments_helper.rb ``get_commenter_pseud_or_name``).
 _PLAIN_KINDS = {"Anonymous Creator": "anonymous_creator", "Account Deleted": "deleted_account"}
-
-
-@dataclass(slots=True)
-class Comment:
-    """One comment, or the placeholder AO3 leaves for a deleted or hidden one."""
-
-    id: int
-    #: The comment it replies to; None for the top of a thread.
-    parent_id: int | None = None
-    #: The top comment of its thread (its own id at the top).
-    thread_id: int = 0
-    #: The chapter commented on; None on single-chapter works (no ``span.parent``).
-    chapter_id: int | None = None
-    #: user, official, guest, anonymous_creator, deleted_account; None for placeholders.
-    commenter_kind: str | None = None
-    #: Login and pseud for user and official accounts.
-    user: str | None = None
-    pseud: str | None = None
-    #: The name a guest typed, or the byline shown for the plain kinds.
-    name: str | None = None
-    #: ISO 8601 UTC ("2019-04-10T19:09:00Z"); None when not shown or not in UTC.
-    posted: str | None = None
-    edited: str | None = None
-    text: str | None = None
-    #: visible, deleted ("(Previous comment deleted.)") or hidden (under admin review).
-    state: str = "visible"
-    #: Frozen threads show "Frozen" instead of Reply.
-    frozen: bool = False
-
-
-@dataclass(slots=True)
-class ThreadCut:
-    """A "(N more comments in this thread)" link: fetch ``/comments/ID`` for the rest."""
-
-    comment_id: int
-    more: int | None = None
-
-
-@dataclass(slots=True)
-class CommentsPage:
-    """One page of threads (20 in production) with the links to what it left out."""
-
-    work_id: int | None = None
-    page: int = 1
-    next_url: str | None = None
-    #: The work says "Sorry, this work doesn't allow comments." (old ones are still listed).
-    closed: bool = False
-    comments: list[Comment] = field(default_factory=list)
-    cuts: list[ThreadCut] = field(default_factory=list)
 
 
 def parse_comments_page(html: str | bytes, url: str | None = None) -> CommentsPage:

@@ -10,11 +10,11 @@ narrowest one those templates promise. Comment threads live in
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from ficindex.engagement_record import Bookmark, BookmarksPage, KudosPage
 from ficindex.errors import ParseError
 from ficindex.parser.common import (
     author_from_href,
@@ -26,7 +26,6 @@ from ficindex.parser.common import (
 )
 from ficindex.parser.decode import decode_source
 from ficindex.parser.guard import MAX_DEPTH, MAX_PAGE_BYTES, too_deep
-from ficindex.record import CollectionRef
 
 #: ``/users/LOGIN`` (kudos link to users, not pseuds); the login is URL-encoded.
 _USER = re.compile(r"/users/([^/?#]+)/?$")
@@ -37,47 +36,6 @@ _PAGE = re.compile(r"[?&]page=(\d{1,9})(?!\d)")
 #: Links in the kudos paragraph that are not givers: the "N more users" and
 #: "(collapse)" controls of both the current and the pre-2021 markup.
 _NOT_GIVERS = frozenset(("kudos_more_link", "kudos_summary", "kudos_collapser"))
-
-
-@dataclass(slots=True)
-class KudosPage:
-    """One ``/works/ID/kudos?page=N`` page: up to 50 logins, newest first."""
-
-    work_id: int | None = None
-    #: The heading's number of user kudos (all pages), None when it has none.
-    total_users: int | None = None
-    #: "326 guests have also left kudos"; 0 when the heading is absent.
-    guests: int = 0
-    page: int = 1
-    next_url: str | None = None
-    users: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Bookmark:
-    """One public bookmark of a work; (user, pseud) is its key on the page (no id for guests)."""
-
-    user: str
-    pseud: str
-    #: ISO date when AO3 printed one ("30 May 2026"), else None.
-    date: str | None = None
-    #: The date as printed: kept because bookmarks under 30 days old may read "3 days".
-    date_text: str = ""
-    rec: bool = False
-    tags: list[str] = field(default_factory=list)
-    collections: list[CollectionRef] = field(default_factory=list)
-    notes: str | None = None
-
-
-@dataclass(slots=True)
-class BookmarksPage:
-    """One ``/works/ID/bookmarks?page=N`` page: up to 20 bookmarks, newest first."""
-
-    work_id: int | None = None
-    total: int | None = None
-    page: int = 1
-    next_url: str | None = None
-    bookmarks: list[Bookmark] = field(default_factory=list)
 
 
 def user_from_href(href: str | None) -> str | None:
