@@ -126,7 +126,7 @@ def test_export_formats(saved: Path) -> None:
     ficindex.import_pages("fics.db", ["saved/"])
     with open("works.csv", "w", encoding="utf-8", newline="") as out:
         assert ficindex.export("fics.db", out, format="csv", sql="select id from works") == 14
-    assert Path("works.csv").read_text(encoding="utf-8").startswith("id,title,")
+    assert Path("works.csv").read_text(encoding="utf-8").startswith("work_id,title,")
     assert ficindex.export("fics.db", "texts", format="txt", sql="select 51000002") == 1
     assert [p.name for p in Path("texts").iterdir()] == ["51000002 Small Hours.txt"]
     copy = ficindex.public_copy("fics.db", "public.db")

@@ -57,13 +57,16 @@ def test_sql_and_filters_together_is_a_usage_error(db):
     assert run("export", db, "--sql", "select id from works", "--complete").exit_code == 2
 
 
-def test_csv_joins_lists_and_defuses_formulas(tmp_path):
+def test_csv_lists_are_json_arrays_and_formulas_are_defused(tmp_path):
     path = tmp_path / "f.db"
     index = open_index(path)
     save_record(
         index,
         work(
-            1, title='=HYPERLINK("http://evil")', freeforms=["Fluff", "+Angst"], summary="@SUM(A1)"
+            1,
+            title='=HYPERLINK("http://evil")',
+            freeforms=["Fluff", "+Angst", "Coffee, Tea & Cake"],
+            summary="@SUM(A1)",
         ),
         fetched_at="2024-01-01T00:00:00Z",
     )
@@ -72,9 +75,11 @@ def test_csv_joins_lists_and_defuses_formulas(tmp_path):
     result = run("export", path, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert rows[0]["title"] == '\'=HYPERLINK("http://evil")'
-    assert rows[0]["freeforms"] == "Fluff, +Angst"
+    # A tag holding a comma stays one item: lists are JSON arrays, not joined text.
+    assert json.loads(rows[0]["freeforms"]) == ["Fluff", "+Angst", "Coffee, Tea & Cake"]
     assert rows[0]["summary"] == "'@SUM(A1)"
-    assert rows[0]["authors"] == "pseud1 (user1)"
+    assert json.loads(rows[0]["authors"]) == ["pseud1 (user1)"]
+    assert rows[0]["work_id"] == "1" and "id" not in rows[0]
     assert rows[0]["words"] == "1000" and rows[0]["status"] == "ok"
     assert rows[1]["title"] == "'-1 Negative"
 

@@ -110,7 +110,7 @@ def test_outputs_keep_the_replaced_files_permissions(index, tmp_path):
     out.write_text("old")
     out.chmod(0o640)
     assert run("export", index, "--format", "csv", "-o", out).exit_code == 0
-    assert out.stat().st_mode & 0o777 == 0o640 and out.read_text().startswith("id,title")
+    assert out.stat().st_mode & 0o777 == 0o640 and out.read_text().startswith("work_id,title")
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ from click.testing import CliRunner
 
 from ficindex.cli import cli
 from ficindex.index import open_index
+from ficindex.index.batch import EXPORT_FIELDS
+from ficindex.index.export import WORK_URL
 from ficindex.lock import index_lock
 from ficindex.parser import parse_page
 from index_fixtures import dump
@@ -95,13 +97,18 @@ def test_round_trip_parse_import_export_gives_the_same_records(tmp_path):
         exported = run("export", db, "--format", "jsonl")
         assert exported.exit_code == 0, exported.output
         lines = [json.loads(line) for line in exported.stdout.splitlines()]
-        assert lines == [record.to_dict()], page.name
+        assert [{k: v for k, v in line.items() if k not in EXPORT_FIELDS} for line in lines] == [
+            record.to_dict()
+        ], page.name
+        assert [line["url"] for line in lines] == [WORK_URL.format(record.work_id)]
+        assert lines[0]["status"] == "ok" and lines[0]["first_seen"] == lines[0]["last_fetched"]
         checked += 1
     assert checked >= 10
 
 
 def test_exported_jsonl_lines_are_the_lines_parse_prints(tmp_path):
-    """Byte for byte: same keys in the same order, UTF-8 as is, one record per line."""
+    """Byte for byte: same keys in the same order, UTF-8 as is, one record per line, then
+    the export's own fields (status, fetch times, URL) after the record's last key."""
     pages = [
         p
         for p in sorted(FIXTURES.glob("work-*.html"))
@@ -115,7 +122,10 @@ def test_exported_jsonl_lines_are_the_lines_parse_prints(tmp_path):
     exported = run("export", db, "--format", "jsonl")
     assert exported.exit_code == 0, exported.output
     assert len(wanted) >= 10
-    assert exported.stdout.splitlines() == wanted
+    lines = exported.stdout.splitlines()
+    assert len(lines) == len(wanted)
+    for line, parsed_line in zip(lines, wanted, strict=True):
+        assert line.startswith(parsed_line[:-1] + ',"status":"ok","status_at":')
 
 
 def test_reparse_rebuilds_records_from_raw_pages(tmp_path, pages):

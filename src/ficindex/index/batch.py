@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from ficindex import AO3_URL
 from ficindex.record import TAG_FIELDS
 
 #: Works read per batch: a few hundred ids keep each ``IN (...)`` list short and the
@@ -57,14 +58,31 @@ def has_record(row: dict[str, Any]) -> bool:
     return marks or row["authors"] != "[]" or row["fandoms"] != "[]"
 
 
-def record_dicts(conn: sqlite3.Connection, ids: Iterable[int]) -> Iterator[dict[str, Any]]:
-    """The record dict of each id that has one, in the order of ``ids``, streamed."""
+#: What an exported line adds after the record's own keys: where the work stands in the index
+#: and where it lives on AO3 (a parsed page cannot know the first three).
+EXPORT_FIELDS = ("status", "status_at", "first_seen", "last_fetched", "url")
+
+
+def record_dicts(
+    conn: sqlite3.Connection, ids: Iterable[int], *, export_fields: bool = False
+) -> Iterator[dict[str, Any]]:
+    """The record dict of each id that has one, in the order of ``ids``, streamed.
+
+    ``export_fields`` appends :data:`EXPORT_FIELDS` after the record's keys, so a
+    line without them is still byte for byte the one ``ficindex parse`` prints.
+    """
     it = iter(ids)
     while batch := list(islice(it, BATCH)):
-        yield from _batch(conn, batch)
+        for data, row in _batch(conn, batch):
+            if export_fields:
+                data.update({name: row[name] for name in EXPORT_FIELDS[:-1]})
+                data["url"] = f"{AO3_URL}/works/{row['id']}"
+            yield data
 
 
-def _batch(conn: sqlite3.Connection, ids: list[int]) -> Iterator[dict[str, Any]]:
+def _batch(
+    conn: sqlite3.Connection, ids: list[int]
+) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     marks = ", ".join("?" * len(ids))
     cursor = conn.execute(f"SELECT * FROM works WHERE id IN ({marks})", ids)
     names = [d[0] for d in cursor.description]
@@ -73,7 +91,7 @@ def _batch(conn: sqlite3.Connection, ids: list[int]) -> Iterator[dict[str, Any]]
     for work_id in ids:
         row = rows.get(work_id)
         if row is not None and has_record(row):
-            yield _record(conn, row, links)
+            yield _record(conn, row, links), row
 
 
 def _grouped(conn: sqlite3.Connection, sql: str, ids: list[int]) -> dict[int, list[Any]]:

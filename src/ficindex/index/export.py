@@ -29,9 +29,10 @@ from ficindex.index.outputs import atomic_output, check_output
 from ficindex.index.store import LINK_SQL, author_label, work_row
 from ficindex.record import TAG_FIELDS, Record
 
-#: Columns of a CSV export, in order; list fields are joined with ", ".
+#: Columns of a CSV export, in order. The id is ``work_id`` as in JSON Lines and Parquet;
+#: list fields are JSON arrays, so a title holding a comma stays one item.
 CSV_COLUMNS = (
-    "id",
+    "work_id",
     "title",
     "authors",
     "anonymous",
@@ -109,16 +110,19 @@ def records(db: Database, ids: Iterable[int]) -> Iterator[Record]:
 
 
 def write_jsonl(db: Database, ids: Iterable[int], out: IO[str]) -> int:
-    """One SPEC record per line (as ``ficindex parse`` prints it); returns how many were written.
+    """One SPEC record per line; returns how many were written.
 
-    orjson writes UTF-8 as is (like ``ensure_ascii=False``), in the compact form
-    ``parse`` uses, several times faster than the standard ``json``.
+    Each line is what ``ficindex parse`` prints for the work, followed by
+    :data:`~ficindex.index.batch.EXPORT_FIELDS` (status, when it was set, first
+    seen, last fetched, AO3 URL). orjson writes UTF-8 as is (like
+    ``ensure_ascii=False``), in the compact form ``parse`` uses, several times
+    faster than the standard ``json``.
     """
     count = 0
     dumps = orjson.dumps
     raw = _utf8_bytes_under(out)
     lines: list[bytes] = []
-    for data in record_dicts(db.conn, ids):
+    for data in record_dicts(db.conn, ids, export_fields=True):
         lines.append(dumps(data, option=orjson.OPT_APPEND_NEWLINE))
         count += 1
         if len(lines) == _LINES_PER_WRITE:
@@ -164,7 +168,7 @@ def neutralise_cell(value: Any) -> Any:
 
 
 def csv_row(db: Database, work_id: int) -> dict[str, Any] | None:
-    """One work as a flat CSV row (list fields joined with ", "), without reading its chapters.
+    """One work as a flat CSV row (list fields as JSON arrays), without reading its chapters.
 
     Every column but three comes from the ``works`` row. Authors, series and
     collections come from the link tables, as in :func:`work_record`: series
@@ -186,8 +190,10 @@ def csv_row(db: Database, work_id: int) -> dict[str, Any] | None:
     for column in CSV_COLUMNS:
         if column == "url":
             value: Any = WORK_URL.format(work_id)
+        elif column == "work_id":
+            value = work_id
         elif column in lists:
-            value = ", ".join(lists[column])
+            value = json.dumps(lists[column], ensure_ascii=False)
         else:
             value = row[column]
         out[column] = neutralise_cell(value)
