@@ -166,6 +166,8 @@ class Site:
         #: Show a "Next" link on the last reachable page of a capped listing, so that following
         #: it returns the same (clamped) page again: the repeat a crawler must notice.
         self.clamp_keeps_next = False
+        #: Ignore ``work_search[date_from]``/``[date_to]`` on tag listings (a filter AO3 dropped).
+        self.ignore_date_filters = False
         self.faults: list[Fault] = []
         self.throttle: Throttle | None = None
         self.latency = 0.0

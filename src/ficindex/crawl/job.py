@@ -14,6 +14,7 @@ a work raises is recorded as that work's failure, and the crawl goes on.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
@@ -24,10 +25,19 @@ from ficindex.crawl import frontier
 from ficindex.crawl.changes import WorkChanges
 from ficindex.crawl.fetcher import Fetcher, FetchResult, FetchStats
 from ficindex.crawl.judge import Judgement, describe, judge_work
+from ficindex.crawl.partition import Window, cap_to_split, plan_windows
 from ficindex.crawl.report import CrawlResult
 from ficindex.crawl.robots import Robots
 from ficindex.crawl.targets import Target, work_path
-from ficindex.crawl.walk import ListingPolicy, ListingWalk, WalkedPage, WalkPosition, url_path
+from ficindex.crawl.walk import (
+    ListingPolicy,
+    ListingWalk,
+    WalkedPage,
+    WalkPosition,
+    get_listing_page,
+    url_path,
+)
+from ficindex.errors import CannotStart
 from ficindex.index.store import mark_status, save_raw_page, save_record
 from ficindex.parser.listing import PER_PAGE
 from ficindex.progress import CrawlStats, Progress
@@ -110,9 +120,57 @@ class CrawlJob:
             for target, position in listings:
                 if self.stopping.is_set() or not await self.walker.walk(target, position):
                     break
+                if frontier.partition_of(self.db, target.key) and not await self._partitioned(
+                    target
+                ):
+                    break
         finally:
             self.walker_done = True
             self.changed.set()
+
+    async def _partitioned(self, target: Target) -> bool:
+        """Walk a capped tag listing window by window, then the catch-up window.
+
+        False once the run must walk no further (stopped, or out of budget).
+        """
+        row = frontier.partition_of(self.db, target.key)
+        assert row is not None
+        started = dt.date.fromisoformat(row["started_on"])
+
+        async def probe(window: Window) -> int:
+            return await self._probe(target, window)
+
+        plan = await plan_windows(row["total"], row["cap"], started, probe, target.key)
+        for warning in plan.warnings:
+            if warning not in self.result.warnings:
+                self.result.warnings.append(warning)
+        catch_up = Window(started - dt.timedelta(days=1), None)
+        for window in [w for w, _ in plan.windows] + [catch_up]:
+            path = window.path(target.path)
+            part = Target(target.kind, path, path)
+            with self.db.atomic():
+                position = WalkPosition.of_target(frontier.add_target(self.db, part, at=utc_now()))
+            if self.stopping.is_set() or not await self.walker.walk(part, position):
+                return False
+        return True
+
+    async def _probe(self, target: Target, window: Window) -> int:
+        """A window's heading total: remembered from an earlier probe, else its page 1."""
+        start, end = window.bounds
+        known = frontier.window_total(self.db, target.key, start, end)
+        if known is not None:
+            return known
+        result, page = await get_listing_page(self.fetcher, self.robots, window.path(target.path))
+        if isinstance(page, str) or page.listing is None or page.listing.total is None:
+            why = page if isinstance(page, str) else "the page shows no total"
+            raise CannotStart(f"{target.key}: could not probe {window.describe()}: {why}")
+        assert result is not None
+        total = page.listing.total
+        with self.db.atomic():
+            frontier.save_window(self.db, target.key, start, end, total=total, at=utc_now())
+            self._log(result)
+        self.tick()
+        return total
 
     async def _may_walk(self) -> bool:
         """Whether to fetch another listing page now (waiting until the fetchers need one)."""
@@ -148,6 +206,14 @@ class CrawlJob:
     def _take_page(self, page: WalkedPage) -> bool:
         """Store one walked listing page and count it; False if it could not be stored."""
         target, step = page.target, page.step
+        cap = cap_to_split(page.target, page.listing, page.number, page.result.body)
+        if cap is not None and page.listing.total is not None:
+            step.following = None  # the windows will list every work, this page's too
+            page.decision.stop = True
+            with self.db.atomic():
+                frontier.start_partition(
+                    self.db, target.key, total=page.listing.total, cap=cap, on=utc_now()[:10]
+                )
         if step.off_host:
             self.stats.failures.append((target.key, step.off_host))
         try:

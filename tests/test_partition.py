@@ -1,0 +1,98 @@
+"""A tag listing past AO3's result cap, split into date windows, on the loopback fake AO3."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from ao3server import AO3Server, make_site
+from ficindex.crawl.config import FetchConfig
+from ficindex.crawl.crawler import CrawlOptions, CrawlResult, run_crawl
+from ficindex.crawl.targets import parse_target
+from ficindex.parser.listing import capped_at
+
+TAG = "/tags/Test%20Tag/works"
+
+
+def crawl(server: AO3Server, db: Path, **kw) -> CrawlResult:
+    config = FetchConfig(base_url=server.url, rate=200.0, concurrency=4, backoff_initial=0.02)
+    return run_crawl(db, [parse_target(server.url + TAG, config)], config, CrawlOptions(**kw))
+
+
+def stored(db: Path) -> list[int]:
+    with sqlite3.connect(db) as conn:
+        return [r[0] for r in conn.execute("SELECT id FROM works WHERE status = 'ok' ORDER BY id")]
+
+
+def test_a_capped_tag_is_split_by_date_and_every_work_stored(tmp_path: Path) -> None:
+    site = make_site(300, max_pages=5)  # 300 works, one a day; AO3 would serve 100
+    with AO3Server(site) as server:
+        result = crawl(server, tmp_path / "i.db", metadata_only=True)
+        assert result.exit_code == 0 and result.warnings == []
+        assert stored(tmp_path / "i.db") == sorted(site.works)
+        windows = [e.path for e in server.requests("date_from") if "page=" not in e.path]
+        # every window fits under 90 works, so no listing page past the cap was asked for
+        assert not server.requests("page=6")
+        # each window's page 1 is fetched at most twice: once probed, once walked
+        assert max(windows.count(w) for w in windows) <= 2
+        with sqlite3.connect(tmp_path / "i.db") as conn:
+            probes = conn.execute("SELECT count(*) FROM crawl_windows").fetchone()[0]
+        assert len(set(windows)) <= probes + 1  # the probed windows and the catch-up
+
+
+def test_a_server_ignoring_the_date_filters_stops_with_one_line(tmp_path: Path) -> None:
+    site = make_site(300, max_pages=5)
+    site.ignore_date_filters = True
+    with AO3Server(site) as server:
+        db = tmp_path / "i.db"
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ficindex",
+                "crawl",
+                str(db),
+                "--base-url",
+                server.url,
+                "--rate",
+                "100",
+                "--metadata-only",
+                server.url + TAG,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 3, run.stderr
+        errors = [line for line in run.stderr.splitlines() if line.startswith("Error:")]
+        assert len(errors) == 1 and "ignored the date filters" in errors[0]
+        assert len(server.requests("work_search")) == 2  # one split, not an endless one
+
+
+def test_the_cap_is_read_from_the_page_not_from_a_constant() -> None:
+    nav = '<a href="/tags/T/works?page=2">2</a><a href="/tags/T/works?page=5">5</a>'
+    assert capped_at(nav, 300, 1) == 100  # 300 works, the pagination reaches page 5
+    assert capped_at(nav, 100, 1) is None
+    assert capped_at(nav, 90, 5) is None
+    notice = "Displaying 100000 results out of 423456. Please use the filters"
+    assert capped_at(notice, 423456, 5000) == 100_000
+    assert capped_at("", 7, 1) is None
+
+
+def test_a_capped_user_listing_reports_what_it_cannot_reach(tmp_path: Path) -> None:
+    site = make_site(300, max_pages=5)
+    for work in site.works.values():
+        work.user = "solo"
+    with AO3Server(site) as server:
+        config = FetchConfig(base_url=server.url, rate=200.0, backoff_initial=0.02)
+        target = parse_target(server.url + "/users/solo/works", config)
+        db = tmp_path / "i.db"
+        result = run_crawl(db, [target], config, CrawlOptions(metadata_only=True))
+        assert len(stored(db)) == 100 and result.stats.unreachable == 200
+        assert result.warnings == [
+            "/users/solo/works: AO3 lists 300 works but stops serving pages after page 5; "
+            "200 works were unreachable (split the listing, e.g. by sub-tag or date filter, "
+            "to reach them)"
+        ]
