@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from ao3server import AO3Server, make_site
@@ -96,3 +99,74 @@ def test_a_capped_user_listing_reports_what_it_cannot_reach(tmp_path: Path) -> N
             "200 works were unreachable (split the listing, e.g. by sub-tag or date filter, "
             "to reach them)"
         ]
+
+
+def test_a_work_updated_mid_crawl_is_caught_up_from_the_newest_window(tmp_path: Path) -> None:
+    site = make_site(300, max_pages=5)
+    db = tmp_path / "i.db"
+    with AO3Server(site) as server:
+        assert crawl(server, db, metadata_only=True, max_pages=1).exit_code == 0
+        runs = 1
+        while 1001 not in stored(db):  # one listing page a run, until the oldest work is read
+            assert crawl(server, db, metadata_only=True, max_pages=1).exit_code == 0
+            runs += 1
+        assert len(stored(db)) < 300 and runs <= 6
+        site.post_chapter(1001, on=dt.datetime.now(dt.UTC).date().isoformat())  # jumps to today
+        server.clear_log()
+        again = crawl(server, db, metadata_only=True)
+        assert again.exit_code == 0 and stored(db) == sorted(site.works)
+        catch_up = [e.path for e in server.requests("date_from") if "date_to" not in e.path]
+        assert catch_up, "the catch-up window was not read"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT chapters_posted FROM works WHERE id = 1001").fetchone() == (2,)
+
+
+def test_sigkill_mid_partition_then_rerun_fetches_nothing_twice(tmp_path: Path) -> None:
+    site = make_site(300, max_pages=5)
+    db = tmp_path / "i.db"
+    with AO3Server(site) as server:
+
+        def run(rate: str) -> subprocess.Popen[str]:
+            return subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "ficindex",
+                    "crawl",
+                    str(db),
+                    server.url + TAG,
+                    "--base-url",
+                    server.url,
+                    "--rate",
+                    rate,
+                    "--metadata-only",
+                    "--silent",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+
+        proc = run("20")
+        deadline = time.monotonic() + 60
+        while len(server.requests("work_search")) < 8 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert proc.poll() is None, "the crawl ended before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        killed_at = len(server.requests("work_search"))
+        proc = run("200")
+        assert proc.wait(timeout=120) == 0, proc.stderr.read() if proc.stderr else ""
+        paths = [e.path for e in server.log if e.path.startswith(TAG)]
+    assert killed_at >= 8
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*), count(DISTINCT id) FROM works").fetchone() == (
+            300,
+            300,
+        )
+        assert stored(db) == sorted(site.works)
+        probes = conn.execute("SELECT count(*) FROM crawl_windows").fetchone()[0]
+    # A window's page 1 is probed once and walked once; any later page is walked once. Only
+    # the request in flight when the run was killed may have been asked for again.
+    excess = sum(max(0, paths.count(p) - (1 if "page=" in p else 2)) for p in set(paths))
+    assert excess <= 1 and probes >= 8

@@ -145,7 +145,9 @@ class CrawlJob:
             if warning not in self.result.warnings:
                 self.result.warnings.append(warning)
         catch_up = Window(started - dt.timedelta(days=1), None)
-        for window in [w for w, _ in plan.windows] + [catch_up]:
+        # A window that probed empty holds no work a walk could find (updates move works to
+        # the newest window, which the catch-up reads).
+        for window in [w for w, total in plan.windows if total] + [catch_up]:
             path = window.path(target.path)
             part = Target(target.kind, path, path)
             with self.db.atomic():
