@@ -170,3 +170,25 @@ def test_sigkill_mid_partition_then_rerun_fetches_nothing_twice(tmp_path: Path) 
     # the request in flight when the run was killed may have been asked for again.
     excess = sum(max(0, paths.count(p) - (1 if "page=" in p else 2)) for p in set(paths))
     assert excess <= 1 and probes >= 8
+
+
+def test_metadata_only_over_a_partitioned_tag_costs_its_pages_plus_the_probes(
+    tmp_path: Path,
+) -> None:
+    site = make_site(1000, max_pages=10)  # 1,000 works, one a day; AO3 would serve 200
+    db = tmp_path / "i.db"
+    with AO3Server(site) as server:
+        assert crawl(server, db, metadata_only=True).exit_code == 0
+        listing = server.requests(TAG)
+        assert len(server.log) == len(listing) + 1  # robots.txt; no work page fetched
+    assert stored(db) == sorted(site.works)
+    with sqlite3.connect(db) as conn:
+        probes = conn.execute("SELECT count(*) FROM crawl_windows").fetchone()[0]
+        windows, pages = conn.execute(
+            "SELECT count(*), sum(pages_done) FROM crawl_targets WHERE key LIKE '%?%'"
+        ).fetchone()
+    # The whole listing's page 1, each probe, and each window's pages, of which every page 1
+    # but the catch-up's was its probe, read once.
+    assert len(listing) == 1 + probes + pages - (windows - 1)
+    assert pages <= 1000 / 20 + windows  # at most one part-filled page per window
+    assert len(listing) / 1000 < 0.09  # 0.05 for the pages, the rest probes of a tiny cap

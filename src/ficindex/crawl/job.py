@@ -91,6 +91,8 @@ class CrawlJob:
         self.started_works = 0
         self.changed = asyncio.Event()  # the queue grew, or the walker finished
         self.walker_done = False
+        #: Page 1 of each date window probed in this run, to walk without fetching it again.
+        self.probed: dict[str, tuple[FetchResult, Record]] = {}
         self.walker = ListingWalk(
             fetcher, robots, db, policy, self._may_walk, self._take_page, self._listing_failed
         )
@@ -152,7 +154,9 @@ class CrawlJob:
             part = Target(target.kind, path, path)
             with self.db.atomic():
                 position = WalkPosition.of_target(frontier.add_target(self.db, part, at=utc_now()))
-            if self.stopping.is_set() or not await self.walker.walk(part, position):
+            probed = self.probed.pop(path, None)
+            first = probed if position.url == path and position.pages == 0 else None
+            if self.stopping.is_set() or not await self.walker.walk(part, position, first):
                 return False
         return True
 
@@ -168,6 +172,7 @@ class CrawlJob:
             raise CannotStart(f"{target.key}: could not probe {window.describe()}: {why}")
         assert result is not None
         total = page.listing.total
+        self.probed[window.path(target.path)] = (result, page)
         with self.db.atomic():
             frontier.save_window(self.db, target.key, start, end, total=total, at=utc_now())
             self._log(result)
