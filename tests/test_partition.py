@@ -13,6 +13,8 @@ from pathlib import Path
 from ao3server import AO3Server, make_site
 from ficindex.crawl.config import FetchConfig
 from ficindex.crawl.crawler import CrawlOptions, CrawlResult, run_crawl
+from ficindex.crawl.refresh import run_refresh
+from ficindex.crawl.refresh_policy import RefreshOptions
 from ficindex.crawl.targets import parse_target
 from ficindex.parser.listing import capped_at
 
@@ -192,3 +194,22 @@ def test_metadata_only_over_a_partitioned_tag_costs_its_pages_plus_the_probes(
     assert len(listing) == 1 + probes + pages - (windows - 1)
     assert pages <= 1000 / 20 + windows  # at most one part-filled page per window
     assert len(listing) / 1000 < 0.09  # 0.05 for the pages, the rest probes of a tiny cap
+
+
+def test_refresh_of_a_partitioned_tag_reads_only_its_newest_pages(tmp_path: Path) -> None:
+    site = make_site(300, max_pages=5)
+    db = tmp_path / "i.db"
+    with AO3Server(site) as server:
+        assert crawl(server, db).exit_code == 0
+        site.post_chapter(1001, on=dt.datetime.now(dt.UTC).date().isoformat())
+        server.clear_log()
+        config = FetchConfig(base_url=server.url, rate=200.0, backoff_initial=0.02)
+        result = run_refresh(db, config, RefreshOptions())
+        assert result.exit_code == 0
+        listing = [e.path for e in server.requests(TAG)]
+        works = [e.path for e in server.log if e.path.startswith("/works/")]
+    # page 1 lists the updated work first; page 2, all known and unchanged, ends the walk
+    assert listing == [TAG, TAG + "?page=2"]
+    assert works == ["/works/1001?view_adult=true&view_full_work=true"]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT chapters_posted FROM works WHERE id = 1001").fetchone() == (2,)

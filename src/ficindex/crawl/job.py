@@ -214,7 +214,8 @@ class CrawlJob:
         """Store one walked listing page and count it; False if it could not be stored."""
         target, step = page.target, page.step
         cap = cap_to_split(page.target, page.listing, page.number, page.result.body)
-        if cap is not None and page.listing.total is not None:
+        split = cap is not None and frontier.partition_of(self.db, target.key) is None
+        if split and cap is not None and page.listing.total is not None:
             step.following = None  # the windows will list every work, this page's too
             page.decision.stop = True
             with self.db.atomic():
