@@ -73,6 +73,10 @@ def test_a_server_ignoring_the_date_filters_stops_with_one_line(tmp_path: Path) 
         assert run.returncode == 3, run.stderr
         errors = [line for line in run.stderr.splitlines() if line.startswith("Error:")]
         assert len(errors) == 1 and "ignored the date filters" in errors[0]
+        # said at the start: what the whole listing costs at this run's rate
+        assert f"{TAG}: ~300 works: about 1 minute at 100 requests/s; --metadata-only: " in (
+            run.stderr
+        )
         assert len(server.requests("work_search")) == 2  # one split, not an endless one
 
 

@@ -14,7 +14,6 @@ a work raises is recorded as that work's failure, and the crawl goes on.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 from dataclasses import dataclass
 
@@ -25,22 +24,22 @@ from ficindex.crawl import frontier
 from ficindex.crawl.changes import WorkChanges
 from ficindex.crawl.fetcher import Fetcher, FetchResult, FetchStats
 from ficindex.crawl.judge import Judgement, describe, judge_work
-from ficindex.crawl.partition import Window, cap_to_split, plan_windows
+from ficindex.crawl.partition import cap_to_split
 from ficindex.crawl.report import CrawlResult
 from ficindex.crawl.robots import Robots
 from ficindex.crawl.targets import Target, work_path
 from ficindex.crawl.walk import (
+    CrawlPolicy,
     ListingPolicy,
     ListingWalk,
     WalkedPage,
     WalkPosition,
-    get_listing_page,
     url_path,
 )
-from ficindex.errors import CannotStart
+from ficindex.crawl.windows import walk_windows
 from ficindex.index.store import mark_status, save_raw_page, save_record
 from ficindex.parser.listing import PER_PAGE
-from ficindex.progress import CrawlStats, Progress
+from ficindex.progress import CrawlStats, Progress, whole_target_estimate
 from ficindex.record import Record
 
 #: How many listed works may wait in the queue before the walker fetches another page.
@@ -91,6 +90,8 @@ class CrawlJob:
         self.started_works = 0
         self.changed = asyncio.Event()  # the queue grew, or the walker finished
         self.walker_done = False
+        self.roots: set[str] = set()  # the listings given, as opposed to their date windows
+        self.totals: dict[str, int] = {}  # heading total of each listing given
         #: Page 1 of each date window probed in this run, to walk without fetching it again.
         self.probed: dict[str, tuple[FetchResult, Record]] = {}
         self.walker = ListingWalk(
@@ -118,66 +119,34 @@ class CrawlJob:
 
     async def walk(self, listings: list[tuple[Target, WalkPosition]]) -> None:
         """Walk each listing target from where it stands, until done or told to stop."""
+        self.roots = {target.key for target, _ in listings}
         try:
             for target, position in listings:
+                self._expect(target, frontier.target_row(self.db, target.key)["total"])
                 if self.stopping.is_set() or not await self.walker.walk(target, position):
                     break
-                if frontier.partition_of(self.db, target.key) and not await self._partitioned(
-                    target
+                if frontier.partition_of(self.db, target.key) and not await walk_windows(
+                    self, target
                 ):
                     break
         finally:
             self.walker_done = True
             self.changed.set()
 
-    async def _partitioned(self, target: Target) -> bool:
-        """Walk a capped tag listing window by window, then the catch-up window.
-
-        False once the run must walk no further (stopped, or out of budget).
-        """
-        row = frontier.partition_of(self.db, target.key)
-        assert row is not None
-        started = dt.date.fromisoformat(row["started_on"])
-
-        async def probe(window: Window) -> int:
-            return await self._probe(target, window)
-
-        plan = await plan_windows(row["total"], row["cap"], started, probe, target.key)
-        for warning in plan.warnings:
-            if warning not in self.result.warnings:
-                self.result.warnings.append(warning)
-        catch_up = Window(started - dt.timedelta(days=1), None)
-        # A window that probed empty holds no work a walk could find (updates move works to
-        # the newest window, which the catch-up reads).
-        for window in [w for w, total in plan.windows if total] + [catch_up]:
-            path = window.path(target.path)
-            part = Target(target.kind, path, path)
-            with self.db.atomic():
-                position = WalkPosition.of_target(frontier.add_target(self.db, part, at=utc_now()))
-            probed = self.probed.pop(path, None)
-            first = probed if position.url == path and position.pages == 0 else None
-            if self.stopping.is_set() or not await self.walker.walk(part, position, first):
-                return False
-        return True
-
-    async def _probe(self, target: Target, window: Window) -> int:
-        """A window's heading total: remembered from an earlier probe, else its page 1."""
-        start, end = window.bounds
-        known = frontier.window_total(self.db, target.key, start, end)
-        if known is not None:
-            return known
-        result, page = await get_listing_page(self.fetcher, self.robots, window.path(target.path))
-        if isinstance(page, str) or page.listing is None or page.listing.total is None:
-            why = page if isinstance(page, str) else "the page shows no total"
-            raise CannotStart(f"{target.key}: could not probe {window.describe()}: {why}")
-        assert result is not None
-        total = page.listing.total
-        self.probed[window.path(target.path)] = (result, page)
-        with self.db.atomic():
-            frontier.save_window(self.db, target.key, start, end, total=total, at=utc_now())
-            self._log(result)
-        self.tick()
-        return total
+    def _expect(self, target: Target, total: int | None) -> None:
+        """Count a listing's heading total into the run's expected works, and say once what
+        the whole listing costs at this run's rate."""
+        if total is None or target.key in self.totals:
+            return
+        self.totals[target.key] = total
+        whole, limit = sum(self.totals.values()), self.options.max_works
+        self.stats.expected = whole if limit is None else min(whole, limit)
+        if not isinstance(self.walker.policy, CrawlPolicy):
+            return  # a refresh reads the newest pages only: the whole listing's cost is moot
+        rate, delay = self.fetcher.config.rate, self.robots.crawl_delay()
+        if delay:
+            rate = min(rate, 1 / delay)
+        self.progress.message(f"{target.key}: {whole_target_estimate(total, rate, PER_PAGE)}")
 
     async def _may_walk(self) -> bool:
         """Whether to fetch another listing page now (waiting until the fetchers need one)."""
@@ -222,6 +191,8 @@ class CrawlJob:
                 frontier.start_partition(
                     self.db, target.key, total=page.listing.total, cap=cap, on=utc_now()[:10]
                 )
+        if page.number == 1 and target.key in self.roots:
+            self._expect(target, page.listing.total)
         if step.off_host:
             self.stats.failures.append((target.key, step.off_host))
         try:
