@@ -217,3 +217,19 @@ def test_refresh_of_a_partitioned_tag_reads_only_its_newest_pages(tmp_path: Path
     assert works == ["/works/1001?view_adult=true&view_full_work=true"]
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT chapters_posted FROM works WHERE id = 1001").fetchone() == (2,)
+
+
+def test_a_single_day_over_the_cap_is_reported_with_its_count(tmp_path: Path) -> None:
+    site = make_site(60, max_pages=5)
+    for n in range(150):  # 150 works updated on one day, more than the 100 served
+        site.add_work(5000 + n, freeforms=["Test Tag"], published="2025-03-01")
+    db = tmp_path / "i.db"
+    with AO3Server(site) as server:
+        result = crawl(server, db, metadata_only=True)
+        clamped = server.requests("date_to%5D=2025-03-01&page=6")
+    assert result.stats.unreachable == 50
+    assert any(
+        "150 works were updated on 2025-03-01, more than the 100" in w for w in result.warnings
+    )
+    assert any("50 works were unreachable" in w for w in result.warnings)
+    assert len(stored(db)) == 60 + 100 and clamped == []

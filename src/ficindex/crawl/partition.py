@@ -65,7 +65,7 @@ class Window:
 
     def describe(self) -> str:
         start, end = self.bounds
-        return f"{start or '...'} to {end or 'now'}"
+        return start if start and start == end else f"{start or '...'} to {end or 'now'}"
 
 
 class FilterIgnored(CannotStart):
