@@ -154,6 +154,8 @@ def route(site: Site, path: str, query: dict[str, str]) -> Response:
         match = re.fullmatch(r"/tags/([^/]+)/works", path)
         if match:
             tag = tag_from_path(match.group(1))
+            if tag in site.synonyms:  # AO3 redirects to the canonical tag, dropping the query
+                return _redirect(tag_href(site.synonyms[tag]))
             works = date_window(site, [w for w in site.visible() if tag in w.tags], query)
             suffix = f' in <a class="tag" href="/tags/{match.group(1)}">{e(tag)}</a>'
             return _html(

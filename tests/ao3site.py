@@ -168,6 +168,8 @@ class Site:
         self.clamp_keeps_next = False
         #: Ignore ``work_search[date_from]``/``[date_to]`` on tag listings (a filter AO3 dropped).
         self.ignore_date_filters = False
+        #: Synonym tag -> canonical tag: its listing redirects there without the query string.
+        self.synonyms: dict[str, str] = {}
         self.faults: list[Fault] = []
         self.throttle: Throttle | None = None
         self.latency = 0.0

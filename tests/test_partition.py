@@ -233,3 +233,35 @@ def test_a_single_day_over_the_cap_is_reported_with_its_count(tmp_path: Path) ->
     )
     assert any("50 works were unreachable" in w for w in result.warnings)
     assert len(stored(db)) == 60 + 100 and clamped == []
+
+
+def test_a_synonym_tag_redirecting_without_the_filters_names_the_canonical_tag(
+    tmp_path: Path,
+) -> None:
+    site = make_site(300, max_pages=5)
+    site.synonyms["TT"] = "Test Tag"
+    with AO3Server(site) as server:
+        db = tmp_path / "i.db"
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ficindex",
+                "crawl",
+                str(db),
+                "--base-url",
+                server.url,
+                "--rate",
+                "100",
+                "--metadata-only",
+                "--silent",
+                server.url + "/tags/TT/works",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 3, run.stderr
+        assert run.stderr.splitlines()[-1].startswith("Error: /tags/TT/works: the site answered")
+        assert "crawl /tags/Test%20Tag/works instead" in run.stderr
+        assert len(server.requests("work_search")) == 1  # the first probe tells

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
 
 import sqlite_utils
 
 from ficindex.clock import utc_now
 from ficindex.crawl import frontier
 from ficindex.crawl.fetcher import FetchResult
-from ficindex.crawl.partition import Window, plan_windows
+from ficindex.crawl.partition import FilterIgnored, Window, plan_windows
 from ficindex.crawl.targets import Target
 from ficindex.crawl.walk import WalkPosition, get_listing_page
 
@@ -74,6 +75,13 @@ async def _probe(job: CrawlJob, target: Target, window: Window) -> int:
         why = page if isinstance(page, str) else "the page shows no total"
         raise ProbeFailed(f"could not probe the window {window.describe()}: {why}")
     assert result is not None
+    if "work_search" not in unquote(urlsplit(result.final_url).query):
+        moved = urlsplit(result.final_url).path
+        raise FilterIgnored(
+            f"{target.key}: the site answered {window.path(target.path)} with {moved}, "
+            "without the date filters (a synonym tag redirects to its canonical tag): "
+            f"crawl {moved} instead"
+        )
     total = page.listing.total
     job.probed[window.path(target.path)] = (result, page)
     with job.db.atomic():
