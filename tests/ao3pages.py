@@ -483,9 +483,16 @@ def render_listing(
         page = max(1, int(query.get("page", "1")))
     except ValueError:
         page = 1
+    clamped = page > last and total > last * PER_PAGE
     page = min(page, last)
     chunk = works[(page - 1) * PER_PAGE : page * PER_PAGE]
     noun = "Bookmarks" if bookmarks else "Works"
+    notice = (
+        f'<div class="flash notice">Displaying {last * PER_PAGE} results out of {total}. '
+        "Please use the filters or edit your search to customize this list further.</div>\n"
+        if clamped
+        else ""
+    )
     if last > 1:
         first_n = (page - 1) * PER_PAGE + 1
         heading = f"{first_n} - {first_n + len(chunk) - 1} of {total:,} {noun}{heading_suffix}"
@@ -505,7 +512,7 @@ def render_listing(
     else:
         blurbs = "\n".join(render_blurb(site, w) for w in chunk)
         listing = f'<ol class="work index group">\n{blurbs}\n</ol>'
-    body = (
+    body = notice + (
         f'<h2 class="heading">\n {heading}\n</h2>\n{nav}\n'
         f'<h3 class="landmark heading">Listing {noun}</h3>\n{listing}\n{nav}'
     )

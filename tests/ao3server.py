@@ -154,7 +154,9 @@ def route(site: Site, path: str, query: dict[str, str]) -> Response:
         match = re.fullmatch(r"/tags/([^/]+)/works", path)
         if match:
             tag = tag_from_path(match.group(1))
-            works = [w for w in site.visible() if tag in w.tags]
+            if tag in site.synonyms:  # AO3 redirects to the canonical tag, dropping the query
+                return _redirect(tag_href(site.synonyms[tag]))
+            works = date_window(site, [w for w in site.visible() if tag in w.tags], query)
             suffix = f' in <a class="tag" href="/tags/{match.group(1)}">{e(tag)}</a>'
             return _html(
                 200, render_listing(site, works, path=path, query=query, heading_suffix=suffix)
@@ -209,6 +211,32 @@ def route(site: Site, path: str, query: dict[str, str]) -> Response:
                 ),
             )
         return _html(404, render_404())
+
+
+def _day(text: str | None) -> dt.date | None:
+    """A ``YYYY-MM-DD`` filter value, or None for a missing or unparseable one."""
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def date_window(site: Site, works: list[SiteWork], query: dict[str, str]) -> list[SiteWork]:
+    """AO3's "Date Updated" filters on a tag listing: inclusive UTC days of ``revised_at``.
+
+    An unparseable date drops that filter silently, as AO3 does;
+    ``site.ignore_date_filters`` drops both (a server that does not honour them).
+    """
+    if site.ignore_date_filters:
+        return works
+    start = _day(query.get("work_search[date_from]"))
+    end = _day(query.get("work_search[date_to]"))
+    return [
+        w
+        for w in works
+        if (start is None or dt.date.fromisoformat(w.last_date) >= start)
+        and (end is None or dt.date.fromisoformat(w.last_date) <= end)
+    ]
 
 
 def _work_route(site: Site, wid: int, chapter_id: str | None, path: str, query: dict) -> Response:

@@ -166,6 +166,10 @@ class Site:
         #: Show a "Next" link on the last reachable page of a capped listing, so that following
         #: it returns the same (clamped) page again: the repeat a crawler must notice.
         self.clamp_keeps_next = False
+        #: Ignore ``work_search[date_from]``/``[date_to]`` on tag listings (a filter AO3 dropped).
+        self.ignore_date_filters = False
+        #: Synonym tag -> canonical tag: its listing redirects there without the query string.
+        self.synonyms: dict[str, str] = {}
         self.faults: list[Fault] = []
         self.throttle: Throttle | None = None
         self.latency = 0.0

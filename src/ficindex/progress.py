@@ -48,12 +48,31 @@ class CrawlStats:
     retries: int = 0
     throttled: int = 0
     unreachable: int = 0
+    #: Works the run expects to handle, from the listings' heading totals (capped by
+    #: --max-works); None until a listing's total is known.
+    expected: int | None = None
     failures: list[tuple[str, str]] = field(default_factory=list)  # (what, why)
     started: float = field(default_factory=time.monotonic)
 
     @property
     def works(self) -> int:
         return sum(self.outcomes.values())
+
+    @property
+    def handled(self) -> int:
+        """Works fetched plus blurbs stored: what ``expected`` counts down."""
+        return self.works + self.blurbs
+
+    def remaining_seconds(self) -> float | None:
+        """Time left at the pace so far: the works still expected, at the works-per-second seen.
+
+        From the listing totals, not from the works found so far, so it does not
+        shrink each time a listing page queues more; None before any pace is known.
+        """
+        done = self.handled
+        if self.expected is None or not done:
+            return None
+        return max(self.expected - done, 0) * self.elapsed() / done
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -67,6 +86,35 @@ def duration(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds // 60}m{seconds % 60:02d}s"
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def about(seconds: float) -> str:
+    """A long span in plain words: ``about 31 days``, ``about 1.5 days``, ``about 5 hours``."""
+    days = seconds / 86400
+    if days >= 10:
+        return f"about {days:,.0f} days"
+    if days >= 1:
+        return f"about {days:.1f} days"
+    if seconds >= 3600:
+        return f"about {seconds / 3600:.1f} hours"
+    minutes = max(round(seconds / 60), 1)
+    return f"about {minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def whole_target_estimate(works: int, rate: float, per_page: int) -> str:
+    """How long a whole listing takes at ``rate`` requests/s, in full and with --metadata-only.
+
+    A full crawl costs one request per work plus one listing page per
+    ``per_page`` works; --metadata-only the listing pages alone (the date
+    windows' few probes aside).
+    """
+    shown = works if works < 10_000 else round(works, -3)
+    full = works * (1 + 1 / per_page) / rate
+    metadata = works / per_page / rate
+    return (
+        f"~{shown:,} works: {about(full)} at {rate:g} requests/s; "
+        f"--metadata-only: {about(metadata)}"
+    )
 
 
 def clear_active() -> None:
@@ -103,6 +151,7 @@ class Progress:
         self._last = -self.interval if self.interactive else self.started
         self._logged = self.started
         self._drawn = False
+        self._filled = 0
 
     # --- what a run reports -----------------------------------------------------------------
 
@@ -119,7 +168,9 @@ class Progress:
 
     def update(self, stats: CrawlStats, *, force: bool = False) -> None:
         """A crawl's or refresh's progress: works done of those known, requests, retries."""
-        self._show(stats.works, stats.works + stats.queued, self.describe(stats), force)
+        done = stats.handled
+        total = stats.expected if stats.expected is not None else done + stats.queued
+        self._show(done, max(total, done), self.describe(stats), force)
 
     def describe(self, stats: CrawlStats) -> str:
         """One line: pages and works done, request rate, ETA, retries and 429s."""
@@ -132,8 +183,13 @@ class Progress:
         if stats.outcomes["failed"]:
             parts.append(f"{stats.outcomes['failed']} failed")
         parts.append(f"{rate:.2f} req/s")
-        if stats.queued and works:
-            parts.append(f"ETA {duration(stats.queued * elapsed / works)}")
+        if stats.expected is not None:
+            parts.append(f"{stats.handled:,} of ~{stats.expected:,}")
+        left = stats.remaining_seconds()
+        if left is None and stats.queued and works:
+            left = stats.queued * elapsed / works
+        if left is not None:
+            parts.append(f"ETA {duration(left)}")
         parts.append(plural(stats.retries, "retry"))
         parts.append(f"{stats.throttled} x 429")
         return ", ".join(parts)
@@ -169,7 +225,9 @@ class Progress:
         if not self.silent and (force or now - self._last >= self.interval):
             self._last = now
             if self.interactive:
-                filled = int(BAR * done / total) if total else 0
+                # Never backwards: a listing total can drop while works are read.
+                self._filled = max(self._filled, int(BAR * done / total) if total else 0)
+                filled = self._filled
                 bar = "#" * filled + "-" * (BAR - filled)
                 self.stream.write(f"\r\x1b[K[{bar}] {line}")
                 self._drawn = True

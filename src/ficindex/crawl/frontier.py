@@ -233,3 +233,64 @@ def log_fetch(
         "VALUES (?, ?, ?, ?, ?, ?)",
         [url, status, attempts, size, error, at],
     )
+
+
+@migrations()
+def m002_partitions(db: sqlite_utils.Database) -> None:
+    """A capped tag listing's date windows: each probe's total, so a rerun probes nothing twice."""
+    db.execute(
+        """
+        CREATE TABLE crawl_partitions (
+            target TEXT PRIMARY KEY REFERENCES crawl_targets(key),
+            total INTEGER NOT NULL,
+            cap INTEGER NOT NULL,
+            started_on TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE crawl_windows (
+            target TEXT NOT NULL REFERENCES crawl_targets(key),
+            date_from TEXT NOT NULL,
+            date_to TEXT NOT NULL,
+            total INTEGER NOT NULL,
+            probed_at TEXT NOT NULL,
+            PRIMARY KEY (target, date_from, date_to)
+        )
+        """
+    )
+
+
+def start_partition(db: sqlite_utils.Database, key: str, *, total: int, cap: int, on: str) -> None:
+    """Note that ``key`` is being split into date windows (once; a rerun keeps the first date)."""
+    db.execute(
+        "INSERT INTO crawl_partitions (target, total, cap, started_on) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(target) DO NOTHING",
+        [key, total, cap, on],
+    )
+
+
+def partition_of(db: sqlite_utils.Database, key: str) -> dict[str, Any] | None:
+    """The partition row of a target split into windows, or None."""
+    rows = list(db.query("SELECT * FROM crawl_partitions WHERE target = ?", [key]))
+    return rows[0] if rows else None
+
+
+def window_total(db: sqlite_utils.Database, key: str, date_from: str, date_to: str) -> int | None:
+    """The total probed earlier for a window ('' for an open end), or None."""
+    row = db.execute(
+        "SELECT total FROM crawl_windows WHERE target = ? AND date_from = ? AND date_to = ?",
+        [key, date_from, date_to],
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def save_window(
+    db: sqlite_utils.Database, key: str, date_from: str, date_to: str, *, total: int, at: str
+) -> None:
+    db.execute(
+        "INSERT OR REPLACE INTO crawl_windows (target, date_from, date_to, total, probed_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [key, date_from, date_to, total, at],
+    )

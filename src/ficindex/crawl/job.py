@@ -24,13 +24,22 @@ from ficindex.crawl import frontier
 from ficindex.crawl.changes import WorkChanges
 from ficindex.crawl.fetcher import Fetcher, FetchResult, FetchStats
 from ficindex.crawl.judge import Judgement, describe, judge_work
+from ficindex.crawl.partition import cap_to_split
 from ficindex.crawl.report import CrawlResult
 from ficindex.crawl.robots import Robots
 from ficindex.crawl.targets import Target, work_path
-from ficindex.crawl.walk import ListingPolicy, ListingWalk, WalkedPage, WalkPosition, url_path
+from ficindex.crawl.walk import (
+    CrawlPolicy,
+    ListingPolicy,
+    ListingWalk,
+    WalkedPage,
+    WalkPosition,
+    url_path,
+)
+from ficindex.crawl.windows import walk_windows
 from ficindex.index.store import mark_status, save_raw_page, save_record
 from ficindex.parser.listing import PER_PAGE
-from ficindex.progress import CrawlStats, Progress
+from ficindex.progress import CrawlStats, Progress, whole_target_estimate
 from ficindex.record import Record
 
 #: How many listed works may wait in the queue before the walker fetches another page.
@@ -81,6 +90,10 @@ class CrawlJob:
         self.started_works = 0
         self.changed = asyncio.Event()  # the queue grew, or the walker finished
         self.walker_done = False
+        self.roots: set[str] = set()  # the listings given, as opposed to their date windows
+        self.totals: dict[str, int] = {}  # heading total of each listing given
+        #: Page 1 of each date window probed in this run, to walk without fetching it again.
+        self.probed: dict[str, tuple[FetchResult, Record]] = {}
         self.walker = ListingWalk(
             fetcher, robots, db, policy, self._may_walk, self._take_page, self._listing_failed
         )
@@ -106,13 +119,34 @@ class CrawlJob:
 
     async def walk(self, listings: list[tuple[Target, WalkPosition]]) -> None:
         """Walk each listing target from where it stands, until done or told to stop."""
+        self.roots = {target.key for target, _ in listings}
         try:
             for target, position in listings:
+                self._expect(target, frontier.target_row(self.db, target.key)["total"])
                 if self.stopping.is_set() or not await self.walker.walk(target, position):
+                    break
+                if frontier.partition_of(self.db, target.key) and not await walk_windows(
+                    self, target
+                ):
                     break
         finally:
             self.walker_done = True
             self.changed.set()
+
+    def _expect(self, target: Target, total: int | None) -> None:
+        """Count a listing's heading total into the run's expected works, and say once what
+        the whole listing costs at this run's rate."""
+        if total is None or target.key in self.totals:
+            return
+        self.totals[target.key] = total
+        whole, limit = sum(self.totals.values()), self.options.max_works
+        self.stats.expected = whole if limit is None else min(whole, limit)
+        if not isinstance(self.walker.policy, CrawlPolicy):
+            return  # a refresh reads the newest pages only: the whole listing's cost is moot
+        rate, delay = self.fetcher.config.rate, self.robots.crawl_delay()
+        if delay:
+            rate = min(rate, 1 / delay)
+        self.progress.message(f"{target.key}: {whole_target_estimate(total, rate, PER_PAGE)}")
 
     async def _may_walk(self) -> bool:
         """Whether to fetch another listing page now (waiting until the fetchers need one)."""
@@ -148,6 +182,17 @@ class CrawlJob:
     def _take_page(self, page: WalkedPage) -> bool:
         """Store one walked listing page and count it; False if it could not be stored."""
         target, step = page.target, page.step
+        cap = cap_to_split(page.target, page.listing, page.number, page.result.body)
+        split = cap is not None and frontier.partition_of(self.db, target.key) is None
+        if split and cap is not None and page.listing.total is not None:
+            step.following = None  # the windows will list every work, this page's too
+            page.decision.stop = True
+            with self.db.atomic():
+                frontier.start_partition(
+                    self.db, target.key, total=page.listing.total, cap=cap, on=utc_now()[:10]
+                )
+        if page.number == 1 and target.key in self.roots:
+            self._expect(target, page.listing.total)
         if step.off_host:
             self.stats.failures.append((target.key, step.off_host))
         try:

@@ -191,12 +191,26 @@ class ListingWalk:
     on_page: Callable[[WalkedPage], bool]
     on_failure: Callable[[Target, str, FetchResult | None], None]
 
-    async def walk(self, target: Target, position: WalkPosition) -> bool:
-        """Walk ``target`` from ``position`` (kept up to date); False once ``may_go_on`` says no."""
+    async def walk(
+        self,
+        target: Target,
+        position: WalkPosition,
+        first: tuple[FetchResult, Record] | None = None,
+    ) -> bool:
+        """Walk ``target`` from ``position`` (kept up to date); False once ``may_go_on`` says no.
+
+        ``first``: the page at ``position`` fetched already (a date window's probe), used
+        instead of fetching it again.
+        """
         while position.url:
             if not await self.may_go_on():
                 return False
-            result, page = await get_listing_page(self.fetcher, self.robots, position.url)
+            fetched: tuple[FetchResult | None, Record | str]
+            if first is not None:
+                fetched, first = first, None
+            else:
+                fetched = await get_listing_page(self.fetcher, self.robots, position.url)
+            result, page = fetched
             if isinstance(page, str):
                 self.on_failure(target, page, result)
                 return True

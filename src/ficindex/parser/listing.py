@@ -98,6 +98,29 @@ def unreachable_works(total: int, last_page: int = MAX_PAGES) -> int:
     return max(total - max(last_page, 0) * PER_PAGE, 0)
 
 
+_PAGE_LINK = re.compile(r"[?&;]page=(\d+)")
+_CAP_NOTICE = re.compile(r"Displaying (\d+) results out of (\d+)")
+
+
+def reachable_pages(html: str, current: int) -> int:
+    """The last page the pagination links (pagy always links the last one), at least ``current``."""
+    return max([current, *(int(n) for n in _PAGE_LINK.findall(html))])
+
+
+def capped_at(html: str, total: int | None, current: int) -> int | None:
+    """How many results the listing serves if it serves fewer than its ``total``, else None.
+
+    Read from the page itself: AO3's "Displaying 100000 results out of 423456"
+    notice, or a heading total past the last page the pagination reaches.
+    No constant decides it, so a listing capped at any depth is noticed.
+    """
+    notice = _CAP_NOTICE.search(html)
+    if notice and int(notice.group(2)) > int(notice.group(1)):
+        return int(notice.group(1))
+    reach = reachable_pages(html, current) * PER_PAGE
+    return reach if total is not None and total > reach else None
+
+
 def is_listing(tree: LexborHTMLParser, *, main: LexborNode | None = None) -> bool:
     """Whether the page is a listing of work blurbs (not a work page or its interstitial).
 

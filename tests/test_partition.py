@@ -1,0 +1,267 @@
+"""A tag listing past AO3's result cap, split into date windows, on the loopback fake AO3."""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ao3server import AO3Server, make_site
+from ficindex.crawl.config import FetchConfig
+from ficindex.crawl.crawler import CrawlOptions, CrawlResult, run_crawl
+from ficindex.crawl.refresh import run_refresh
+from ficindex.crawl.refresh_policy import RefreshOptions
+from ficindex.crawl.targets import parse_target
+from ficindex.parser.listing import capped_at
+
+TAG = "/tags/Test%20Tag/works"
+
+
+def crawl(server: AO3Server, db: Path, **kw) -> CrawlResult:
+    config = FetchConfig(base_url=server.url, rate=200.0, concurrency=4, backoff_initial=0.02)
+    return run_crawl(db, [parse_target(server.url + TAG, config)], config, CrawlOptions(**kw))
+
+
+def stored(db: Path) -> list[int]:
+    with sqlite3.connect(db) as conn:
+        return [r[0] for r in conn.execute("SELECT id FROM works WHERE status = 'ok' ORDER BY id")]
+
+
+def test_a_capped_tag_is_split_by_date_and_every_work_stored(tmp_path: Path) -> None:
+    site = make_site(300, max_pages=5)  # 300 works, one a day; AO3 would serve 100
+    with AO3Server(site) as server:
+        result = crawl(server, tmp_path / "i.db", metadata_only=True)
+        assert result.exit_code == 0 and result.warnings == []
+        assert stored(tmp_path / "i.db") == sorted(site.works)
+        windows = [e.path for e in server.requests("date_from") if "page=" not in e.path]
+        # every window fits under 90 works, so no listing page past the cap was asked for
+        assert not server.requests("page=6")
+        # each window's page 1 is fetched at most twice: once probed, once walked
+        assert max(windows.count(w) for w in windows) <= 2
+        with sqlite3.connect(tmp_path / "i.db") as conn:
+            probes = conn.execute("SELECT count(*) FROM crawl_windows").fetchone()[0]
+        assert len(set(windows)) <= probes + 1  # the probed windows and the catch-up
+
+
+def test_a_server_ignoring_the_date_filters_stops_with_one_line(tmp_path: Path) -> None:
+    site = make_site(300, max_pages=5)
+    site.ignore_date_filters = True
+    with AO3Server(site) as server:
+        db = tmp_path / "i.db"
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ficindex",
+                "crawl",
+                str(db),
+                "--base-url",
+                server.url,
+                "--rate",
+                "100",
+                "--metadata-only",
+                server.url + TAG,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 3, run.stderr
+        errors = [line for line in run.stderr.splitlines() if line.startswith("Error:")]
+        assert len(errors) == 1 and "ignored the date filters" in errors[0]
+        # said at the start: what the whole listing costs at this run's rate
+        assert f"{TAG}: ~300 works: about 1 minute at 100 requests/s; --metadata-only: " in (
+            run.stderr
+        )
+        assert len(server.requests("work_search")) == 2  # one split, not an endless one
+
+
+def test_the_cap_is_read_from_the_page_not_from_a_constant() -> None:
+    nav = '<a href="/tags/T/works?page=2">2</a><a href="/tags/T/works?page=5">5</a>'
+    assert capped_at(nav, 300, 1) == 100  # 300 works, the pagination reaches page 5
+    assert capped_at(nav, 100, 1) is None
+    assert capped_at(nav, 90, 5) is None
+    notice = "Displaying 100000 results out of 423456. Please use the filters"
+    assert capped_at(notice, 423456, 5000) == 100_000
+    assert capped_at("", 7, 1) is None
+
+
+def test_a_capped_user_listing_reports_what_it_cannot_reach(tmp_path: Path) -> None:
+    site = make_site(300, max_pages=5)
+    for work in site.works.values():
+        work.user = "solo"
+    with AO3Server(site) as server:
+        config = FetchConfig(base_url=server.url, rate=200.0, backoff_initial=0.02)
+        target = parse_target(server.url + "/users/solo/works", config)
+        db = tmp_path / "i.db"
+        result = run_crawl(db, [target], config, CrawlOptions(metadata_only=True))
+        assert len(stored(db)) == 100 and result.stats.unreachable == 200
+        assert result.warnings == [
+            "/users/solo/works: AO3 lists 300 works but stops serving pages after page 5; "
+            "200 works were unreachable (split the listing, e.g. by sub-tag or date filter, "
+            "to reach them)"
+        ]
+
+
+def test_a_work_updated_mid_crawl_is_caught_up_from_the_newest_window(tmp_path: Path) -> None:
+    site = make_site(300, max_pages=5)
+    db = tmp_path / "i.db"
+    with AO3Server(site) as server:
+        assert crawl(server, db, metadata_only=True, max_pages=1).exit_code == 0
+        runs = 1
+        while 1001 not in stored(db):  # one listing page a run, until the oldest work is read
+            assert crawl(server, db, metadata_only=True, max_pages=1).exit_code == 0
+            runs += 1
+        assert len(stored(db)) < 300 and runs <= 6
+        site.post_chapter(1001, on=dt.datetime.now(dt.UTC).date().isoformat())  # jumps to today
+        server.clear_log()
+        again = crawl(server, db, metadata_only=True)
+        assert again.exit_code == 0 and stored(db) == sorted(site.works)
+        catch_up = [e.path for e in server.requests("date_from") if "date_to" not in e.path]
+        assert catch_up, "the catch-up window was not read"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT chapters_posted FROM works WHERE id = 1001").fetchone() == (2,)
+
+
+def test_sigkill_mid_partition_then_rerun_fetches_nothing_twice(tmp_path: Path) -> None:
+    site = make_site(300, max_pages=5)
+    db = tmp_path / "i.db"
+    with AO3Server(site) as server:
+
+        def run(rate: str) -> subprocess.Popen[str]:
+            return subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "ficindex",
+                    "crawl",
+                    str(db),
+                    server.url + TAG,
+                    "--base-url",
+                    server.url,
+                    "--rate",
+                    rate,
+                    "--metadata-only",
+                    "--silent",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+
+        proc = run("20")
+        deadline = time.monotonic() + 60
+        while len(server.requests("work_search")) < 8 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert proc.poll() is None, "the crawl ended before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        killed_at = len(server.requests("work_search"))
+        proc = run("200")
+        assert proc.wait(timeout=120) == 0, proc.stderr.read() if proc.stderr else ""
+        paths = [e.path for e in server.log if e.path.startswith(TAG)]
+    assert killed_at >= 8
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*), count(DISTINCT id) FROM works").fetchone() == (
+            300,
+            300,
+        )
+        assert stored(db) == sorted(site.works)
+        probes = conn.execute("SELECT count(*) FROM crawl_windows").fetchone()[0]
+    # A window's page 1 is probed once and walked once; any later page is walked once. Only
+    # the request in flight when the run was killed may have been asked for again.
+    excess = sum(max(0, paths.count(p) - (1 if "page=" in p else 2)) for p in set(paths))
+    assert excess <= 1 and probes >= 8
+
+
+def test_metadata_only_over_a_partitioned_tag_costs_its_pages_plus_the_probes(
+    tmp_path: Path,
+) -> None:
+    site = make_site(1000, max_pages=10)  # 1,000 works, one a day; AO3 would serve 200
+    db = tmp_path / "i.db"
+    with AO3Server(site) as server:
+        assert crawl(server, db, metadata_only=True).exit_code == 0
+        listing = server.requests(TAG)
+        assert len(server.log) == len(listing) + 1  # robots.txt; no work page fetched
+    assert stored(db) == sorted(site.works)
+    with sqlite3.connect(db) as conn:
+        probes = conn.execute("SELECT count(*) FROM crawl_windows").fetchone()[0]
+        windows, pages = conn.execute(
+            "SELECT count(*), sum(pages_done) FROM crawl_targets WHERE key LIKE '%?%'"
+        ).fetchone()
+    # The whole listing's page 1, each probe, and each window's pages, of which every page 1
+    # but the catch-up's was its probe, read once.
+    assert len(listing) == 1 + probes + pages - (windows - 1)
+    assert pages <= 1000 / 20 + windows  # at most one part-filled page per window
+    assert len(listing) / 1000 < 0.09  # 0.05 for the pages, the rest probes of a tiny cap
+
+
+def test_refresh_of_a_partitioned_tag_reads_only_its_newest_pages(tmp_path: Path) -> None:
+    site = make_site(300, max_pages=5)
+    db = tmp_path / "i.db"
+    with AO3Server(site) as server:
+        assert crawl(server, db).exit_code == 0
+        site.post_chapter(1001, on=dt.datetime.now(dt.UTC).date().isoformat())
+        server.clear_log()
+        config = FetchConfig(base_url=server.url, rate=200.0, backoff_initial=0.02)
+        result = run_refresh(db, config, RefreshOptions())
+        assert result.exit_code == 0
+        listing = [e.path for e in server.requests(TAG)]
+        works = [e.path for e in server.log if e.path.startswith("/works/")]
+    # page 1 lists the updated work first; page 2, all known and unchanged, ends the walk
+    assert listing == [TAG, TAG + "?page=2"]
+    assert works == ["/works/1001?view_adult=true&view_full_work=true"]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT chapters_posted FROM works WHERE id = 1001").fetchone() == (2,)
+
+
+def test_a_single_day_over_the_cap_is_reported_with_its_count(tmp_path: Path) -> None:
+    site = make_site(60, max_pages=5)
+    for n in range(150):  # 150 works updated on one day, more than the 100 served
+        site.add_work(5000 + n, freeforms=["Test Tag"], published="2025-03-01")
+    db = tmp_path / "i.db"
+    with AO3Server(site) as server:
+        result = crawl(server, db, metadata_only=True)
+        clamped = server.requests("date_to%5D=2025-03-01&page=6")
+    assert result.stats.unreachable == 50
+    assert any(
+        "150 works were updated on 2025-03-01, more than the 100" in w for w in result.warnings
+    )
+    assert any("50 works were unreachable" in w for w in result.warnings)
+    assert len(stored(db)) == 60 + 100 and clamped == []
+
+
+def test_a_synonym_tag_redirecting_without_the_filters_names_the_canonical_tag(
+    tmp_path: Path,
+) -> None:
+    site = make_site(300, max_pages=5)
+    site.synonyms["TT"] = "Test Tag"
+    with AO3Server(site) as server:
+        db = tmp_path / "i.db"
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ficindex",
+                "crawl",
+                str(db),
+                "--base-url",
+                server.url,
+                "--rate",
+                "100",
+                "--metadata-only",
+                "--silent",
+                server.url + "/tags/TT/works",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 3, run.stderr
+        assert run.stderr.splitlines()[-1].startswith("Error: /tags/TT/works: the site answered")
+        assert "crawl /tags/Test%20Tag/works instead" in run.stderr
+        assert len(server.requests("work_search")) == 1  # the first probe tells
