@@ -431,6 +431,13 @@ def _gzip_corrupt(handler: _Handler, owner: AO3Server, fault: Fault) -> Response
     return Response(200, body, headers={"Content-Encoding": "gzip"})
 
 
+def _recoded(handler: _Handler, owner: AO3Server, fault: Fault) -> Response:
+    page = handler._normal()
+    text = page.body.decode("utf-8").replace('<meta charset="utf-8" />', "")
+    body = text.encode(fault.charset, "xmlcharrefreplace")
+    return Response(page.status, body, f"text/html; charset={fault.charset}")
+
+
 def _drip(handler: _Handler, owner: AO3Server, fault: Fault) -> None:
     handler._drip(owner, fault)
 
@@ -445,6 +452,7 @@ HOSTILE: dict[str, Callable[[_Handler, AO3Server, Fault], Response | None]] = {
     "bomb": _bomb,
     "stacked_bomb": _stacked_bomb,
     "drip": _drip,
+    "recoded": _recoded,
 }
 
 

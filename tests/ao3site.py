@@ -127,7 +127,8 @@ class Fault:
     to ``location``, by default the malformed ``http://[::1``), ``bomb`` (``size`` zero bytes
     gzipped: about a thousandth of that on the wire), ``stacked_bomb`` (the same gzipped again,
     sent as ``Content-Encoding: gzip, gzip``: a few KB), ``drip`` (a 200 whose ``size``-byte
-    body comes one byte every ``delay`` seconds).
+    body comes one byte every ``delay`` seconds), ``recoded`` (the page in ``charset``, its meta
+    charset removed: only the Content-Type header names the encoding).
     ``count`` is how many matching requests get it (None: all of them). With ``http_date``
     a ``retry_after`` in seconds is sent as the HTTP date that many seconds after the answer.
     """
@@ -141,6 +142,7 @@ class Fault:
     delay: float = 0.0
     size: int = 0
     location: str = "http://[::1"
+    charset: str = "shift_jis"
     applied: int = 0
 
 

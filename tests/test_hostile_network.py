@@ -191,6 +191,33 @@ def test_hostile_answers_fail_their_works_and_the_crawl_goes_on(tmp_path: Path) 
     conn.close()
 
 
+@pytest.mark.parametrize(
+    ("charset", "title"),
+    [
+        ("shift_jis", "図書館の手紙"),
+        ("gb18030", "长安的火熄灭之后"),
+        ("koi8-r", "Письмо из Москвы"),
+    ],
+)
+def test_a_work_is_decoded_in_the_charset_its_http_header_names(
+    tmp_path: Path, charset: str, title: str
+) -> None:
+    """No meta charset and no BOM: only the Content-Type header says how to read the bytes."""
+    site = make_site(1)
+    work_id = next(iter(site.works))
+    site.works[work_id].title = title
+    site.add_fault(work_path(work_id), "recoded", charset=charset, count=None)
+    db = tmp_path / "i.db"
+    with AO3Server(site) as ao3:
+        cfg = config(ao3)
+        result = run_crawl(db, [parse_target(str(work_id), cfg)], cfg, CrawlOptions())
+        assert result.exit_code == 0
+        assert len([e for e in ao3.log if e.path.startswith(work_path(work_id))]) == 1
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT title FROM works WHERE id = ?", [work_id]).fetchone() == (title,)
+    conn.close()
+
+
 #: The most a crawl may hold resident, whatever the server sends (issue: 300 MB).
 MAX_RSS_MB = 300
 
