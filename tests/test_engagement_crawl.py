@@ -183,5 +183,5 @@ def test_with_option_values() -> None:
     assert parse_kinds("bookmarks, Kudos") == ("kudos", "bookmarks")
     assert work_fetch_path(W, ("kudos",)) == f"/works/{W}?view_adult=true&view_full_work=true"
     for bad in ("", "kudos,likes", ","):
-        with pytest.raises(BadInput, match="--with takes"):
+        with pytest.raises(BadInput, match="comma-separated subset"):
             parse_kinds(bad)

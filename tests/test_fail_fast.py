@@ -54,7 +54,7 @@ def test_crawl_to_a_refused_port_exits_3_at_once_naming_the_cause(tmp_path: Path
     assert out == ""
     host = base.removeprefix("http://")
     assert err == (
-        f"Error: cannot reach {host}: connection refused; check the --base-url (host and port), "
+        f"Error: cannot reach {host}: connection refused; check the base URL's host and port, "
         "or a firewall or proxy in the way\n"
     )
     assert took < BOUND

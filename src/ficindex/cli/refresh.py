@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import timedelta
 
 import click
 
@@ -16,7 +17,7 @@ from ficindex.crawl.refresh import (
     run_plan,
     run_refresh,
 )
-from ficindex.errors import FicindexError
+from ficindex.errors import BadInput, FicindexError
 from ficindex.progress import DISPLAYED, Progress
 from ficindex.wording import plural
 
@@ -101,7 +102,7 @@ def refresh_command(
         base_url=base_url,
     )
     options = RefreshOptions(
-        older_than=parse_age(older_than) if older_than is not None else None,
+        older_than=_age(older_than) if older_than is not None else None,
         everything=everything,
         metadata_only=metadata_only,
         max_works=max_works,
@@ -148,3 +149,11 @@ def _print_plan(plan: RefreshPlan, options: RefreshOptions) -> None:
     )
     for warning in plan.warnings:
         click.echo(f"warning: {warning}", err=True)
+
+
+def _age(text: str) -> timedelta:
+    """``--older-than``'s value; the library's message gains the option's name."""
+    try:
+        return parse_age(text)
+    except BadInput as exc:
+        raise BadInput(f"--older-than {exc}") from exc

@@ -57,8 +57,8 @@ def parse_kinds(text: str) -> tuple[str, ...]:
     unknown = sorted(asked.difference(KINDS))
     if unknown or not asked:
         raise BadInput(
-            f"--with takes a comma-separated subset of {','.join(KINDS)}, "
-            f"not {text!r}; e.g. --with kudos,comments"
+            f"engagement kinds are a comma-separated subset of {','.join(KINDS)}, "
+            f"not {text!r}; e.g. kudos,comments"
         )
     return tuple(kind for kind in KINDS if kind in asked)
 

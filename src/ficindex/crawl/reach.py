@@ -133,7 +133,7 @@ async def _connect(
 def _connect_error(error: OSError | None, where: str) -> CannotStart:
     if isinstance(error, ConnectionRefusedError):
         return CannotStart(
-            f"cannot reach {where}: connection refused; check the --base-url (host and port), "
+            f"cannot reach {where}: connection refused; check the base URL's host and port, "
             "or a firewall or proxy in the way"
         )
     reason = (error.strerror if error is not None else None) or str(error)

@@ -38,8 +38,7 @@ def parse_age(text: str) -> timedelta:
     match = _AGE.fullmatch(text.strip().lower())
     if not match:
         raise BadInput(
-            f"--older-than {text!r} is not an age: give a number and a unit "
-            "(s, m, h, d or w), e.g. 7d or 12h"
+            f"{text!r} is not an age: give a number and a unit (s, m, h, d or w), e.g. 7d or 12h"
         )
     return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
 

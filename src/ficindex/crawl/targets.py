@@ -117,7 +117,7 @@ def _split(raw: str, text: str, config: FetchConfig) -> SplitResult:
     if _bare(host) != _bare(config.host):
         raise BadInput(
             f"TARGET {text!r} is on {host}, not on {config.host}: ficindex only fetches the "
-            "configured AO3 host (see --base-url)"
+            "configured AO3 host"
         )
     return parts
 

@@ -81,12 +81,12 @@ def select_work_ids(
             rows = db.execute(sql).fetchall()
         except Exception as exc:
             raise BadInput(
-                f"--sql failed: {exc}; it must be a query like 'select id from works'"
+                f"the SQL failed: {exc}; it must be a query like 'select id from works'"
             ) from exc
         ids = []
         for row in rows:
             if not row or not isinstance(row[0], int):
-                raise BadInput("--sql must return work ids (integers) in its first column")
+                raise BadInput("the SQL must return work ids (integers) in its first column")
             ids.append(row[0])
         return list(dict.fromkeys(ids))
     where, params = (filters or Filters()).where()
