@@ -235,14 +235,7 @@ class CrawlJob:
                 if answer is not None and blurb.work_id is not None:
                     saved.append((blurb.work_id, answer))
             if decision.blurbs:
-                save_raw_page(
-                    self.db,
-                    url=result.final_url,
-                    fetched_at=at,
-                    http_status=result.status or 0,
-                    body=result.body,
-                    work_id=None,
-                )
+                self._keep_raw_page(result, work_id=None)
             frontier.enqueue(
                 self.db, decision.fetch, target=page.target.key, at=at, force=decision.force
             )
@@ -353,15 +346,19 @@ class CrawlJob:
         if judgement.outcome == "hidden":
             answer = mark_status(self.db, work_id, "hidden", at=at)
         if result is not None and result.body and judgement.outcome != "failed":
-            save_raw_page(
-                self.db,
-                url=result.final_url,
-                fetched_at=at,
-                http_status=result.status or 0,
-                body=result.body,
-                work_id=work_id,
-            )
+            self._keep_raw_page(result, work_id=work_id)
         return answer
+
+    def _keep_raw_page(self, result: FetchResult, *, work_id: int | None) -> None:
+        """The fetched page's bytes in ``raw_pages``, so ``reparse`` needs no network."""
+        save_raw_page(
+            self.db,
+            url=result.final_url,
+            fetched_at=result.fetched_at,
+            http_status=result.status or 0,
+            body=result.body,
+            work_id=work_id,
+        )
 
     def _note(self, work_id: int, answer: str, status: str) -> None:
         if self.changes is not None:

@@ -27,26 +27,14 @@ from urllib.parse import urlencode
 from datasette import hookimpl  # type: ignore[import-untyped]
 
 from ficindex import AO3_URL
+from ficindex.record import TAG_FIELDS
 
 #: A ``datasette.app.Datasette`` (untyped in 0.65); the plugin uses its ``urls`` and
 #: ``get_database``.
 Datasette = Any
 
 #: The JSON-array columns of ``works`` (and of the views that select them) that hold tag lists.
-TAG_COLUMNS = frozenset(
-    {
-        "authors",
-        "gifts",
-        "warnings",
-        "categories",
-        "fandoms",
-        "relationships",
-        "characters",
-        "freeforms",
-        "series",
-        "collections",
-    }
-)
+TAG_COLUMNS = frozenset({"authors", "gifts", *TAG_FIELDS, "series", "collections"})
 
 #: Tables whose tag cells link to a filter on themselves; elsewhere (e.g. a canned query) the
 #: links go to ``works``.
