@@ -187,6 +187,31 @@ def test_import_takes_ao3_pages_and_counts_the_rest(tmp_path: Path) -> None:
     assert dump(tmp_path / "fics.db") == before
 
 
+def test_a_record_that_cannot_be_stored_fails_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As for a saved file: one page's failure is that page's, the other records are stored."""
+    from ficindex import loader
+
+    real = loader.save_record
+
+    def failing(db: Any, record: Any, **kwargs: Any) -> str:
+        if record.work_id == 51000001:
+            raise sqlite3.IntegrityError("CHECK constraint failed: chapters")
+        return real(db, record, **kwargs)
+
+    monkeypatch.setattr(loader, "save_record", failing)
+    warc = _archiver_warc(tmp_path / "crawl.warc.gz")
+    db = open_index(tmp_path / "fics.db")
+    outcomes = {o.name: o for o in import_warc(db, warc)}
+    page = outcomes["https://archiveofourown.org/works/51000001?view_full_work=true"]
+    assert page.error == "could not be stored (IntegrityError: CHECK constraint failed: chapters)"
+    assert outcomes["https://www.archiveofourown.org/works/424242"].result == "status"
+    assert db.execute("SELECT count(*) FROM raw_pages WHERE work_id = 51000001").fetchone() == (0,)
+    assert db.execute("SELECT status FROM works WHERE id = 424242").fetchone() == ("deleted",)
+    db.close()
+
+
 def test_a_file_that_is_not_a_warc_is_one_line(tmp_path: Path) -> None:
     junk = tmp_path / "junk.warc.gz"
     junk.write_bytes(b"\x1f\x8b" + b"not really gzip" * 10)

@@ -25,6 +25,7 @@ from ficindex.index.bulk import fts_deferred
 from ficindex.index.store import save_raw_page, save_record
 from ficindex.parser import parse_page
 from ficindex.parser.common import work_id_from_href
+from ficindex.record import Record
 
 #: File name endings taken when an import walks a directory (a file named outright is always read).
 PAGE_SUFFIXES = (".html", ".htm", ".xhtml", ".txt")
@@ -99,30 +100,53 @@ def import_file(db: Database, path: Path) -> Outcome:
         fetched_at, warning = page_time(path.stat().st_mtime)
     except OSError as exc:
         return Outcome(str(path), error=f"cannot read it: {exc.strerror}")
-    try:
-        record = parse_page(body)
-    except ParseError as exc:
-        return Outcome(str(path), error=str(exc))
-    try:
-        db.conn.execute(f"PRAGMA wal_autocheckpoint = {IMPORT_CHECKPOINT_PAGES}")
-        with db.atomic():
-            save_raw_page(
-                db,
-                url=None,
-                fetched_at=fetched_at,
-                http_status=None,
-                body=body,
-                work_id=record.work_id,
-                source=path.name,
-            )
-            result = save_record(db, record, fetched_at=fetched_at)
-    except Exception as exc:  # one page's failure, never the run's (its transaction rolled back)
-        return Outcome(str(path), error=_store_failure(exc))
+    db.conn.execute(f"PRAGMA wal_autocheckpoint = {IMPORT_CHECKPOINT_PAGES}")
+    stored = store_page(db, body, name=str(path), fetched_at=fetched_at, source=path.name)
+    if isinstance(stored, Outcome):
+        return stored
+    record, result = stored
     if record.kind in UNSTORABLE:
         return Outcome(str(path), error=f"{UNSTORABLE[record.kind]} (kept for reparse)")
     if result == "skipped" and record.kind != "listing":  # an empty listing is not a failure
         return Outcome(str(path), error=f"a {record.kind} page without a work id")
     return Outcome(str(path), result=result, warning=warning)
+
+
+def store_page(
+    db: Database,
+    body: bytes,
+    *,
+    name: str,
+    fetched_at: str,
+    url: str | None = None,
+    source: str | None = None,
+    http_status: int | None = None,
+) -> tuple[Record, str] | Outcome:
+    """Parse one page and store it with its raw bytes, in one transaction.
+
+    Returns the record and what storing it did, or the page's failure (named
+    ``name``): one page's failure is never the run's, as its transaction rolls
+    back. A ``url`` supplies the work id of a page that names none.
+    """
+    try:
+        record = parse_page(body, url)
+    except ParseError as exc:
+        return Outcome(name, error=str(exc))
+    try:
+        with db.atomic():
+            save_raw_page(
+                db,
+                url=url,
+                fetched_at=fetched_at,
+                http_status=http_status,
+                body=body,
+                work_id=record.work_id,
+                source=source,
+            )
+            result = save_record(db, record, fetched_at=fetched_at, work_id=work_id_from_href(url))
+    except Exception as exc:
+        return Outcome(name, error=_store_failure(exc))
+    return record, result
 
 
 def reparse_pages(db: Database) -> Iterator[Outcome]:

@@ -35,12 +35,9 @@ from sqlite_utils import Database
 
 from ficindex import AO3_URL, __version__
 from ficindex.clock import utc_iso
-from ficindex.errors import BadInput, CannotStart, ParseError
+from ficindex.errors import BadInput, CannotStart
 from ficindex.index.export import WORK_URL
-from ficindex.index.store import save_raw_page, save_record
-from ficindex.loader import UNSTORABLE, Outcome
-from ficindex.parser import parse_page
-from ficindex.parser.common import work_id_from_href
+from ficindex.loader import UNSTORABLE, Outcome, store_page
 
 INSTALL_HINT = "pip install 'ficindex[warc]'"
 #: File name endings that ``import`` reads as WARC files.
@@ -205,21 +202,12 @@ def _store(
     db: Database, uri: str, fetched_at: str, status: int | None, body: bytes, source: str
 ) -> Outcome:
     """One page, as ``import`` stores a file: raw bytes and record in one transaction."""
-    try:
-        record = parse_page(body, uri)
-    except ParseError as exc:
-        return Outcome(uri, error=str(exc))
-    with db.atomic():
-        save_raw_page(
-            db,
-            url=uri,
-            fetched_at=fetched_at,
-            http_status=status,
-            body=body,
-            work_id=record.work_id,
-            source=source,
-        )
-        result = save_record(db, record, fetched_at=fetched_at, work_id=work_id_from_href(uri))
+    stored = store_page(
+        db, body, name=uri, fetched_at=fetched_at, url=uri, source=source, http_status=status
+    )
+    if isinstance(stored, Outcome):
+        return stored
+    record, result = stored
     if record.kind in UNSTORABLE:
         return Outcome(uri, result="unrecognised" if record.kind == "unknown" else record.kind)
     return Outcome(uri, result=result)
