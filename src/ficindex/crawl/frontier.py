@@ -23,11 +23,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
 from ficindex.crawl.targets import Target
+
+if TYPE_CHECKING:
+    from ficindex.crawl.fetcher import FetchResult
 
 migrations = sqlite_utils.Migrations("ficindex-crawl")
 
@@ -232,6 +235,19 @@ def log_fetch(
         "INSERT INTO fetch_log (url, status, attempts, bytes, error, fetched_at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
         [url, status, attempts, size, error, at],
+    )
+
+
+def log_result(db: sqlite_utils.Database, result: FetchResult) -> None:
+    """The ``fetch_log`` row of one fetch, as the fetcher reported it."""
+    log_fetch(
+        db,
+        url=result.final_url,
+        status=result.status,
+        attempts=result.attempts,
+        size=len(result.body),
+        error=result.error,
+        at=result.fetched_at,
     )
 
 

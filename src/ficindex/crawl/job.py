@@ -365,12 +365,4 @@ class CrawlJob:
             self.changes.saved(work_id, answer, status)
 
     def _log(self, result: FetchResult) -> None:
-        frontier.log_fetch(
-            self.db,
-            url=result.final_url,
-            status=result.status,
-            attempts=result.attempts,
-            size=len(result.body),
-            error=result.error,
-            at=result.fetched_at,
-        )
+        frontier.log_result(self.db, result)

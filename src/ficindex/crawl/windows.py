@@ -12,11 +12,8 @@ import datetime as dt
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-import sqlite_utils
-
 from ficindex.clock import utc_now
 from ficindex.crawl import frontier
-from ficindex.crawl.fetcher import FetchResult
 from ficindex.crawl.partition import FilterIgnored, Window, plan_windows
 from ficindex.crawl.targets import Target
 from ficindex.crawl.walk import WalkPosition, get_listing_page
@@ -86,19 +83,6 @@ async def _probe(job: CrawlJob, target: Target, window: Window) -> int:
     job.probed[window.path(target.path)] = (result, page)
     with job.db.atomic():
         frontier.save_window(job.db, target.key, start, end, total=total, at=utc_now())
-        log_fetch(job.db, result)
+        frontier.log_result(job.db, result)
     job.tick()
     return total
-
-
-def log_fetch(db: sqlite_utils.Database, result: FetchResult) -> None:
-    """The fetch log row of one probe (written with the window's total)."""
-    frontier.log_fetch(
-        db,
-        url=result.final_url,
-        status=result.status,
-        attempts=result.attempts,
-        size=len(result.body),
-        error=result.error,
-        at=result.fetched_at,
-    )
