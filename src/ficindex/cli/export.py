@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Any
 
 import click
+from click.core import ParameterSource
 
 from ficindex.cli.search import filter_options, filters_from
+from ficindex.errors import BadInput
 from ficindex.exchange.commands import EXPORT_FORMATS, export_to
 from ficindex.index import readable_index
+from ficindex.index.engagement_privacy import index_pseudonyms
 from ficindex.index.export import select_work_ids, write_csv, write_jsonl, write_txt
 from ficindex.index.filters import Filters
 from ficindex.index.outputs import atomic_output, check_output
@@ -36,7 +41,18 @@ from ficindex.index.outputs import atomic_output, check_output
     is_flag=True,
     help="Write a SQLite copy of the whole index without chapter text, notes and raw pages, "
     "for 'datasette publish' (needs -o; no filters, --sql or --format). With --format "
-    "parquet: leave chapter text, summaries and notes out of the Parquet files.",
+    "parquet or an explicit --format jsonl: the same public form as Parquet files or JSON "
+    "Lines (no chapter text, summaries, notes, comment text or bookmark notes; readers' "
+    "names as salted pseudonyms).",
+)
+@click.option(
+    "--with",
+    "with_kinds",
+    default="",
+    metavar="KINDS",
+    help="Also write each work's kudos, comments and/or bookmarks (comma-separated, e.g. "
+    "kudos,comments): jsonl as lines of their own kind right after the work's line, "
+    "parquet as kudos/comments/bookmarks.parquet.",
 )
 @click.option(
     "-o",
@@ -46,7 +62,13 @@ from ficindex.index.outputs import atomic_output, check_output
     "(txt, parquet: required).",
 )
 def export_command(
-    db: str, fmt: str, sql: str | None, output: str | None, metadata_only: bool, **options: Any
+    db: str,
+    fmt: str,
+    sql: str | None,
+    output: str | None,
+    metadata_only: bool,
+    with_kinds: str,
+    **options: Any,
 ) -> None:
     """Write works from the index DB, filtered like 'search' or chosen by --sql.
 
@@ -58,17 +80,34 @@ def export_command(
       ficindex export fics.db --metadata-only -o public.db
       ficindex export fics.db --format parquet -o corpus/
       ficindex export fics.db --format warc -o pages.warc.gz
+      ficindex export fics.db --with kudos,comments,bookmarks -o with-readers.jsonl
+      ficindex export fics.db --metadata-only --format jsonl --with comments -o public.jsonl
     """
     filters = filters_from(options)
     if output is not None:
         check_output(output, db)
-    if metadata_only and fmt not in EXPORT_FORMATS:
+    kinds = export_kinds(with_kinds, fmt)
+    jsonl_named = click.get_current_context().get_parameter_source("fmt") != ParameterSource.DEFAULT
+    if metadata_only and fmt not in EXPORT_FORMATS and not (fmt == "jsonl" and jsonl_named):
+        if kinds:
+            raise BadInput(
+                "the SQLite public copy holds every engagement table already; "
+                "--with is for --format jsonl or parquet"
+            )
         _public_copy(db, output, fmt=fmt, sql=sql, filters=filters)
         return
     if sql is not None and not filters.is_empty():
         raise click.UsageError("give either --sql or filters, not both")
     if fmt in EXPORT_FORMATS:
-        message = export_to(fmt, db, output, filters=filters, sql=sql, metadata_only=metadata_only)
+        message = export_to(
+            fmt,
+            db,
+            output,
+            filters=filters,
+            sql=sql,
+            metadata_only=metadata_only,
+            with_kinds=kinds,
+        )
         click.echo(message, err=True)
         return
     if fmt == "txt" and output is None:
@@ -77,12 +116,36 @@ def export_command(
         ids = select_work_ids(index, filters, sql)
         if fmt == "txt" and output is not None:  # txt without -o was refused above
             count = write_txt(index, ids, output, index_path=db)
-        elif output is None:
-            count = _write(fmt, index, ids, sys.stdout)
         else:
-            with atomic_output(output) as out:
-                count = _write(fmt, index, ids, out)
+            public = index_pseudonyms(index) if metadata_only else None
+            with _destination(output) as out:
+                if fmt == "jsonl":
+                    count = write_jsonl(index, ids, out, with_kinds=kinds, public=public)
+                else:
+                    count = write_csv(index, ids, out)
     _report(len(ids), count)
+
+
+def export_kinds(text: str, fmt: str) -> tuple[str, ...]:
+    """``--with``'s kinds (same words as ``crawl --with``); only jsonl and parquet carry them."""
+    if not text:
+        return ()
+    from ficindex.crawl.engagement import parse_kinds
+
+    kinds = parse_kinds(text)
+    if fmt not in ("jsonl", "parquet"):
+        raise BadInput(f"--with adds engagement to --format jsonl or parquet, not {fmt}")
+    return kinds
+
+
+@contextmanager
+def _destination(output: str | None) -> Iterator[IO[str]]:
+    """stdout, or ``output`` written whole or not at all."""
+    if output is None:
+        yield sys.stdout
+    else:
+        with atomic_output(output) as out:
+            yield out
 
 
 def _public_copy(
@@ -117,7 +180,3 @@ def _report(selected: int, written: int) -> None:
             "selected ids have no record in the index (unknown, or known only by id)",
             err=True,
         )
-
-
-def _write(fmt: str, index: Any, ids: list[int], out: Any) -> int:
-    return write_jsonl(index, ids, out) if fmt == "jsonl" else write_csv(index, ids, out)

@@ -32,8 +32,12 @@ def export_to(
     filters: Filters,
     sql: str | None,
     metadata_only: bool,
+    with_kinds: tuple[str, ...] = (),
 ) -> str:
-    """Run ``export --format parquet|warc``; returns the summary line."""
+    """Run ``export --format parquet|warc``; returns the summary line.
+
+    ``with_kinds`` (``export --with``) adds a Parquet file per engagement kind.
+    """
     if fmt == "parquet":
         if output is None:
             raise click.UsageError("--format parquet writes a directory: give it with -o DIRECTORY")
@@ -41,10 +45,14 @@ def export_to(
 
         with readable_index(db) as index:
             ids = select_work_ids(index, filters, sql)
-            result = export_parquet(index, ids, output, metadata_only=metadata_only)
+            result = export_parquet(
+                index, ids, output, metadata_only=metadata_only, with_kinds=with_kinds
+            )
+        engagement = "".join(f", {count} {kind}" for kind, count in result.engagement.items())
         return (
             f"Exported {result.works} works, {result.chapters} chapters, "
-            f"{result.stats_history} stats rows and {result.work_tags} tag links to {output}"
+            f"{result.stats_history} stats rows{engagement} and {result.work_tags} tag links "
+            f"to {output}"
         )
     if fmt == "warc":
         if output is None or metadata_only:

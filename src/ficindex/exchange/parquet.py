@@ -13,7 +13,9 @@ booleans. Four files, joined on ``work_id`` (the record's name for the id):
   shown AO3's id yet;
 * ``stats_history.parquet``: every recorded change of a work's counters;
 * ``work_tags.parquet``: the long tag table (``work_id``, ``name``, ``type``;
-  the rating is a tag of type ``rating``), for counting without exploding lists.
+  the rating is a tag of type ``rating``), for counting without exploding lists;
+* with ``with_kinds`` (``export --with``), ``kudos.parquet``, ``comments.parquet``
+  and/or ``bookmarks.parquet`` (:mod:`ficindex.exchange.parquet_engagement`).
 
 Everything is streamed: works go in batches, chapters are written as a row
 group whenever the buffered text passes :data:`CHAPTER_TEXT_PER_GROUP`, so
@@ -21,7 +23,8 @@ memory does not grow with the corpus. Each file is written beside its final
 name and renamed into place when complete, so an interrupted export never
 leaves a truncated file under a real name. ``metadata_only`` leaves out what
 the public copy of ``export --metadata-only`` leaves out: the works' author
-notes and the chapters' text, summaries and notes.
+notes and the chapters' text, summaries and notes, and it gives readers' logins
+(``kudos_users`` and the engagement files) as the public copy's pseudonyms.
 """
 
 from __future__ import annotations
@@ -40,7 +43,9 @@ from sqlite_utils import Database
 
 from ficindex import __version__
 from ficindex.errors import BadInput, CannotStart
+from ficindex.exchange.parquet_engagement import engagement_schemas, write_engagement
 from ficindex.index.batch import HAS_RECORD_SQL
+from ficindex.index.engagement_privacy import Pseudonyms, index_pseudonyms
 from ficindex.index.export import WORK_URL
 from ficindex.index.store import LINK_SQL
 from ficindex.record import COUNTER_FIELDS, TAG_FIELDS
@@ -74,8 +79,8 @@ _WORK_SCALARS = (
     "first_seen",
     "last_fetched",
 )
-#: Left out of a --metadata-only export: the authors' notes, and readers' logins.
-_WORK_NOTES = ("notes", "end_notes", "kudos_users")
+#: Left out of a --metadata-only export: the authors' notes (readers' logins become pseudonyms).
+_WORK_NOTES = ("notes", "end_notes")
 _CHAPTER_TEXTS = ("summary", "notes", "end_notes", "text")
 _DATES = ("published", "updated")
 _TIMESTAMPS = ("status_at", "first_seen", "last_fetched", "fetched_at")
@@ -90,6 +95,8 @@ class ParquetExport:
     stats_history: int = 0
     work_tags: int = 0
     files: list[Path] = field(default_factory=list)
+    #: Rows per engagement file written (``with_kinds``), by kind.
+    engagement: dict[str, int] = field(default_factory=dict)
 
 
 def require_pyarrow() -> ModuleType:
@@ -102,7 +109,9 @@ def require_pyarrow() -> ModuleType:
         raise CannotStart(f"Parquet export needs pyarrow: {INSTALL_HINT}") from exc
 
 
-def schemas(pa: ModuleType, *, metadata_only: bool = False) -> dict[str, Any]:
+def schemas(
+    pa: ModuleType, *, metadata_only: bool = False, with_kinds: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """The Arrow schema of each file, by file stem (the documented column types)."""
     string, int64, boolean = pa.string(), pa.int64(), pa.bool_()
     timestamp = pa.timestamp("us", tz="UTC")
@@ -151,6 +160,7 @@ def schemas(pa: ModuleType, *, metadata_only: bool = False) -> dict[str, Any]:
         "work_tags": pa.schema(
             [("work_id", int64), ("name", string), ("type", string)], metadata=meta
         ),
+        **engagement_schemas(pa, with_kinds, metadata_only=metadata_only, metadata=meta),
     }
 
 
@@ -160,8 +170,10 @@ def export_parquet(
     out_dir: str | os.PathLike[str],
     *,
     metadata_only: bool = False,
+    with_kinds: tuple[str, ...] = (),
 ) -> ParquetExport:
-    """Write the four Parquet files of the selected works into ``out_dir`` (created if needed).
+    """Write the four Parquet files of the selected works into ``out_dir`` (created if needed),
+    and one per engagement kind of ``with_kinds``.
 
     ``work_ids`` is a selection from ``select_work_ids``; works known only by
     id (no title: a 404 for a work never seen) have no record and are left out.
@@ -171,14 +183,18 @@ def export_parquet(
     if target.exists() and not target.is_dir():
         raise BadInput(f"{target} exists and is not a directory; Parquet export writes a directory")
     target.mkdir(parents=True, exist_ok=True)
-    with _Writers(pa, target, schemas(pa, metadata_only=metadata_only)) as writers:
-        result = ParquetExport()
+    public = index_pseudonyms(db) if metadata_only else None
+    file_schemas = schemas(pa, metadata_only=metadata_only, with_kinds=with_kinds)
+    with _Writers(pa, target, file_schemas) as writers:
+        result = ParquetExport(engagement=dict.fromkeys(with_kinds, 0))
         for batch in _batches(work_ids, WORKS_PER_BATCH):
-            kept = _write_works(db, writers, batch)
+            kept = _write_works(db, writers, batch, public)
             result.works += len(kept)
             result.chapters += _write_chapters(db, writers, kept, metadata_only)
             result.stats_history += _write_rows(db, writers, "stats_history", kept)
             result.work_tags += _write_rows(db, writers, "work_tags", kept)
+            for kind in with_kinds:
+                result.engagement[kind] += write_engagement(db, writers, kind, kept, public)
         writers.finish()
         result.files = writers.paths
     return result
@@ -268,8 +284,13 @@ def _linked(db: Database, name: str, ids: list[int]) -> dict[int, list[tuple[Any
     return grouped
 
 
-def _write_works(db: Database, writers: _Writers, batch: list[int]) -> list[int]:
-    """One row group of works, in the order given; returns the ids written."""
+def _write_works(
+    db: Database, writers: _Writers, batch: list[int], public: Pseudonyms | None
+) -> list[int]:
+    """One row group of works, in the order given; returns the ids written.
+
+    ``public`` given (a public export): ``kudos_users`` as pseudonyms.
+    """
     lists = ("gifts", *TAG_FIELDS, "kudos_users")
     cursor = db.execute(
         f"SELECT id, {', '.join((*_WORK_SCALARS, *lists))} FROM works "
@@ -298,6 +319,8 @@ def _write_works(db: Database, writers: _Writers, batch: list[int]) -> list[int]
         )
         columns["collections"].append([{"name": n, "title": t} for n, t in collections[work_id]])
         columns["url"].append(WORK_URL.format(work_id))
+        if public is not None:
+            columns["kudos_users"][-1] = public.logins(columns["kudos_users"][-1])
     for flag in ("anonymous", "completed", "restricted"):
         columns[flag] = [bool(v) for v in columns[flag]]
     writers.write("works", columns)

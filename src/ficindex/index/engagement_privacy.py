@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from dataclasses import dataclass
 
 from sqlite_utils import Database
 
@@ -57,6 +58,40 @@ def index_salt(db: Database) -> bytes:
     return bytes(row[0])
 
 
+@dataclass(frozen=True, slots=True)
+class Pseudonyms:
+    """The name rewriting of the public form, for SQL updates and for streamed exports alike.
+
+    One object, so the public SQLite copy and ``export --metadata-only`` (JSON
+    Lines, Parquet) give a reader the same pseudonym: same salt, same rules.
+    """
+
+    salt: bytes
+
+    def login(self, name: str | None) -> str | None:
+        """A login (kudos giver, commenter, bookmarker) as its pseudonym."""
+        return None if name is None else pseudonym(self.salt, "user", name)
+
+    def pseud(self, user: str | None, name: str | None) -> str | None:
+        """A pseud, keyed by its login too (two users may share a pseud name)."""
+        if user is None or name is None:
+            return None
+        return pseudonym(self.salt, "pseud", f"{user}/{name}")
+
+    def guest(self, kind: str | None, name: str | None) -> str | None:
+        """A guest's typed name as a pseudonym; the fixed bylines of other kinds are kept."""
+        return pseudonym(self.salt, "guest", name) if kind == "guest" and name else name
+
+    def logins(self, names: list[str]) -> list[str]:
+        """A list of logins (``works.kudos_users``), each as its pseudonym."""
+        return [pseudonym(self.salt, "user", name) for name in names]
+
+
+def index_pseudonyms(db: Database) -> Pseudonyms:
+    """The pseudonyms of the index's own salt (what every public form of it uses)."""
+    return Pseudonyms(index_salt(db))
+
+
 def pseudonymize_engagement(db: Database, salt: bytes | None = None) -> None:
     """Rewrite the engagement rows of ``db`` (a copy being made public) in place.
 
@@ -64,21 +99,11 @@ def pseudonymize_engagement(db: Database, salt: bytes | None = None) -> None:
     several indexes on purpose. The caller empties ``engagement_salt`` and
     rebuilds the FTS tables afterwards, as the public copy does for every table.
     """
-    key = salt if salt is not None else index_salt(db)
-
-    def login(name: str | None) -> str | None:
-        return None if name is None else pseudonym(key, "user", name)
-
-    def pseud(user: str | None, name: str | None) -> str | None:
-        return None if user is None or name is None else pseudonym(key, "pseud", f"{user}/{name}")
-
-    def guest(kind: str | None, name: str | None) -> str | None:
-        return pseudonym(key, "guest", name) if kind == "guest" and name else name
-
+    names = Pseudonyms(salt) if salt is not None else index_pseudonyms(db)
     conn = db.conn
-    conn.create_function("fi_login", 1, login, deterministic=True)
-    conn.create_function("fi_pseud", 2, pseud, deterministic=True)
-    conn.create_function("fi_guest", 2, guest, deterministic=True)
+    conn.create_function("fi_login", 1, names.login, deterministic=True)
+    conn.create_function("fi_pseud", 2, names.pseud, deterministic=True)
+    conn.create_function("fi_guest", 2, names.guest, deterministic=True)
     with db.atomic():
         db.execute("UPDATE kudos SET user = fi_login(user)")
         # Every right-hand side reads the row as it was, so fi_pseud sees the real login.
@@ -93,8 +118,5 @@ def pseudonymize_engagement(db: Database, salt: bytes | None = None) -> None:
         rows = db.execute("SELECT id, kudos_users FROM works WHERE kudos_users != '[]'").fetchall()
         db.conn.executemany(
             "UPDATE works SET kudos_users = ? WHERE id = ?",
-            [
-                (json.dumps([login(name) for name in json.loads(users)]), work_id)
-                for work_id, users in rows
-            ],
+            [(json.dumps(names.logins(json.loads(users))), work_id) for work_id, users in rows],
         )

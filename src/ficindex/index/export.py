@@ -24,6 +24,8 @@ from sqlite_utils import Database
 from ficindex import AO3_URL
 from ficindex.errors import BadInput
 from ficindex.index.batch import HAS_RECORD_SQL, has_record, record_dicts
+from ficindex.index.engagement_export import engagement_lines, public_record
+from ficindex.index.engagement_privacy import Pseudonyms
 from ficindex.index.filters import Filters
 from ficindex.index.outputs import atomic_output, check_output
 from ficindex.index.store import LINK_SQL, author_label, work_row
@@ -109,23 +111,39 @@ def records(db: Database, ids: Iterable[int]) -> Iterator[Record]:
         yield Record.from_dict(data)
 
 
-def write_jsonl(db: Database, ids: Iterable[int], out: IO[str]) -> int:
-    """One SPEC record per line; returns how many were written.
+def write_jsonl(
+    db: Database,
+    ids: Iterable[int],
+    out: IO[str],
+    *,
+    with_kinds: tuple[str, ...] = (),
+    public: Pseudonyms | None = None,
+) -> int:
+    """One SPEC record per line; returns how many works were written.
 
     Each line is what ``ficindex parse`` prints for the work, followed by
     :data:`~ficindex.index.batch.EXPORT_FIELDS` (status, when it was set, first
     seen, last fetched, AO3 URL). orjson writes UTF-8 as is (like
     ``ensure_ascii=False``), in the compact form ``parse`` uses, several times
     faster than the standard ``json``.
+
+    ``with_kinds`` (``export --with``) adds the work's engagement lines right
+    after its line; ``public`` (``export --metadata-only``) writes everything in
+    the public form (:mod:`ficindex.index.engagement_export`).
     """
     count = 0
     dumps = orjson.dumps
     raw = _utf8_bytes_under(out)
     lines: list[bytes] = []
     for data in record_dicts(db.conn, ids, export_fields=True):
+        if public is not None:
+            data = public_record(data, public)
         lines.append(dumps(data, option=orjson.OPT_APPEND_NEWLINE))
         count += 1
-        if len(lines) == _LINES_PER_WRITE:
+        if with_kinds:
+            for line in engagement_lines(db.conn, data["work_id"], with_kinds, public):
+                lines.append(dumps(line, option=orjson.OPT_APPEND_NEWLINE))
+        if len(lines) >= _LINES_PER_WRITE:
             _write_lines(out, raw, lines)
     _write_lines(out, raw, lines)
     return count
