@@ -87,13 +87,7 @@ def export_command(
     if output is not None:
         check_output(output, db)
     kinds = export_kinds(with_kinds, fmt)
-    jsonl_named = click.get_current_context().get_parameter_source("fmt") != ParameterSource.DEFAULT
-    if metadata_only and fmt not in EXPORT_FORMATS and not (fmt == "jsonl" and jsonl_named):
-        if kinds:
-            raise BadInput(
-                "the SQLite public copy holds every engagement table already; "
-                "--with is for --format jsonl or parquet"
-            )
+    if metadata_only and _sqlite_copy_asked(fmt, kinds):
         _public_copy(db, output, fmt=fmt, sql=sql, filters=filters)
         return
     if sql is not None and not filters.is_empty():
@@ -124,6 +118,25 @@ def export_command(
                 else:
                     count = write_csv(index, ids, out)
     _report(len(ids), count)
+
+
+def _sqlite_copy_asked(fmt: str, kinds: tuple[str, ...]) -> bool:
+    """Whether ``--metadata-only`` asks for the SQLite public copy.
+
+    It does unless ``--format`` is parquet or warc, or jsonl given explicitly (the
+    default format keeps meaning the SQLite copy, as it always has).
+    """
+    if fmt in EXPORT_FORMATS:
+        return False
+    source = click.get_current_context().get_parameter_source("fmt")
+    if fmt == "jsonl" and source != ParameterSource.DEFAULT:
+        return False
+    if kinds:
+        raise BadInput(
+            "the SQLite public copy holds every engagement table already; "
+            "--with is for --format jsonl or parquet"
+        )
+    return True
 
 
 def export_kinds(text: str, fmt: str) -> tuple[str, ...]:

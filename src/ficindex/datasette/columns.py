@@ -18,6 +18,8 @@ from html import escape
 
 from sqlite_utils import Database
 
+from ficindex.datasette.engagement import ENGAGEMENT_COLUMNS
+
 _WORK_COLUMNS = {
     "id": "AO3 work id (the number in /works/ID)",
     "title": "Title as displayed",
@@ -134,6 +136,7 @@ COLUMN_DESCRIPTIONS: dict[str, dict[str, str]] = {
         "works": "Indexed works that use the tag",
         "kudos": "Kudos of those works, summed",
     },
+    **ENGAGEMENT_COLUMNS,
 }
 
 

@@ -17,6 +17,7 @@ from sqlite_utils import Database
 
 from ficindex import AO3_URL
 from ficindex.datasette.columns import describe_columns, description_html
+from ficindex.datasette.engagement import engagement_table_options
 from ficindex.datasette.tables import hidden_tables
 from ficindex.index.queries import canned_queries
 
@@ -104,6 +105,7 @@ def _table_options() -> dict[str, dict[str, Any]]:
         "work_tags": {"description": "Which tags each work carries."},
         "work_series": {"description": "Which series each work belongs to, and where."},
         "work_collections": {"description": "Which collections each work is in."},
+        **engagement_table_options(),
     }
 
 

@@ -51,6 +51,11 @@ WORK_ID_COLUMNS = {
     "work_tags": "work",
     "work_series": "work",
     "work_collections": "work",
+    "kudos": "work",
+    "comments": "work",
+    "bookmarks": "work",
+    "comment_cards": "work",
+    "bookmark_cards": "work",
 }
 
 #: The tables that tell a ficindex index from any other database Datasette serves.

@@ -18,6 +18,8 @@ BOOKKEEPING_TABLES = (
     "crawl_pages",
     "crawl_works",
     "_sqlite_migrations",
+    # The secret key of the readers' pseudonyms: never browsed, emptied in the public copy.
+    "engagement_salt",
 )
 
 #: Prefixes of bookkeeping tables that later versions may add (hidden when present).

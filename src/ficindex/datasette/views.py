@@ -1,4 +1,5 @@
-"""The browsing views Datasette shows: ``work_cards``, ``chapter_index`` and ``tag_usage``.
+"""The browsing views Datasette shows: ``work_cards``, ``chapter_index``, ``tag_usage``,
+and for engagement data ``comment_cards`` and ``bookmark_cards``.
 
 They live in the index file because Datasette can only facet and full-text
 search tables and views, not canned queries.
@@ -61,6 +62,47 @@ FROM tags AS t
 LEFT JOIN work_tags AS wt ON wt.tag = t.id
 LEFT JOIN works AS w ON w.id = wt.work
 GROUP BY t.id""",
+    # Engagement (issue 17): one readable row per comment / bookmark, with the work's title,
+    # the chapter's number and the reader as AO3 shows them. The tables exist in every index
+    # (a schema step), so the views work on an index without engagement rows too: empty.
+    "comment_cards": f"""CREATE VIEW comment_cards AS
+SELECT
+    c.id,
+    c.work,
+    w.title AS work_title,
+    ch.number AS chapter,
+    c.thread,
+    c.parent,
+    CASE WHEN c.user IS NULL THEN c.name
+         WHEN c.pseud IS NULL OR c.pseud = c.user THEN c.user
+         ELSE c.pseud || ' (' || c.user || ')' END AS commenter,
+    c.commenter_kind,
+    c.posted,
+    c.edited,
+    c.state,
+    c.text,
+    '{AO3_URL}/comments/' || c.id AS ao3_url
+FROM comments AS c
+JOIN works AS w ON w.id = c.work
+LEFT JOIN chapters AS ch ON ch.id = c.chapter""",
+    "bookmark_cards": f"""CREATE VIEW bookmark_cards AS
+SELECT
+    b.id,
+    b.work,
+    w.title AS work_title,
+    CASE WHEN b.pseud = b.user THEN b.user
+         ELSE b.pseud || ' (' || b.user || ')' END AS bookmarker,
+    b.date,
+    b.date_text,
+    b.rec,
+    (SELECT json_group_array(t.tag) FROM
+        (SELECT tag FROM bookmark_tags WHERE bookmark = b.id ORDER BY position) AS t) AS tags,
+    (SELECT json_group_array(c.title) FROM bookmark_collections AS c
+        WHERE c.bookmark = b.id) AS bookmark_collections,
+    b.notes,
+    '{AO3_URL}/works/' || b.work || '/bookmarks' AS ao3_url
+FROM bookmarks AS b
+JOIN works AS w ON w.id = b.work""",
 }
 
 
