@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from ficindex.cli.output import emit, output_options
+from ficindex.cli.search_in import search_in_option  # --in comments|bookmarks (engagement)
 from ficindex.errors import BadInput
 from ficindex.index import readable_index
 from ficindex.index.filters import Filters, unmatched_filters
@@ -97,6 +98,7 @@ def filters_from(options: dict[str, Any]) -> Filters:
 )
 @click.option("--limit", type=Bounded(1, MAX_LIMIT), default=20, show_default=True)
 @output_options
+@search_in_option
 def search_command(
     db: str, query: str, sort: str | None, limit: int, fmt: str | None, **options: Any
 ) -> None:
