@@ -7,11 +7,12 @@ would have to be retyped. This package writes what makes ``datasette fics.db -m
 metadata.json`` useful at once, one module each:
 
 * **views** (:mod:`.views`, :data:`VIEWS`): ``work_cards`` (one readable row per work with a
-  link to AO3), ``chapter_index`` (chapters without their text) and
-  ``tag_usage`` (each tag with its number of works). They live in the index
-  file because Datasette can only facet and full-text search tables and views,
-  not canned queries; :func:`ensure_views` creates or updates them and writes
-  nothing when they are current;
+  link to AO3), ``chapter_index`` (chapters without their text), ``tag_usage``
+  (each tag with its number of works), and for engagement data ``comment_cards``
+  and ``bookmark_cards`` (:mod:`.engagement` describes them). They live in the
+  index file because Datasette can only facet and full-text search tables and
+  views, not canned queries; :func:`ensure_views` creates or updates them and
+  writes nothing when they are current;
 * **metadata** (:mod:`.metadata`, :func:`build_metadata`) in the Datasette 0.65 shape, and its
   split into ``metadata`` + ``datasette.yaml`` configuration for the 1.0 line
   (:func:`split_for_1_0`);
