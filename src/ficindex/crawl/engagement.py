@@ -194,12 +194,7 @@ class _Run:
         return self.accept(result)
 
     def accept(self, result: FetchResult) -> bytes | None:
-        why = result.error
-        if why is None and result.status != 200:
-            why = f"HTTP {result.status}"
-        if why is None and urlsplit(result.final_url).path != urlsplit(result.url).path:
-            # A restricted or hidden work sends guests to / (or the login page).
-            why = f"redirected to {urlsplit(result.final_url).path}: not visible to guests"
+        why = page_problem(result)
         if why is not None:
             self.errors.append(f"{result.url}: {why}")
             return None
@@ -217,7 +212,9 @@ class _Run:
         return path
 
     async def kudos(self, record: Record | None) -> tuple[list[str] | None, int | None]:
-        if record is not None and _paragraph_is_complete(record):
+        if record is not None and paragraph_is_complete(
+            record.kudos, list(record.kudos_users), record.kudos_guests
+        ):
             return list(record.kudos_users), record.kudos_guests
         users: list[str] = []
         guests: int | None = None
@@ -278,11 +275,23 @@ class _Run:
         return found
 
 
-def _paragraph_is_complete(record: Record) -> bool:
+def page_problem(result: FetchResult) -> str | None:
+    """Why a fetched engagement page cannot be read, or None when it can."""
+    if result.error is not None:
+        return result.error
+    if result.status != 200:
+        return f"HTTP {result.status}"
+    if urlsplit(result.final_url).path != urlsplit(result.url).path:
+        # A restricted or hidden work sends guests to / (or the login page).
+        return f"redirected to {urlsplit(result.final_url).path}: not visible to guests"
+    return None
+
+
+def paragraph_is_complete(kudos: int | None, users: list[str], guests: int | None) -> bool:
     """The work page named every login: users + guests account for the kudos stat."""
-    if record.kudos_guests is None or record.kudos is None:
-        return record.kudos == 0
-    return len(record.kudos_users) + record.kudos_guests >= record.kudos
+    if guests is None or kudos is None:
+        return kudos == 0
+    return len(users) + guests >= kudos
 
 
 def _merge(known: dict[int, Comment], page: CommentsPage) -> list[str]:
