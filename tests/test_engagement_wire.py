@@ -306,3 +306,14 @@ def test_refresh_dry_run_states_the_engagement_cost(
     )
     assert engagement_paths(ao3) == []  # the dry run reads listing pages only
     assert rows(db, "SELECT engagement FROM crawl_targets") == [("",)]  # and writes nothing
+
+
+def test_the_api_refuses_an_unknown_kind_before_any_request(ao3: AO3Server, tmp_path: Path) -> None:
+    import ficindex
+    from ficindex.errors import BadInput
+
+    options = ficindex.CrawlOptions(with_kinds=("likes",))
+    with pytest.raises(BadInput, match="comma-separated subset of kudos,comments,bookmarks"):
+        ficindex.run_crawl(tmp_path / "fics.db", [ao3.url + TAG], options, config=config(ao3))
+    assert paths(ao3) == []
+    assert not (tmp_path / "fics.db").exists()

@@ -25,6 +25,7 @@ crawl's) and kept ``failed`` at that page; the next run retries from there.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -65,7 +66,9 @@ class EngagementRunner:
 
     ``with_kinds``: the run's ``--with`` kinds, added to those each target
     remembers; ``failures``: the job's list of (what, why), where a failed pass
-    adds ("work ID", why).
+    adds ("work ID", why). Once ``stopping`` is set (Ctrl-C) a pass ends after
+    the page in hand, its cursor kept for the next run: a work with hundreds of
+    pages must not hold a stopped run for minutes.
     """
 
     def __init__(
@@ -75,12 +78,14 @@ class EngagementRunner:
         robots: Robots,
         with_kinds: tuple[str, ...],
         failures: list[tuple[str, str]],
+        stopping: asyncio.Event,
     ) -> None:
         self.db = db
         self.fetcher = fetcher
         self.robots = robots
         self.with_kinds = with_kinds
         self.failures = failures
+        self.stopping = stopping
         self.pages = 0  # engagement pages stored by this run
 
     # --- queueing -------------------------------------------------------------------------
@@ -140,7 +145,7 @@ class EngagementRunner:
         Whatever a page makes the parser or the store raise fails that pass only.
         """
         for cursor in queue.queued(self.db, work_id):
-            if self.fetcher.abort.is_set():
+            if self.fetcher.abort.is_set() or self.stopping.is_set():
                 return
             try:
                 await self._pass(cursor)
@@ -150,7 +155,7 @@ class EngagementRunner:
     async def _pass(self, cursor: queue.Cursor) -> None:
         if self._needs_no_request(cursor):
             return
-        while not self.fetcher.abort.is_set():
+        while not (self.fetcher.abort.is_set() or self.stopping.is_set()):
             path = cursor.next_path or (cursor.pending[0] if cursor.pending else None)
             if path is None:
                 if self._short_of_comments(cursor):
