@@ -153,26 +153,32 @@ class EngagementRunner:
                 self._fail(cursor, f"could not store a page: {describe(exc)}", None)
 
     async def _pass(self, cursor: queue.Cursor) -> None:
+        """Fetch and store the pass's pages one by one, until it is over, failed or stopped."""
         if self._needs_no_request(cursor):
             return
         while not (self.fetcher.abort.is_set() or self.stopping.is_set()):
             path = cursor.next_path or (cursor.pending[0] if cursor.pending else None)
-            if path is None:
-                if self._short_of_comments(cursor):
-                    continue
+            if path is not None:
+                if not await self._step(cursor, path):
+                    return
+            elif not self._short_of_comments(cursor):
                 with self.db.atomic():
                     queue.finish(self.db, cursor, at=utc_now())
                 return
-            result, why = await self._get(cursor, path)
-            if result is not None and result.error is not None and self.fetcher.abort.is_set():
-                return  # abandoned by a second Ctrl-C: the cursor still points at this page
-            page = None
-            if why is None and result is not None:
-                page, why = _parse(cursor.kind, result)
-            if why is not None or page is None:
-                self._fail(cursor, f"{path}: {why}", result)
-                return
-            self._store(cursor, page, result)
+
+    async def _step(self, cursor: queue.Cursor, path: str) -> bool:
+        """Fetch, read and store one page; False when the pass ends here (failed, abandoned)."""
+        result, why = await self._get(cursor, path)
+        if result is not None and result.error is not None and self.fetcher.abort.is_set():
+            return False  # abandoned by a second Ctrl-C: the cursor still points at this page
+        page = None
+        if why is None and result is not None:
+            page, why = _parse(cursor.kind, result)
+        if page is None:
+            self._fail(cursor, f"{path}: {why}", result)
+            return False
+        self._store(cursor, page, result)
+        return True
 
     def _needs_no_request(self, cursor: queue.Cursor) -> bool:
         """Finish a pass the work's own page or stats answer: all logins in its kudos
