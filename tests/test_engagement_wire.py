@@ -177,6 +177,21 @@ def test_a_reply_to_an_old_thread_makes_the_comments_pass_read_every_page(
     assert rows(db, "SELECT parent FROM comments WHERE text = 'Late reply'") == [(first_thread,)]
 
 
+def test_a_reply_on_page_1_of_a_work_fetched_again_costs_no_second_pass(
+    site: Site, ao3: AO3Server, tmp_path: Path
+) -> None:
+    """The re-fetch of an updated work is comments page 1: its replies count for free."""
+    db = tmp_path / "fics.db"
+    assert crawl(ao3, db) == 0
+    first_thread = rows(db, "SELECT min(id) FROM comments WHERE work = ?", BIG)[0][0]
+    ao3.clear_log()
+    site.post_chapter(BIG, on="2025-01-01")
+    comment(site, BIG, "oldtimer", "Late reply", reply_to=first_thread)
+    assert refresh(ao3, db).exit_code == 0
+    assert engagement_paths(ao3) == [f"/works/{BIG}{FULL}", f"/works/{BIG}{FULL}&page=2"]
+    assert rows(db, "SELECT parent FROM comments WHERE text = 'Late reply'") == [(first_thread,)]
+
+
 def test_refresh_with_adds_kinds_that_later_refreshes_keep(ao3: AO3Server, tmp_path: Path) -> None:
     db = tmp_path / "fics.db"
     assert crawl(ao3, db, kinds=()) == 0

@@ -86,7 +86,6 @@ class EngagementRunner:
         self.with_kinds = with_kinds
         self.failures = failures
         self.stopping = stopping
-        self.pages = 0  # engagement pages stored by this run
 
     # --- queueing -------------------------------------------------------------------------
 
@@ -123,19 +122,25 @@ class EngagementRunner:
     def on_work(
         self, work_id: int, kinds: tuple[str, ...], record: Record, result: FetchResult
     ) -> None:
-        """A work was just stored (inside its transaction): queue what is due, and take the
-        fetched page as comments page 1 when it was fetched with its comments."""
+        """A work was just stored (inside its transaction): queue what is due, and store the
+        fetched page's threads, it being comments page 1 when fetched with its comments.
+
+        Stored even when no comments pass is due or the pass starts on a later page: a
+        reply on page 1 is then known, for free, when the pass counts what it has.
+        """
         stats = {"kudos": record.kudos, "comments": record.comments, "bookmarks": record.bookmarks}
         self.queue_due(work_id, kinds, stats)
-        if "show_comments=true" not in result.url:
+        if "comments" not in kinds or "show_comments=true" not in result.url:
             return
-        for cursor in queue.queued(self.db, work_id):
-            if cursor.kind == "comments" and cursor.next_path == comments_path(work_id):
-                try:
-                    page = parse_comments_page(result.body, result.final_url)
-                except ParseError:
-                    return  # the pass fetches it again and reports why it cannot be read
-                self._store(cursor, page, None)
+        try:
+            page = parse_comments_page(result.body, result.final_url)
+        except ParseError:
+            return  # a pass at page 1 fetches it again and reports why it cannot be read
+        cursor = next((c for c in queue.queued(self.db, work_id) if c.kind == "comments"), None)
+        if cursor is not None and cursor.next_path == comments_path(work_id):
+            self._store(cursor, page, result, logged=True)
+        else:
+            save_comments(self.db, work_id, page.comments, fetched_at=result.fetched_at)
 
     # --- running --------------------------------------------------------------------------
 
@@ -174,7 +179,7 @@ class EngagementRunner:
         page = None
         if why is None and result is not None:
             page, why = _parse(cursor.kind, result)
-        if page is None:
+        if page is None or result is None:
             self._fail(cursor, f"{path}: {why}", result)
             return False
         self._store(cursor, page, result)
@@ -232,9 +237,12 @@ class EngagementRunner:
                 log_result(self.db, result)
         self.failures.append((f"work {cursor.work_id}", f"{cursor.kind}: {why}"))
 
-    def _store(self, cursor: queue.Cursor, page: _Page, result: FetchResult | None) -> None:
-        """One transaction: the page's rows, the cursor's next position, the fetch log row."""
-        at = result.fetched_at if result is not None else utc_now()
+    def _store(
+        self, cursor: queue.Cursor, page: _Page, result: FetchResult, *, logged: bool = False
+    ) -> None:
+        """One transaction: the page's rows, the cursor's next position, the fetch log row
+        (``logged``: the work's own transaction writes it)."""
+        at = result.fetched_at
         with self.db.atomic():
             if isinstance(page, KudosPage):
                 self._store_kudos(cursor, page, at)
@@ -244,9 +252,8 @@ class EngagementRunner:
                 self._store_comments(cursor, page, at)
             cursor.pages += 1
             queue.advance(self.db, cursor)
-            if result is not None:
+            if not logged:
                 log_result(self.db, result)
-        self.pages += 1
 
     def _store_kudos(self, cursor: queue.Cursor, page: KudosPage, at: str) -> None:
         known = cursor.mode == "new" and queue.known_logins(self.db, cursor.work_id, page.users)
