@@ -53,7 +53,8 @@ def crawl_command(
     TARGET is a work id, a work or chapter URL, or a listing URL: tag works,
     user or pseud works, collection works, a series, bookmarks, search
     results. Listings are followed page by page and every work found is
-    fetched once, whole (view_full_work=true&view_adult=true).
+    fetched once, whole (view_full_work=true&view_adult=true); with --with,
+    also its kudos, comment and/or bookmark pages.
 
     Stop it at any time (Ctrl-C finishes the works in hand); run the same
     command again to continue. Exit codes: 0 done, 1 some items failed (named

@@ -84,7 +84,8 @@ def refresh_command(
     update date or chapter count changed; stores the kudos, hits, comments and
     bookmarks shown on listing pages (a stats_history row per change). A work
     that answers 404 is marked deleted, one behind the login wall restricted;
-    their data is kept.
+    their data is kept. Engagement pages (crawl --with) are fetched again only
+    when those counts moved, and only the pages that can have changed.
 
     Quiet unless something needs attention: on a terminal a progress bar, then
     one summary line (new, updated, unchanged, deleted, restricted, failed,

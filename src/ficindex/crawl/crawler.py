@@ -14,7 +14,8 @@ This is the library behind ``ficindex crawl`` and ``ficindex refresh``:
 The parts, one seam each: :mod:`.walk` (a listing's walk, shared with
 refresh's dry run), :mod:`.judge` (what a fetched work's answer means),
 :mod:`.job` (the walker, the fetchers and what each step writes),
-:mod:`.report` (summary and exit code), :mod:`.signals` (Ctrl-C).
+:mod:`.engagement_job` (a work's kudos, comment and bookmark pages, with
+``with_kinds``), :mod:`.report` (summary and exit code), :mod:`.signals` (Ctrl-C).
 
 How a run goes: every TARGET is registered in the frontier; work targets are
 queued; one walker follows each listing target's next links (resuming where an

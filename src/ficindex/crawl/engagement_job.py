@@ -111,13 +111,11 @@ class EngagementRunner:
             if work_state(self.db, work_id) != "queued":
                 self.queue_due(work_id, kinds, stats)
 
-    def queue_due(self, work_id: int, kinds: tuple[str, ...], stats: dict[str, Any]) -> int:
-        """Queue the passes ``stats`` make due (inside the caller's transaction); how many."""
-        due = queue.due(self.db, work_id, kinds, stats)
+    def queue_due(self, work_id: int, kinds: tuple[str, ...], stats: dict[str, Any]) -> None:
+        """Queue the passes ``stats`` make due (inside the caller's transaction)."""
         at = utc_now()
-        for kind, mode, counter in due:
+        for kind, mode, counter in queue.due(self.db, work_id, kinds, stats):
             queue.queue(self.db, work_id, kind, mode=mode, counter=counter, at=at)
-        return len(due)
 
     def on_work(
         self, work_id: int, kinds: tuple[str, ...], record: Record, result: FetchResult

@@ -12,6 +12,11 @@ seen before. On the pages it walks:
   bookmarks) has its blurb stored: the index's merge rule updates the counters
   and adds a ``stats_history`` row, without fetching the work.
 
+Works of a target crawled ``--with`` engagement kinds (or a refresh given
+``with_kinds``) also get those pages again, but only when the work's kudos,
+comments or bookmarks count moved since the last complete fetch, and only the
+pages that can have changed (:mod:`~ficindex.crawl.engagement_job`).
+
 Then, with ``older_than``, works whose last full fetch is older than that are
 re-fetched oldest first (a second pass, so the budget of ``max_works`` goes to
 the listings first); ``everything`` walks every listing to its end and
