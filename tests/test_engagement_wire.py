@@ -332,3 +332,25 @@ def test_the_api_refuses_an_unknown_kind_before_any_request(ao3: AO3Server, tmp_
         ficindex.run_crawl(tmp_path / "fics.db", [ao3.url + TAG], options, config=config(ao3))
     assert paths(ao3) == []
     assert not (tmp_path / "fics.db").exists()
+
+
+def test_a_date_window_of_a_split_listing_has_its_listings_kinds(tmp_path: Path) -> None:
+    """Works found through a window are queued under the window's key; refresh's re-fetch
+    pass reads their kinds from it, so a window must answer with its listing's kinds."""
+    from ficindex.crawl import frontier
+    from ficindex.crawl.engagement_queue import target_kinds
+    from ficindex.crawl.targets import Target
+    from ficindex.index import writable_index
+
+    with writable_index(tmp_path / "fics.db") as db:
+        frontier.migrate(db)
+        with db.atomic():
+            listing = Target("tag works", TAG, TAG)
+            frontier.add_target(db, listing, at="2026-01-01T00:00:00Z", engagement="kudos")
+            other = "/tags/Engaged%20Too/works"
+            frontier.add_target(db, Target("tag works", other, other), at="2026-01-01T00:00:00Z")
+        window = TAG + "?work_search%5Bdate_from%5D=2024-01-01"
+        assert target_kinds(db, window) == ("kudos",)
+        assert target_kinds(db, TAG) == ("kudos",)
+        assert target_kinds(db, other) == ()
+        assert target_kinds(db, "/tags/Engaged/works2") == ()  # a prefix is not a window

@@ -77,9 +77,10 @@ def target_kinds(db: sqlite_utils.Database, key: str | None) -> tuple[str, ...]:
     if key is None or not has_table(db):
         return ()
     row = db.execute(
-        "SELECT engagement FROM crawl_targets WHERE engagement != '' "
-        "AND substr(?, 1, length(key)) = key ORDER BY length(key) DESC LIMIT 1",
-        [key],
+        "SELECT engagement FROM crawl_targets WHERE engagement != '' AND (key = ? "
+        "OR substr(?, 1, length(key) + 1) IN (key || '?', key || '&')) "
+        "ORDER BY length(key) DESC LIMIT 1",
+        [key, key],
     ).fetchone()
     return parse_kinds(row[0]) if row else ()
 
