@@ -354,3 +354,24 @@ def test_a_date_window_of_a_split_listing_has_its_listings_kinds(tmp_path: Path)
         assert target_kinds(db, TAG) == ("kudos",)
         assert target_kinds(db, other) == ()
         assert target_kinds(db, "/tags/Engaged/works2") == ()  # a prefix is not a window
+
+
+def test_a_work_deleted_since_has_its_unfinished_passes_dropped(
+    site: Site, ao3: AO3Server, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    db = tmp_path / "fics.db"
+    site.add_fault(f"/works/{BIG}/kudos?page=2", "status", status=500, count=1)
+    cfg = config(ao3, max_retries=0)
+    run_crawl(db, [parse_target(ao3.url + TAG, cfg)], cfg, CrawlOptions(with_kinds=ALL))
+    site.works[BIG].deleted = True
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE works SET last_full_fetch = '2020-01-01T00:00:00Z'")
+    refresh(ao3, db, older_than=timedelta(days=7))  # the re-fetch finds the work gone: 404
+    assert rows(db, "SELECT status FROM works WHERE id = ?", BIG) == [("deleted",)]
+    ao3.clear_log()
+    assert refresh(ao3, db).exit_code == 0
+    assert engagement_paths(ao3) == []
+    assert rows(db, "SELECT count(*) FROM crawl_engagement WHERE state != 'done'") == [(0,)]
+    assert stored(db)[0] == 51  # what was stored is kept

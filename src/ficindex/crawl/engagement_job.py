@@ -145,8 +145,15 @@ class EngagementRunner:
     async def run(self, work_id: int) -> None:
         """Every queued pass of the work, kudos, comments, bookmarks; stops early on abort.
 
-        Whatever a page makes the parser or the store raise fails that pass only.
+        Whatever a page makes the parser or the store raise fails that pass only. A work
+        no longer visible (deleted, locked or hidden since) has its unfinished passes
+        dropped: its pages are gone, and if it comes back it is read whole again.
         """
+        stats = queue.counters(self.db, work_id)
+        if stats is None or stats["status"] != "ok":
+            with self.db.atomic():
+                queue.drop_unfinished(self.db, work_id)
+            return
         for cursor in queue.queued(self.db, work_id):
             if self.fetcher.abort.is_set() or self.stopping.is_set():
                 return

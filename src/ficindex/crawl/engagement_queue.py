@@ -233,6 +233,11 @@ def finish(
     )
 
 
+def drop_unfinished(db: sqlite_utils.Database, work_id: int) -> None:
+    """Forget the work's queued and failed passes (a work no longer visible)."""
+    db.execute("DELETE FROM crawl_engagement WHERE work_id = ? AND state != 'done'", [work_id])
+
+
 def requeue_failed(db: sqlite_utils.Database) -> int:
     """Retry failed passes from the page that failed (rerunning is how users retry)."""
     if not has_table(db):
