@@ -68,7 +68,8 @@ class EngagementRunner:
     remembers; ``failures``: the job's list of (what, why), where a failed pass
     adds ("work ID", why). Once ``stopping`` is set (Ctrl-C) a pass ends after
     the page in hand, its cursor kept for the next run: a work with hundreds of
-    pages must not hold a stopped run for minutes.
+    pages must not hold a stopped run for minutes. ``on_page`` is called after
+    each page stored (the job's progress display, so a long pass shows it moves).
     """
 
     def __init__(
@@ -79,6 +80,7 @@ class EngagementRunner:
         with_kinds: tuple[str, ...],
         failures: list[tuple[str, str]],
         stopping: asyncio.Event,
+        on_page: Callable[[], None] = lambda: None,
     ) -> None:
         self.db = db
         self.fetcher = fetcher
@@ -86,6 +88,7 @@ class EngagementRunner:
         self.with_kinds = with_kinds
         self.failures = failures
         self.stopping = stopping
+        self.on_page = on_page
 
     # --- queueing -------------------------------------------------------------------------
 
@@ -259,6 +262,7 @@ class EngagementRunner:
             queue.advance(self.db, cursor)
             if not logged:
                 log_result(self.db, result)
+        self.on_page()
 
     def _store_kudos(self, cursor: queue.Cursor, page: KudosPage, at: str) -> None:
         known = cursor.mode == "new" and queue.known_logins(self.db, cursor.work_id, page.users)

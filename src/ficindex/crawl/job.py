@@ -102,7 +102,7 @@ class CrawlJob:
         #: Page 1 of each date window probed in this run, to walk without fetching it again.
         self.probed: dict[str, tuple[FetchResult, Record]] = {}
         self.engagement = EngagementRunner(
-            db, fetcher, robots, options.with_kinds, self.result.stats.failures, stopping
+            db, fetcher, robots, options.with_kinds, self.stats.failures, stopping, self.tick
         )
         self.walker = ListingWalk(
             fetcher, robots, db, policy, self._may_walk, self._take_page, self._listing_failed
