@@ -375,3 +375,16 @@ def test_a_work_deleted_since_has_its_unfinished_passes_dropped(
     assert engagement_paths(ao3) == []
     assert rows(db, "SELECT count(*) FROM crawl_engagement WHERE state != 'done'") == [(0,)]
     assert stored(db)[0] == 51  # what was stored is kept
+
+
+def test_with_on_a_work_already_crawled_fetches_its_pages_not_the_work(
+    ao3: AO3Server, tmp_path: Path
+) -> None:
+    db = tmp_path / "fics.db"
+    cfg = config(ao3)
+    target = [parse_target(str(BIG), cfg)]
+    assert run_crawl(db, target, cfg, CrawlOptions()).exit_code == 0
+    ao3.clear_log()
+    assert run_crawl(db, target, cfg, CrawlOptions(with_kinds=("kudos",))).exit_code == 0
+    assert paths(ao3) == ["/robots.txt", f"/works/{BIG}/kudos", f"/works/{BIG}/kudos?page=2"]
+    assert stored(db) == (60, 0, 0)
