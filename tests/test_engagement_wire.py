@@ -388,3 +388,13 @@ def test_with_on_a_work_already_crawled_fetches_its_pages_not_the_work(
     assert run_crawl(db, target, cfg, CrawlOptions(with_kinds=("kudos",))).exit_code == 0
     assert paths(ao3) == ["/robots.txt", f"/works/{BIG}/kudos", f"/works/{BIG}/kudos?page=2"]
     assert stored(db) == (60, 0, 0)
+
+
+def test_the_estimate_of_a_resumed_walk_states_the_rule_of_the_kinds_asked() -> None:
+    """A walk resumed past page 1 has no works to judge from: the rule, for the kinds given."""
+    from ficindex.crawl.engagement_plan import listing_estimate
+
+    assert listing_estimate(("comments",), 500, [], 0.2) == (
+        "; --with comments: 1 more request per 20 comment threads of each work"
+    )
+    assert listing_estimate((), 500, [], 0.2) == ""
