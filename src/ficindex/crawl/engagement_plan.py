@@ -44,8 +44,8 @@ def listing_estimate(
     works = [w for w in sample if w.kind == "work"]
     if not works:
         units = {"kudos": "50 kudos", "comments": "20 comment threads", "bookmarks": "20 bookmarks"}
-        each = " and ".join(units[kind] for kind in kinds)
-        return f"; --with {named}: 1 more request per {each} of each work"
+        sizes = " and ".join(units[kind] for kind in kinds)
+        return f"; --with {named}: 1 more request per {sizes} of each work"
     each = [
         cost(w.kudos, w.comments, w.bookmarks, kudos_guests=w.kudos_guests, kinds=kinds)
         for w in works
