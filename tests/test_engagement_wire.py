@@ -316,8 +316,9 @@ def test_refresh_dry_run_states_the_engagement_cost(
         "4 more requests"
     )
     assert lines[-1] == (
-        "engagement pages (--with): about 4 more requests for 1 work; "
-        "works new to the index are costed once their page is read"
+        "engagement pages (--with): about 4 more requests for 1 work, from the counts in the "
+        "index (not counted: listed works whose counts moved or whose pages were never "
+        "fetched, and works new to the index)"
     )
     assert engagement_paths(ao3) == []  # the dry run reads listing pages only
     assert rows(db, "SELECT engagement FROM crawl_targets") == [("",)]  # and writes nothing

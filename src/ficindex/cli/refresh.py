@@ -157,11 +157,12 @@ def _print_plan(plan: RefreshPlan, options: RefreshOptions, engage: EngagementPl
         f"(1 robots.txt, {plural(plan.pages, 'listing page')}, {works}; retries not counted). "
         f"This dry run made {plural(plan.requests, 'request')} and wrote nothing."
     )
-    if engage.requests:
+    if engage.asked:
         click.echo(
             f"engagement pages (--with): about {plural(engage.total, 'more request')} "
-            f"for {plural(len(engage.requests), 'work')}; works new to the index are costed "
-            "once their page is read"
+            f"for {plural(len(engage.requests), 'work')}, from the counts in the index (not "
+            "counted: listed works whose counts moved or whose pages were never fetched, "
+            "and works new to the index)"
         )
     for warning in plan.warnings:
         click.echo(f"warning: {warning}", err=True)

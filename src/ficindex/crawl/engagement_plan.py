@@ -60,10 +60,14 @@ def listing_estimate(
 
 @dataclass(slots=True)
 class EngagementPlan:
-    """The engagement pages a refresh would fetch: requests per work (0s left out), and why."""
+    """The engagement pages a refresh would fetch: requests per work, and why.
+
+    ``asked``: some kinds are in play (given now, or remembered by a target).
+    """
 
     requests: dict[int, int] = field(default_factory=dict)
     reasons: dict[int, str] = field(default_factory=dict)
+    asked: bool = False
 
     @property
     def total(self) -> int:
@@ -78,8 +82,8 @@ def plan_engagement(
 
     A work the index does not hold yet is costed once its page is read: it has no stats.
     """
-    plan = EngagementPlan()
-    if not queue.has_table(db) and not with_kinds:
+    plan = EngagementPlan(asked=bool(with_kinds) or _remembered(db))
+    if not plan.asked:
         return plan
     waiting = _waiting(db)
     planned = set(work_ids)
@@ -122,6 +126,13 @@ def _waiting(db: sqlite_utils.Database) -> dict[int, list[tuple[str, str]]]:
     ):
         found.setdefault(work_id, []).append((kind, mode))
     return found
+
+
+def _remembered(db: sqlite_utils.Database) -> bool:
+    """Whether any target of the index remembers engagement kinds."""
+    if not queue.has_table(db):
+        return False
+    return db.execute("SELECT 1 FROM crawl_targets WHERE engagement != ''").fetchone() is not None
 
 
 def _target(db: sqlite_utils.Database, work_id: int) -> str | None:
