@@ -399,3 +399,23 @@ def test_the_estimate_of_a_resumed_walk_states_the_rule_of_the_kinds_asked() -> 
         "; --with comments: 1 more request per 20 comment threads of each work"
     )
     assert listing_estimate((), 500, [], 0.2) == ""
+
+
+def test_a_count_that_fell_reads_every_page_again(
+    site: Site, ao3: AO3Server, tmp_path: Path
+) -> None:
+    """A bookmark deleted on AO3: every page is read, and the gone one is left behind."""
+    from ao3engagement import reactions
+
+    db = tmp_path / "fics.db"
+    assert crawl(ao3, db) == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE bookmarks SET last_seen = '2020-01-01T00:00:00Z'")
+    with site.lock:
+        reactions(site).bookmarks[BIG].pop()  # the oldest bookmark, on the last page
+        site.works[BIG].bookmarks -= 1
+    ao3.clear_log()
+    assert refresh(ao3, db).exit_code == 0
+    assert engagement_paths(ao3) == [f"/works/{BIG}/bookmarks", f"/works/{BIG}/bookmarks?page=2"]
+    behind = "SELECT user FROM bookmarks WHERE last_seen = '2020-01-01T00:00:00Z'"
+    assert rows(db, behind) == [("marker00",)]

@@ -108,7 +108,9 @@ def due(
 ) -> list[tuple[str, str, int | None]]:
     """(kind, mode, counter) of the kinds to fetch now, given the work's ``stats``.
 
-    Never fetched: ``all``. Done, and its stat moved since: ``new``. Queued or
+    Never fetched: ``all``. Done, and its stat rose since: ``new``; fell since
+    (a deleted account or bookmark): ``all``, so every item still there is seen
+    again and the gone ones are those whose ``last_seen`` stays behind. Queued or
     failed: left as it stands (the run resumes it, or retries it).
     """
     rows = {
@@ -124,7 +126,8 @@ def due(
         if row is None:
             found.append((kind, "all", counter))
         elif row["state"] == "done" and counter is not None and counter != row["counter"]:
-            found.append((kind, "new", counter))
+            fell = row["counter"] is not None and counter < row["counter"]
+            found.append((kind, "all" if fell else "new", counter))
     return found
 
 
