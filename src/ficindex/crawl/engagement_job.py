@@ -8,7 +8,8 @@ moves the work's cursor (:mod:`.engagement_queue`) and logs the fetch.
 When a pass runs (:func:`~ficindex.crawl.engagement_queue.due`): the first
 time a kind is asked for (``all``: every page), and again whenever the work's
 stat for that kind (kudos, comments or bookmarks, as the listing blurb or the
-work page shows it) has moved since the last complete pass (``new``):
+work page shows it) has risen since the last complete pass (``new``; one
+that fell is read whole again, ``all``):
 
 * kudos and bookmarks are listed newest first, so a ``new`` pass reads page 1
   on and stops after the first page that holds an item already stored: every
