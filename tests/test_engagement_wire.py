@@ -70,8 +70,9 @@ def crawl(server: AO3Server, db: Path, kinds: tuple[str, ...] = ALL, **kw: objec
     return run_crawl(db, [target], cfg, CrawlOptions(with_kinds=kinds)).exit_code
 
 
-def refresh(server: AO3Server, db: Path, **kw: object) -> RefreshResult:
-    return run_refresh(db, config(server), RefreshOptions(**kw))  # type: ignore[arg-type]
+def refresh(server: AO3Server, db: Path, max_retries: int = 5, **kw: object) -> RefreshResult:
+    cfg = config(server, max_retries=max_retries)
+    return run_refresh(db, cfg, RefreshOptions(**kw))  # type: ignore[arg-type]
 
 
 def rows(db: Path, sql: str, *params: object) -> list[tuple]:
@@ -419,3 +420,28 @@ def test_a_count_that_fell_reads_every_page_again(
     assert engagement_paths(ao3) == [f"/works/{BIG}/bookmarks", f"/works/{BIG}/bookmarks?page=2"]
     behind = "SELECT user FROM bookmarks WHERE last_seen = '2020-01-01T00:00:00Z'"
     assert rows(db, behind) == [("marker00",)]
+
+
+def test_a_new_comments_pass_starting_past_the_last_page_reads_every_page(
+    site: Site, ao3: AO3Server, tmp_path: Path
+) -> None:
+    """Threads deleted since: the page where the known threads ended is now past the end,
+    answered empty or, as here, with a 404; not a failure, but a reason to read every page."""
+    from ao3engagement import reactions
+
+    db = tmp_path / "fics.db"
+    assert crawl(ao3, db) == 0
+    with site.lock:
+        threads = reactions(site).threads[BIG]
+        del threads[1:7]  # six threads without replies, gone from AO3
+        site.works[BIG].comments -= 6
+    first = threads[0].id
+    for i in range(6):
+        comment(site, BIG, f"fan{i}", f"Reply {i}", reply_to=first)
+    comment(site, BIG, "newcomer", "A new thread")  # 20 threads now: one page; 27 comments
+    site.add_fault(f"/works/{BIG}{FULL}&page=2", "status", status=404, count=None)
+    ao3.clear_log()
+    assert refresh(ao3, db, max_retries=0).exit_code == 0
+    assert engagement_paths(ao3) == [f"/works/{BIG}{FULL}&page=2", f"/works/{BIG}{FULL}"]
+    assert rows(db, "SELECT count(*) FROM comments WHERE text LIKE 'Reply %'") == [(6,)]
+    assert rows(db, "SELECT count(*) FROM comments WHERE text = 'A new thread'") == [(1,)]

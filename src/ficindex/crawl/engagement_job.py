@@ -188,6 +188,8 @@ class EngagementRunner:
         page = None
         if why is None and result is not None:
             page, why = _parse(cursor.kind, result)
+        if self._past_the_end(cursor, page, result):
+            return True
         if page is None or result is None:
             self._fail(cursor, f"{path}: {why}", result)
             return False
@@ -221,10 +223,28 @@ class EngagementRunner:
             return False
         if queue.visible_comments(self.db, cursor.work_id) >= cursor.counter:
             return False
+        self._read_whole(cursor, None)
+        return True
+
+    def _past_the_end(
+        self, cursor: queue.Cursor, page: _Page | None, result: FetchResult | None
+    ) -> bool:
+        """A ``new`` comments pass whose first page shows no thread (or is a 404) started past
+        the last page, threads having been deleted since: read every page instead."""
+        if cursor.kind != "comments" or cursor.mode != "new" or cursor.pages or result is None:
+            return False
+        if result.status != 404 and not (isinstance(page, CommentsPage) and not page.comments):
+            return False
+        self._read_whole(cursor, result)
+        return True
+
+    def _read_whole(self, cursor: queue.Cursor, result: FetchResult | None) -> None:
+        """Turn the pass into one over every page, from page 1 (logging ``result``)."""
         cursor.mode, cursor.next_path, cursor.pending = "all", comments_path(cursor.work_id), []
         with self.db.atomic():
             queue.advance(self.db, cursor)
-        return True
+            if result is not None:
+                log_result(self.db, result)
 
     async def _get(self, cursor: queue.Cursor, path: str) -> tuple[FetchResult | None, str | None]:
         """The page's fetch and why it cannot be read (None: it can)."""
