@@ -55,6 +55,7 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
+from ao3engagement import engagement_page, with_comments
 from ao3pages import (
     CLOUDFLARE_525,
     CLOUDFLARE_CHALLENGE,
@@ -141,7 +142,12 @@ def route(site: Site, path: str, query: dict[str, str]) -> Response:
             return Response(200, site.robots_txt.encode(), "text/plain; charset=utf-8")
         match = re.fullmatch(r"/works/(\d+)(?:/chapters/(\d+))?", path)
         if match:
-            return _work_route(site, int(match.group(1)), match.group(2), path, query)
+            answer = _work_route(site, int(match.group(1)), match.group(2), path, query)
+            answer.body = with_comments(site, int(match.group(1)), query, answer.body)
+            return answer
+        extra = engagement_page(site, path, query)  # kudos and bookmarks (ao3engagement)
+        if extra is not None:
+            return _html(*extra)
         if path == "/users/login":
             return _html(
                 200, render_login(query.get("return_to", "/"), query.get("restricted") == "true")

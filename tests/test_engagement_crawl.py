@@ -1,9 +1,10 @@
-"""Fetching a work's engagement pages through the real Fetcher, against a loopback server.
+"""A crawl job's engagement passes through the real Fetcher, against a loopback server.
 
 The server (tests/engagement_site.py) serves the template-built
-``engagement-*`` fixtures by exact path; every test asserts on its request log
-or on the rows stored, never on a mock. The pagination links followed are
-those in the fixtures, i.e. AO3's templates (see test_engagement_parse.py).
+``engagement-*`` fixtures by exact path; every test asserts on its request log,
+on the rows stored or on the failures the job would report, never on a mock.
+The pagination links followed are those in the fixtures, i.e. AO3's templates (see
+test_engagement_parse.py).
 """
 
 from __future__ import annotations
@@ -13,19 +14,16 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
+import sqlite_utils
+from protego import Protego
 
 from engagement_site import EngagementServer, EngagementSite, Route
+from ficindex.crawl import frontier
 from ficindex.crawl.config import FetchConfig
-from ficindex.crawl.engagement import (
-    Engagement,
-    comments_path,
-    cost,
-    fetch_engagement,
-    parse_kinds,
-    save_engagement,
-    work_fetch_path,
-)
-from ficindex.crawl.fetcher import Fetcher, FetchResult
+from ficindex.crawl.engagement import comments_path, cost, parse_kinds, work_fetch_path
+from ficindex.crawl.engagement_job import EngagementRunner
+from ficindex.crawl.fetcher import Fetcher
+from ficindex.crawl.robots import Robots
 from ficindex.errors import BadInput
 from ficindex.index import writable_index
 from ficindex.loader import import_file
@@ -60,29 +58,60 @@ def full_site() -> EngagementSite:
 def run(
     site: EngagementSite,
     kinds: Iterable[str],
+    db_path: Path,
     *,
-    record: Record | None = None,
+    stats: dict[str, int | None] | None = None,
     first: bool = False,
-    allowed: object = None,
-) -> Engagement:
-    async def go(server: EngagementServer) -> Engagement:
+    robots: str | None = None,
+    setup: str | None = None,
+) -> tuple[sqlite_utils.Database, list[tuple[str, str]]]:
+    """Queue the kinds' passes for W as a crawl job does and run them; (the index, failures).
+
+    ``first``: fetch the work as the job does (comments page 1) and hand it over stored;
+    ``setup``: SQL run on the index first.
+    """
+    kinds = tuple(kinds)
+    stats = stats or {"kudos": 1388, "comments": 10, "bookmarks": 5}
+    failures: list[tuple[str, str]] = []
+
+    async def go(server: EngagementServer, db: sqlite_utils.Database) -> None:
         config = FetchConfig(base_url=server.url, rate=100.0, max_retries=0, read_timeout=5.0)
         async with Fetcher(config) as fetcher:
-            first_page: FetchResult | None = None
-            if first:
-                first_page = await fetcher.get(work_fetch_path(W, kinds))
-            rule = allowed if callable(allowed) else (lambda url: True)
-            return await fetch_engagement(
-                fetcher, W, kinds, record=record, first_page=first_page, allowed=rule
-            )
+            rules = Robots(Protego.parse(robots) if robots else None, config.user_agent)
+            runner = EngagementRunner(db, fetcher, rules, kinds, failures, asyncio.Event())
+            record = Record(kind="work", work_id=W, **stats)
+            with db.atomic():
+                if first:
+                    page = await fetcher.get(work_fetch_path(W, kinds))
+                    runner.on_work(W, kinds, record, page)
+                else:
+                    runner.queue_due(W, kinds, stats)
+            await runner.run(W)
 
-    with EngagementServer(site) as server:
-        return asyncio.run(asyncio.wait_for(go(server), timeout=60))
+    with writable_index(db_path) as db, EngagementServer(site) as server:
+        import_file(db, FIXTURES / "work-full-view.html")
+        frontier.migrate(db)
+        if setup:
+            with db.atomic():
+                db.execute(setup)
+        asyncio.run(asyncio.wait_for(go(server, db), timeout=60))
+    return sqlite_utils.Database(db_path), failures
 
 
-def test_every_page_of_every_kind_is_fetched_once_in_order() -> None:
+def count(db: sqlite_utils.Database, table: str) -> int:
+    return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def state(db: sqlite_utils.Database, kind: str) -> tuple[str, str | None]:
+    row = db.execute(
+        "SELECT state, reason FROM crawl_engagement WHERE work_id = ? AND kind = ?", [W, kind]
+    ).fetchone()
+    return row[0], row[1]
+
+
+def test_every_page_of_every_kind_is_fetched_once_in_order(tmp_path: Path) -> None:
     site = full_site()
-    found = run(site, ("kudos", "comments", "bookmarks"))
+    db, failures = run(site, ("kudos", "comments", "bookmarks"), tmp_path / "fics.db")
     assert site.log == [
         f"/works/{W}/kudos",
         f"/works/{W}/kudos?page=2",
@@ -92,76 +121,75 @@ def test_every_page_of_every_kind_is_fetched_once_in_order() -> None:
         f"/works/{W}/bookmarks",
         f"/works/{W}/bookmarks?page=2",
     ]
-    assert found.requests == 7 and found.errors == []
-    assert found.kudos is not None and len(found.kudos) == 62 and found.kudos_guests == 326
-    assert found.comments is not None and len(found.comments) == 1 + 6 + 3
-    assert found.bookmarks is not None and len(found.bookmarks) == 5
+    assert failures == []
+    assert (count(db, "kudos"), count(db, "comments"), count(db, "bookmarks")) == (62, 10, 5)
+    assert db.execute("SELECT count(DISTINCT thread) FROM comments").fetchone()[0] == 2
+    # Positions follow the page numbers: the last page is AO3's page 22.
+    assert db.execute("SELECT min(position), max(position) FROM kudos").fetchone() == (0, 1061)
+    assert [state(db, kind) for kind in ("kudos", "comments", "bookmarks")] == [("done", None)] * 3
 
 
-def test_the_work_fetch_is_comment_page_one() -> None:
+def test_the_work_fetch_is_comment_page_one(tmp_path: Path) -> None:
     """With comments asked for, the work is fetched as page 1: no second request for it."""
     site = full_site()
-    found = run(site, ("comments",), first=True)
+    db, _ = run(site, ("comments",), tmp_path / "fics.db", first=True)
     assert site.log == [comments_path(W), COMMENTS_2, "/comments/70000046"]
-    assert found.requests == 2
-    ids = [c.id for c in found.comments or []]
-    assert len(ids) == len(set(ids)) == 10  # the thread page's repeated root counted once
-    threads = {c.id: (c.parent_id, c.thread_id) for c in found.comments or []}
+    rows = db.execute("SELECT id, parent, thread FROM comments").fetchall()
+    assert len(rows) == 10  # the thread page's repeated root stored once
+    threads = {row[0]: (row[1], row[2]) for row in rows}
     assert threads[70000046] == (70000045, 70000041)
     assert threads[70000049] == (70000046, 70000041)
 
 
-def test_nothing_is_fetched_when_the_work_page_already_says_it_all() -> None:
+def test_nothing_is_fetched_when_the_work_page_already_says_it_all(tmp_path: Path) -> None:
     site = full_site()
-    record = Record(kind="work", work_id=W, kudos=6, bookmarks=0)
-    record.kudos_users, record.kudos_guests = ["a", "b", "c", "d", "e"], 1
-    found = run(site, ("kudos", "bookmarks"), record=record)
-    assert site.log == []
-    assert (found.kudos, found.kudos_guests, found.bookmarks) == (["a", "b", "c", "d", "e"], 1, [])
-    assert found.fetched_at.endswith("Z")  # storable even though nothing was fetched
+    paragraph = (  # 5 logins and 1 guest: the kudos stat of 6, all named on the work page
+        "UPDATE works SET kudos = 6, bookmarks = 0, kudos_guests = 1, "
+        """kudos_users = '["a", "b", "c", "d", "e"]'"""
+    )
+    db, failures = run(
+        site,
+        ("kudos", "bookmarks"),
+        tmp_path / "fics.db",
+        stats={"kudos": 6, "comments": 0, "bookmarks": 0},
+        setup=paragraph,
+    )
+    assert site.log == [] and failures == []
+    assert [r[0] for r in db.execute("SELECT user FROM kudos ORDER BY position")] == list("abcde")
+    assert state(db, "kudos") == state(db, "bookmarks") == ("done", None)
 
 
-def test_a_redirect_to_the_front_page_ends_that_kind_only() -> None:
+def test_a_redirect_to_the_front_page_ends_that_kind_only(tmp_path: Path) -> None:
     """Restricted or hidden works send guests from /kudos and /bookmarks to / (template fact)."""
     site = full_site()
     site.routes[f"/works/{W}/kudos"] = Route(status=302, location="/")
     site.routes["/"] = Route(b"<html><body><div id='main' class='home'></div></body></html>")
-    found = run(site, ("kudos", "bookmarks"))
+    db, failures = run(site, ("kudos", "bookmarks"), tmp_path / "fics.db")
     assert site.log[:2] == [f"/works/{W}/kudos", "/"]
-    assert found.kudos is None
-    (error,) = found.errors
-    assert error.endswith(f"/works/{W}/kudos: redirected to /: not visible to guests")
-    assert found.bookmarks is not None and len(found.bookmarks) == 5
+    assert count(db, "kudos") == 0
+    assert failures == [
+        (f"work {W}", f"kudos: /works/{W}/kudos: redirected to /: not visible to guests")
+    ]
+    assert state(db, "kudos")[0] == "failed"
+    assert count(db, "bookmarks") == 5
 
 
-def test_robots_rules_are_asked_before_every_request() -> None:
+def test_robots_rules_are_asked_before_every_request(tmp_path: Path) -> None:
     site = full_site()
-    found = run(site, ("kudos", "bookmarks"), allowed=lambda url: "/bookmarks" not in url)
+    rules = f"User-agent: *\nDisallow: /works/{W}/bookmarks\n"
+    db, failures = run(site, ("kudos", "bookmarks"), tmp_path / "fics.db", robots=rules)
     assert f"/works/{W}/bookmarks" not in site.log
-    assert found.bookmarks is None
-    assert found.errors[-1].endswith(f"/works/{W}/bookmarks: robots.txt disallows it")
+    assert count(db, "bookmarks") == 0
+    assert failures == [(f"work {W}", f"bookmarks: /works/{W}/bookmarks: robots.txt disallows it")]
 
 
-def test_a_next_link_back_to_a_page_already_fetched_stops_the_walk() -> None:
+def test_a_next_link_back_to_a_page_already_fetched_stops_the_walk(tmp_path: Path) -> None:
     site = full_site()
-    looping = fixture("kudos-page1").replace(b"kudos?page=2", b"kudos")
+    looping = fixture("kudos-page1").replace(b"kudos?page=2", b"kudos?page=1")
     site.routes[f"/works/{W}/kudos"] = Route(looping)
-    found = run(site, ("kudos",))
+    db, _ = run(site, ("kudos",), tmp_path / "fics.db")
     assert site.log == [f"/works/{W}/kudos"]
-    assert found.kudos is not None and len(found.kudos) == 50
-
-
-def test_fetched_rows_are_stored(tmp_path: Path) -> None:
-    found = run(full_site(), ("kudos", "comments", "bookmarks"))
-    with writable_index(tmp_path / "fics.db") as db:
-        import_file(db, FIXTURES / "work-full-view.html")
-        assert save_engagement(db, found) == 62 + 10 + 5
-        counts = [
-            db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            for table in ("kudos", "comments", "bookmarks")
-        ]
-        assert counts == [62, 10, 5]
-        assert db.execute("SELECT count(DISTINCT thread) FROM comments").fetchone()[0] == 2
+    assert count(db, "kudos") == 50 and state(db, "kudos") == ("done", None)
 
 
 def test_cost_matches_the_issue_example() -> None:

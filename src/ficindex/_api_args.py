@@ -48,6 +48,16 @@ def check_caps(max_works: int | None, max_pages: int | None) -> None:
             whole_number(name, value, minimum=1)
 
 
+def check_kinds(kinds: object) -> None:
+    """``with_kinds`` is a tuple of engagement kinds (kudos, comments, bookmarks)."""
+    from ficindex.crawl.engagement import parse_kinds
+
+    if not isinstance(kinds, tuple) or not all(isinstance(kind, str) for kind in kinds):
+        raise BadInput(f"with_kinds must be a tuple of strings, not {kinds!r}")
+    if kinds:
+        parse_kinds(",".join(kinds))
+
+
 def check_filters(filters: Filters | None) -> None:
     """The numeric filters are whole numbers SQLite can compare (0 or more)."""
     if filters is None:

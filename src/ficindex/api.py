@@ -21,7 +21,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
-from ficindex._api_args import check_caps, check_filters, reading, whole_number, writing
+from ficindex._api_args import (
+    check_caps,
+    check_filters,
+    check_kinds,
+    reading,
+    whole_number,
+    writing,
+)
 from ficindex.errors import BadInput
 
 if TYPE_CHECKING:
@@ -142,7 +149,8 @@ def run_crawl(
     Named ``run_crawl`` because ``ficindex.crawl`` is the crawler's package.
     ``targets`` are what the command takes: work ids, work or chapter URLs,
     listing URLs. ``options`` says what to fetch (metadata only, at most so
-    many works or listing pages), ``config`` how to contact the site (rate,
+    many works or listing pages, the engagement pages ``with_kinds``, e.g.
+    ``("kudos", "comments")``), ``config`` how to contact the site (rate,
     concurrency, User-Agent, retries, host; the defaults are AO3's polite
     ones). A run resumes an earlier interrupted one on the same index. Call it
     from the main thread: it turns Ctrl-C into "finish the works in hand", as
@@ -157,6 +165,7 @@ def run_crawl(
     config = config or FetchConfig()
     options = options or CrawlOptions()
     check_caps(options.max_works, options.max_pages)
+    check_kinds(options.with_kinds)
     parsed = [parse_target(str(target), config) for target in targets]
     if not parsed:
         raise BadInput("nothing to crawl: give at least one work id, work URL or listing URL")
@@ -175,8 +184,9 @@ def refresh(
     Re-walks the listings crawled into the index, newest first, and fetches
     the works that are new or changed. ``options`` adds works last fetched in
     full longer ago than ``older_than``, walks every listing to its end
-    (``everything``, the command's ``--all``) or caps the run; ``config`` is as
-    for :func:`run_crawl`, and so is the main-thread rule. The result has the
+    (``everything``, the command's ``--all``), adds engagement kinds
+    (``with_kinds``, remembered for later refreshes) or caps the run;
+    ``config`` is as for :func:`run_crawl`, and so is the main-thread rule. The result has the
     counts (``new``, ``updated``, ...), the failures and ``exit_code``.
     """
     from ficindex.crawl.config import FetchConfig
@@ -209,6 +219,7 @@ def _checked(options: RefreshOptions | None) -> RefreshOptions:
     if options.older_than is not None and options.older_than < timedelta(0):
         raise BadInput(f"older_than must not be negative, not {options.older_than}")
     check_caps(options.max_works, options.max_pages)
+    check_kinds(options.with_kinds)
     return options
 
 

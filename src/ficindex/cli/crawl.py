@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from ficindex.cli.fetch_options import fetch_config, fetch_options
+from ficindex.cli.fetch_options import fetch_config, fetch_options, kinds_option, with_option
 from ficindex.cli.logs import log_file_option, logging_to, quiet
 from ficindex.crawl.crawler import CrawlOptions, run_crawl
 from ficindex.crawl.targets import parse_target
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 @click.option(
     "--max-pages", type=click.IntRange(min=1), help="Fetch at most this many listing pages."
 )
+@with_option
 @click.option("--silent", is_flag=True, help="No progress and no summary; the exit code tells.")
 @log_file_option
 def crawl_command(
@@ -43,6 +44,7 @@ def crawl_command(
     metadata_only: bool,
     max_works: int | None,
     max_pages: int | None,
+    with_kinds: str | None,
     silent: bool,
     log_file: str | None,
 ) -> None:
@@ -51,7 +53,8 @@ def crawl_command(
     TARGET is a work id, a work or chapter URL, or a listing URL: tag works,
     user or pseud works, collection works, a series, bookmarks, search
     results. Listings are followed page by page and every work found is
-    fetched once, whole (view_full_work=true&view_adult=true).
+    fetched once, whole (view_full_work=true&view_adult=true); with --with,
+    also its kudos, comment and/or bookmark pages.
 
     Stop it at any time (Ctrl-C finishes the works in hand); run the same
     command again to continue. Exit codes: 0 done, 1 some items failed (named
@@ -70,7 +73,12 @@ def crawl_command(
         base_url=base_url,
     )
     parsed = [parse_target(t, config) for t in targets]
-    options = CrawlOptions(metadata_only=metadata_only, max_works=max_works, max_pages=max_pages)
+    options = CrawlOptions(
+        metadata_only=metadata_only,
+        max_works=max_works,
+        max_pages=max_pages,
+        with_kinds=kinds_option(with_kinds),
+    )
     silent = silent or quiet()
     with logging_to(log_file, "crawl"):
         try:

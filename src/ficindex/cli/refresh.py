@@ -8,8 +8,9 @@ from datetime import timedelta
 
 import click
 
-from ficindex.cli.fetch_options import fetch_config, fetch_options
+from ficindex.cli.fetch_options import fetch_config, fetch_options, kinds_option, with_option
 from ficindex.cli.logs import log_file_option, logging_to, quiet
+from ficindex.crawl.engagement_plan import EngagementPlan, run_engagement_plan
 from ficindex.crawl.refresh import (
     RefreshOptions,
     RefreshPlan,
@@ -56,6 +57,7 @@ log = logging.getLogger(__name__)
     "and how many requests the refresh would cost.",
 )
 @fetch_options
+@with_option
 @click.option("--silent", is_flag=True, help="Print nothing but warnings and failures.")
 @log_file_option
 def refresh_command(
@@ -71,6 +73,7 @@ def refresh_command(
     user_agent: str | None,
     max_retries: int,
     base_url: str,
+    with_kinds: str | None,
     silent: bool,
     log_file: str | None,
 ) -> None:
@@ -81,7 +84,8 @@ def refresh_command(
     update date or chapter count changed; stores the kudos, hits, comments and
     bookmarks shown on listing pages (a stats_history row per change). A work
     that answers 404 is marked deleted, one behind the login wall restricted;
-    their data is kept.
+    their data is kept. Engagement pages (crawl --with) are fetched again only
+    when those counts moved, and only the pages that can have changed.
 
     Quiet unless something needs attention: on a terminal a progress bar, then
     one summary line (new, updated, unchanged, deleted, restricted, failed,
@@ -107,9 +111,11 @@ def refresh_command(
         metadata_only=metadata_only,
         max_works=max_works,
         max_pages=max_pages,
+        with_kinds=kinds_option(with_kinds),
     )
     if dry_run:
-        _print_plan(run_plan(db, config, options), options)
+        plan = run_plan(db, config, options)
+        _print_plan(plan, options, run_engagement_plan(db, list(plan.fetch), options.with_kinds))
         return
     silent = silent or quiet()
     with logging_to(log_file, "refresh"):
@@ -129,10 +135,14 @@ def refresh_command(
     sys.exit(result.exit_code)
 
 
-def _print_plan(plan: RefreshPlan, options: RefreshOptions) -> None:
+def _print_plan(plan: RefreshPlan, options: RefreshOptions, engage: EngagementPlan) -> None:
     """The dry run's answer on stdout: one line per work, then the totals."""
     for work_id, why in plan.fetch.items():
-        click.echo(f"fetch work {work_id}: {why}")
+        click.echo(f"fetch work {work_id}: {why}{_engagement(engage, work_id)}")
+    for work_id in engage.requests.keys() - plan.fetch.keys():
+        click.echo(
+            f"engagement of work {work_id}: left by an earlier run{_engagement(engage, work_id)}"
+        )
     reasons: dict[str, int] = {}
     for why in plan.fetch.values():
         key = why if not why.startswith(("last fetched", "never fetched")) else "due"
@@ -147,8 +157,23 @@ def _print_plan(plan: RefreshPlan, options: RefreshOptions) -> None:
         f"(1 robots.txt, {plural(plan.pages, 'listing page')}, {works}; retries not counted). "
         f"This dry run made {plural(plan.requests, 'request')} and wrote nothing."
     )
+    if engage.asked:
+        click.echo(
+            f"engagement pages (--with): about {plural(engage.total, 'more request')} "
+            f"for {plural(len(engage.requests), 'work')}, from the counts in the index (not "
+            "counted: listed works whose counts moved or whose pages were never fetched, "
+            "and works new to the index)"
+        )
     for warning in plan.warnings:
         click.echo(f"warning: {warning}", err=True)
+
+
+def _engagement(engage: EngagementPlan, work_id: int) -> str:
+    """A dry-run line's engagement clause: which passes, and their requests."""
+    if work_id not in engage.requests:
+        return ""
+    requests = engage.requests[work_id]
+    return f"; engagement: {engage.reasons[work_id]}, {plural(requests, 'more request')}"
 
 
 def _age(text: str) -> timedelta:

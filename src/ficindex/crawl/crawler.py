@@ -14,7 +14,8 @@ This is the library behind ``ficindex crawl`` and ``ficindex refresh``:
 The parts, one seam each: :mod:`.walk` (a listing's walk, shared with
 refresh's dry run), :mod:`.judge` (what a fetched work's answer means),
 :mod:`.job` (the walker, the fetchers and what each step writes),
-:mod:`.report` (summary and exit code), :mod:`.signals` (Ctrl-C).
+:mod:`.engagement_job` (a work's kudos, comment and bookmark pages, with
+``with_kinds``), :mod:`.report` (summary and exit code), :mod:`.signals` (Ctrl-C).
 
 How a run goes: every TARGET is registered in the frontier; work targets are
 queued; one walker follows each listing target's next links (resuming where an
@@ -45,7 +46,7 @@ from dataclasses import replace
 import sqlite_utils
 
 from ficindex.clock import utc_now
-from ficindex.crawl import frontier
+from ficindex.crawl import engagement_queue, frontier
 from ficindex.crawl.changes import WorkChanges
 from ficindex.crawl.config import FetchConfig
 from ficindex.crawl.fetcher import Fetcher
@@ -101,7 +102,9 @@ async def crawl(
     progress = progress or Progress(silent=True)
     stopping = stopping or asyncio.Event()
     abort = abort or asyncio.Event()
-    listings = register_targets(db, targets, retry_failed=retry_failed)
+    listings = register_targets(
+        db, targets, retry_failed=retry_failed, with_kinds=options.with_kinds
+    )
     log.debug("crawl of %d targets (%d listings) begins", len(targets), len(listings))
     async with AsyncExitStack() as stack:
         if fetcher is None:
@@ -127,25 +130,43 @@ async def crawl(
 
 
 def register_targets(
-    db: sqlite_utils.Database, targets: Sequence[Target], *, retry_failed: bool
+    db: sqlite_utils.Database,
+    targets: Sequence[Target],
+    *,
+    retry_failed: bool,
+    with_kinds: Sequence[str] = (),
 ) -> list[tuple[Target, WalkPosition]]:
     """Register every TARGET in the frontier and queue the works; the listings to walk.
 
     Each listing comes with where its walk stands (earlier runs included).
+    ``with_kinds`` are remembered with each target; a work target already
+    fetched gets the engagement passes its stored stats make due.
     """
     frontier.migrate(db)
     at = utc_now()
     listings: dict[str, tuple[Target, WalkPosition]] = {}
+    engagement = ",".join(with_kinds)
     with db.atomic():
         if retry_failed:
             frontier.requeue_failed(db)
+            engagement_queue.requeue_failed(db)
         for target in targets:
-            row = frontier.add_target(db, target, at=at)
+            row = frontier.add_target(db, target, at=at, engagement=engagement)
             if target.is_listing:
                 listings.setdefault(target.key, (target, WalkPosition.of_target(row)))
             elif target.work_id is not None and frontier.work_state(db, target.work_id) is None:
                 frontier.enqueue(db, [target.work_id], target=target.key, at=at)
+            elif target.work_id is not None and with_kinds:
+                _queue_engagement(db, target.work_id, tuple(with_kinds))
     return list(listings.values())
+
+
+def _queue_engagement(db: sqlite_utils.Database, work_id: int, kinds: tuple[str, ...]) -> None:
+    """The passes due for a work fetched by an earlier run (its stats as stored)."""
+    stats = engagement_queue.counters(db, work_id)
+    if stats is not None and stats["status"] == "ok":
+        for kind, mode, counter in engagement_queue.due(db, work_id, kinds, stats):
+            engagement_queue.queue(db, work_id, kind, mode=mode, counter=counter, at=utc_now())
 
 
 async def _run(

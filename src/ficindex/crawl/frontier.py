@@ -99,12 +99,27 @@ def migrate(db: sqlite_utils.Database) -> None:
     migrations.apply(db)
 
 
-def add_target(db: sqlite_utils.Database, target: Target, *, at: str) -> dict[str, Any]:
-    """Register a TARGET (once); returns its row, with progress from earlier runs if any."""
+def add_target(
+    db: sqlite_utils.Database, target: Target, *, at: str, engagement: str = ""
+) -> dict[str, Any]:
+    """Register a TARGET (once); returns its row, with progress from earlier runs if any.
+
+    ``engagement``: the ``--with`` kinds ("kudos,comments"), remembered so a
+    refresh keeps fetching them; given again, the latest choice wins, and a
+    run without ``--with`` leaves them as they are.
+    """
     db.execute(
-        "INSERT INTO crawl_targets (key, kind, url, added_at, next_url) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT(key) DO NOTHING",
-        [target.key, target.kind, target.path, at, target.path if target.is_listing else None],
+        "INSERT INTO crawl_targets (key, kind, url, added_at, next_url, engagement) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+        "engagement = excluded.engagement WHERE excluded.engagement != ''",
+        [
+            target.key,
+            target.kind,
+            target.path,
+            at,
+            target.path if target.is_listing else None,
+            engagement,
+        ],
     )
     return target_row(db, target.key)
 
@@ -310,3 +325,30 @@ def save_window(
         "VALUES (?, ?, ?, ?, ?)",
         [key, date_from, date_to, total, at],
     )
+
+
+@migrations()
+def m003_engagement(db: sqlite_utils.Database) -> None:
+    """Opt-in engagement pages (``--with``): the kinds each target asked for, and where
+    each work's kudos, comments and bookmarks pages stand, so a killed run resumes at the
+    page in flight. See :mod:`ficindex.crawl.engagement_queue`."""
+    db.execute("ALTER TABLE crawl_targets ADD COLUMN engagement TEXT NOT NULL DEFAULT ''")
+    db.execute(
+        """
+        CREATE TABLE crawl_engagement (
+            work_id INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('kudos', 'comments', 'bookmarks')),
+            state TEXT NOT NULL CHECK (state IN ('queued', 'done', 'failed')),
+            mode TEXT NOT NULL CHECK (mode IN ('all', 'new')),
+            counter INTEGER,
+            next_path TEXT,
+            pending TEXT NOT NULL DEFAULT '[]',
+            pages INTEGER NOT NULL DEFAULT 0,
+            reason TEXT,
+            queued_at TEXT NOT NULL,
+            done_at TEXT,
+            PRIMARY KEY (work_id, kind)
+        )
+        """
+    )
+    db.execute("CREATE INDEX crawl_engagement_state ON crawl_engagement(state, queued_at)")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -22,12 +23,16 @@ import sqlite_utils
 from ficindex.clock import utc_now
 from ficindex.crawl import frontier
 from ficindex.crawl.changes import WorkChanges
+from ficindex.crawl.engagement import work_fetch_path
+from ficindex.crawl.engagement_job import EngagementRunner
+from ficindex.crawl.engagement_plan import listing_estimate
+from ficindex.crawl.engagement_queue import next_work as next_engagement
 from ficindex.crawl.fetcher import Fetcher, FetchResult, FetchStats
 from ficindex.crawl.judge import Judgement, describe, judge_work
 from ficindex.crawl.partition import cap_to_split
 from ficindex.crawl.report import CrawlResult
 from ficindex.crawl.robots import Robots
-from ficindex.crawl.targets import Target, work_path
+from ficindex.crawl.targets import Target
 from ficindex.crawl.walk import (
     CrawlPolicy,
     ListingPolicy,
@@ -55,6 +60,8 @@ class CrawlOptions:
     metadata_only: bool = False
     max_works: int | None = None  # works fetched by this run
     max_pages: int | None = None  # listing pages fetched by this run
+    #: Engagement kinds to fetch too (``--with``), beside those the targets remember.
+    with_kinds: tuple[str, ...] = ()
 
 
 class CrawlJob:
@@ -94,6 +101,9 @@ class CrawlJob:
         self.totals: dict[str, int] = {}  # heading total of each listing given
         #: Page 1 of each date window probed in this run, to walk without fetching it again.
         self.probed: dict[str, tuple[FetchResult, Record]] = {}
+        self.engagement = EngagementRunner(
+            db, fetcher, robots, options.with_kinds, self.stats.failures, stopping, self.tick
+        )
         self.walker = ListingWalk(
             fetcher, robots, db, policy, self._may_walk, self._take_page, self._listing_failed
         )
@@ -133,9 +143,9 @@ class CrawlJob:
             self.walker_done = True
             self.changed.set()
 
-    def _expect(self, target: Target, total: int | None) -> None:
+    def _expect(self, target: Target, total: int | None, sample: Sequence[Record] = ()) -> None:
         """Count a listing's heading total into the run's expected works, and say once what
-        the whole listing costs at this run's rate."""
+        the whole listing costs at this run's rate (``--with``: judged from ``sample``)."""
         if total is None or target.key in self.totals:
             return
         self.totals[target.key] = total
@@ -146,7 +156,10 @@ class CrawlJob:
         rate, delay = self.fetcher.config.rate, self.robots.crawl_delay()
         if delay:
             rate = min(rate, 1 / delay)
-        self.progress.message(f"{target.key}: {whole_target_estimate(total, rate, PER_PAGE)}")
+        extra = listing_estimate(self.engagement.kinds_for(target.key), total, sample, rate)
+        self.progress.message(
+            f"{target.key}: {whole_target_estimate(total, rate, PER_PAGE)}{extra}"
+        )
 
     async def _may_walk(self) -> bool:
         """Whether to fetch another listing page now (waiting until the fetchers need one)."""
@@ -177,7 +190,7 @@ class CrawlJob:
         self.stats.failures.append((target.key, why))
         if result is not None:
             with self.db.atomic():
-                self._log(result)
+                frontier.log_result(self.db, result)
 
     def _take_page(self, page: WalkedPage) -> bool:
         """Store one walked listing page and count it; False if it could not be stored."""
@@ -192,7 +205,7 @@ class CrawlJob:
                     self.db, target.key, total=page.listing.total, cap=cap, on=utc_now()[:10]
                 )
         if page.number == 1 and target.key in self.roots:
-            self._expect(target, page.listing.total)
+            self._expect(target, page.listing.total, page.listing.works)
         if step.off_host:
             self.stats.failures.append((target.key, step.off_host))
         try:
@@ -239,6 +252,8 @@ class CrawlJob:
             frontier.enqueue(
                 self.db, decision.fetch, target=page.target.key, at=at, force=decision.force
             )
+            if not self.options.metadata_only:
+                self.engagement.queue_listed(page.target.key, page.step.ids)
             following = page.step.following
             frontier.page_done(
                 self.db,
@@ -251,7 +266,7 @@ class CrawlJob:
                 unreachable=page.unreachable,
                 at=at,
             )
-            self._log(result)
+            frontier.log_result(self.db, result)
         return saved
 
     def _store_blurb(self, blurb: Record, at: str) -> str | None:
@@ -267,9 +282,13 @@ class CrawlJob:
     # --- works ------------------------------------------------------------------------------
 
     async def work_loop(self) -> None:
-        """One fetcher: take the oldest queued work not in hand, fetch and store it; repeat."""
+        """One fetcher: take the oldest queued work not in hand, fetch and store it; repeat.
+
+        Engagement passes left queued (by a listing page, or an earlier run) go first.
+        """
         while not self.stopping.is_set() and self._budget_left():
-            batch = frontier.next_queued(self.db, 1, skip=self.in_hand)
+            engage = next_engagement(self.db, self.in_hand)
+            batch = [engage] if engage else frontier.next_queued(self.db, 1, skip=self.in_hand)
             if not batch:
                 if self.walker_done:
                     return
@@ -278,16 +297,19 @@ class CrawlJob:
                 continue
             work_id = batch[0]
             self.in_hand.add(work_id)
-            self.started_works += 1
+            self.started_works += 0 if engage else 1
             try:
-                await self._fetch_work(work_id)
+                await (self.engagement.run(work_id) if engage else self._fetch_work(work_id))
             finally:
                 self.in_hand.discard(work_id)
                 self.changed.set()
                 self.tick()
 
     async def _fetch_work(self, work_id: int) -> None:
-        url = self.fetcher.url(work_path(work_id))
+        """Fetch, judge and store one work (with comments: as comments page 1), then its
+        engagement pages that are due."""
+        kinds = self.engagement.kinds_of_work(work_id)
+        url = self.fetcher.url(work_fetch_path(work_id, kinds))
         if not self.robots.allowed(url):
             self._finish(work_id, Judgement("failed", f"robots.txt disallows {url}"), None)
             return
@@ -300,20 +322,32 @@ class CrawlJob:
             return  # abandoned by a second Ctrl-C: stays queued for the next run
         judgement = await judge_work(work_id, result)
         try:
-            self._finish(work_id, judgement, result)
+            self._finish(work_id, judgement, result, kinds)
         except Exception as exc:
             # The work's transaction was rolled back. Whatever a page makes the store
             # raise, it costs that work only, and the next run retries it rather than
             # dying on it again. An index that cannot record even this ends the run.
             failed = Judgement("failed", f"could not store it: {describe(exc)}")
             self._finish(work_id, failed, result)
+            return
+        if kinds and judgement.outcome == "ok":
+            await self.engagement.run(work_id)
 
-    def _finish(self, work_id: int, judgement: Judgement, result: FetchResult | None) -> None:
-        """One transaction: the work's record and raw page, its frontier row, the fetch log."""
+    def _finish(
+        self,
+        work_id: int,
+        judgement: Judgement,
+        result: FetchResult | None,
+        kinds: tuple[str, ...] = (),
+    ) -> None:
+        """One transaction: the work's record and raw page, its frontier row, the fetch log,
+        and the engagement passes now due (with comments page 1 when it is this page)."""
         outcome = judgement.outcome
         at = result.fetched_at if result else utc_now()
         with self.db.atomic():
             answer = self._store_work(work_id, judgement, result, at)
+            if kinds and outcome == "ok" and judgement.record and result:
+                self.engagement.on_work(work_id, kinds, judgement.record, result)
             frontier.finish_work(
                 self.db,
                 work_id,
@@ -323,7 +357,7 @@ class CrawlJob:
                 at=at,
             )
             if result is not None:
-                self._log(result)
+                frontier.log_result(self.db, result)
         self.stats.outcomes[outcome] += 1
         if outcome == "failed":
             why = judgement.reason or "unknown reason"
@@ -363,6 +397,3 @@ class CrawlJob:
     def _note(self, work_id: int, answer: str, status: str) -> None:
         if self.changes is not None:
             self.changes.saved(work_id, answer, status)
-
-    def _log(self, result: FetchResult) -> None:
-        frontier.log_result(self.db, result)

@@ -12,6 +12,11 @@ seen before. On the pages it walks:
   bookmarks) has its blurb stored: the index's merge rule updates the counters
   and adds a ``stats_history`` row, without fetching the work.
 
+Works of a target crawled ``--with`` engagement kinds (or a refresh given
+``with_kinds``) also get those pages again, but only when the work's kudos,
+comments or bookmarks count moved since the last complete fetch, and only the
+pages that can have changed (:mod:`~ficindex.crawl.engagement_job`).
+
 Then, with ``older_than``, works whose last full fetch is older than that are
 re-fetched oldest first (a second pass, so the budget of ``max_works`` goes to
 the listings first); ``everything`` walks every listing to its end and
@@ -163,6 +168,10 @@ async def refresh(
         for target, next_url in targets:
             if next_url is None:  # walked to its end last time: start again at page 1
                 frontier.restart_target(db, target.key)
+            if options.with_kinds:  # remembered: later refreshes keep them without --with
+                frontier.add_target(
+                    db, target, at=utc_now(), engagement=",".join(options.with_kinds)
+                )
     result = RefreshResult(listing_targets=len(targets))
     # One client, rate limiter (slowed by any 429) and robots.txt for both passes.
     async with Fetcher(config, abort=run.abort) as fetcher:
@@ -207,6 +216,7 @@ class _Refresh:
             metadata_only=options.metadata_only,
             max_works=options.max_works,
             max_pages=options.max_pages,
+            with_kinds=options.with_kinds,
         )
         first = await self._crawl(fetcher, robots, targets, crawl_options, policy=self.policy)
         left = None if options.max_works is None else options.max_works - first.stats.works
@@ -218,9 +228,8 @@ class _Refresh:
             return [first]
         with self.db.atomic():
             frontier.enqueue(self.db, [w for w, _ in due], target=None, at=utc_now(), force=True)
-        second = await self._crawl(
-            fetcher, robots, [], CrawlOptions(max_works=left), retry_failed=False
-        )
+        second_options = CrawlOptions(max_works=left, with_kinds=options.with_kinds)
+        second = await self._crawl(fetcher, robots, [], second_options, retry_failed=False)
         return [first, second]
 
     async def _crawl(

@@ -52,6 +52,8 @@ class RefreshOptions:
     metadata_only: bool = False  # store blurbs, never fetch works
     max_works: int | None = None
     max_pages: int | None = None
+    #: Engagement kinds to fetch too, and remember with every listing target (``--with``).
+    with_kinds: tuple[str, ...] = ()
 
 
 # --- judging a listing page ---------------------------------------------------------------
