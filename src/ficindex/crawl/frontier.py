@@ -293,20 +293,61 @@ def partition_of(db: sqlite_utils.Database, key: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def window_total(db: sqlite_utils.Database, key: str, date_from: str, date_to: str) -> int | None:
+def window_total(
+    db: sqlite_utils.Database,
+    key: str,
+    date_from: str,
+    date_to: str,
+    words: tuple[str, str] = ("", ""),
+) -> int | None:
     """The total probed earlier for a window ('' for an open end), or None."""
     row = db.execute(
-        "SELECT total FROM crawl_windows WHERE target = ? AND date_from = ? AND date_to = ?",
-        [key, date_from, date_to],
+        "SELECT total FROM crawl_windows WHERE target = ? AND date_from = ? AND date_to = ? "
+        "AND words_from = ? AND words_to = ?",
+        [key, date_from, date_to, *words],
     ).fetchone()
     return None if row is None else int(row[0])
 
 
 def save_window(
-    db: sqlite_utils.Database, key: str, date_from: str, date_to: str, *, total: int, at: str
+    db: sqlite_utils.Database,
+    key: str,
+    date_from: str,
+    date_to: str,
+    *,
+    total: int,
+    at: str,
+    words: tuple[str, str] = ("", ""),
 ) -> None:
     db.execute(
-        "INSERT OR REPLACE INTO crawl_windows (target, date_from, date_to, total, probed_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        [key, date_from, date_to, total, at],
+        "INSERT OR REPLACE INTO crawl_windows "
+        "(target, date_from, date_to, words_from, words_to, total, probed_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [key, date_from, date_to, *words, total, at],
     )
+
+
+@migrations()
+def m003_window_words(db: sqlite_utils.Database) -> None:
+    """A single day over the cap is split by word count: each window's word bounds ('' open),
+    part of its key (the table is rebuilt, SQLite cannot widen a primary key)."""
+    db.execute("ALTER TABLE crawl_windows RENAME TO crawl_windows_by_date")
+    db.execute(
+        """
+        CREATE TABLE crawl_windows (
+            target TEXT NOT NULL REFERENCES crawl_targets(key),
+            date_from TEXT NOT NULL,
+            date_to TEXT NOT NULL,
+            words_from TEXT NOT NULL DEFAULT '',
+            words_to TEXT NOT NULL DEFAULT '',
+            total INTEGER NOT NULL,
+            probed_at TEXT NOT NULL,
+            PRIMARY KEY (target, date_from, date_to, words_from, words_to)
+        )
+        """
+    )
+    db.execute(
+        "INSERT INTO crawl_windows (target, date_from, date_to, total, probed_at) "
+        "SELECT target, date_from, date_to, total, probed_at FROM crawl_windows_by_date"
+    )
+    db.execute("DROP TABLE crawl_windows_by_date")

@@ -1,4 +1,4 @@
-"""Walking a tag listing split past AO3's cap: its date windows, then the catch-up window.
+"""Walking a listing split past AO3's cap: its date windows, then the catch-up window.
 
 The split itself (which windows) is :mod:`ficindex.crawl.partition`; this is
 the crawl's side: probes go through the crawl's fetcher and are kept in the
@@ -27,7 +27,7 @@ class ProbeFailed(Exception):
 
 
 async def walk_windows(job: CrawlJob, target: Target) -> bool:
-    """Walk a capped tag listing window by window, then the catch-up window.
+    """Walk a capped listing window by window, then the catch-up window.
 
     False once the run must walk no further (stopped, or out of budget).
     """
@@ -64,7 +64,7 @@ async def walk_windows(job: CrawlJob, target: Target) -> bool:
 async def _probe(job: CrawlJob, target: Target, window: Window) -> int:
     """A window's heading total: remembered from an earlier probe, else its page 1."""
     start, end = window.bounds
-    known = frontier.window_total(job.db, target.key, start, end)
+    known = frontier.window_total(job.db, target.key, start, end, window.word_bounds)
     if known is not None:
         return known
     result, page = await get_listing_page(job.fetcher, job.robots, window.path(target.path))
@@ -74,15 +74,18 @@ async def _probe(job: CrawlJob, target: Target, window: Window) -> int:
     assert result is not None
     if "work_search" not in unquote(urlsplit(result.final_url).query):
         moved = urlsplit(result.final_url).path
+        synonym = target.kind == "tag works"
+        why = " (a synonym tag redirects to its canonical tag)" if synonym else ""
         raise FilterIgnored(
             f"{target.key}: the site answered {window.path(target.path)} with {moved}, "
-            "without the date filters (a synonym tag redirects to its canonical tag): "
-            f"crawl {moved} instead"
+            f"without the date filters{why}: crawl {moved} instead"
         )
     total = page.listing.total
     job.probed[window.path(target.path)] = (result, page)
     with job.db.atomic():
-        frontier.save_window(job.db, target.key, start, end, total=total, at=utc_now())
+        frontier.save_window(
+            job.db, target.key, start, end, total=total, at=utc_now(), words=window.word_bounds
+        )
         frontier.log_result(job.db, result)
     job.tick()
     return total

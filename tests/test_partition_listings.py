@@ -1,0 +1,138 @@
+"""Which capped listings are split past AO3's cap, and how far: users, pseuds, collections,
+bookmarks, and a single day split by word count, on the loopback fake AO3.
+
+The facts about AO3 each test relies on are in its docstring, with their source in
+otwarchive (otwcode/otwarchive, app/ and config/ at commit f4508f15).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from ao3server import AO3Server, Site, make_site
+from ficindex.crawl.config import FetchConfig
+from ficindex.crawl.crawler import CrawlOptions, CrawlResult, run_crawl
+from ficindex.crawl.targets import parse_target
+
+
+def crawl(server: AO3Server, db: Path, path: str, **kw) -> CrawlResult:
+    config = FetchConfig(base_url=server.url, rate=200.0, concurrency=4, backoff_initial=0.02)
+    return run_crawl(db, [parse_target(server.url + path, config)], config, CrawlOptions(**kw))
+
+
+def stored(db: Path) -> list[int]:
+    with sqlite3.connect(db) as conn:
+        return [r[0] for r in conn.execute("SELECT id FROM works WHERE status = 'ok' ORDER BY id")]
+
+
+def one_owner_site(works: int, *, max_pages: int) -> Site:
+    """A capped site whose works are all by user ``solo`` (pseud ``alias``), in collection
+    ``big``."""
+    site = make_site(works, max_pages=max_pages)
+    for work in site.works.values():
+        work.user, work.pseud, work.collections = "solo", "alias", ["big"]
+    return site
+
+
+def assert_split_and_complete(server: AO3Server, site: Site, db: Path, path: str) -> None:
+    result = crawl(server, db, path, metadata_only=True)
+    assert result.exit_code == 0 and result.warnings == [] and result.stats.unreachable == 0
+    assert stored(db) == sorted(site.works)
+    assert server.requests(path + "?work_search%5Bdate_from%5D=")
+    assert not server.requests("page=6")  # every window fits: no page past the cap asked for
+
+
+def test_a_capped_user_listing_is_split_by_date(tmp_path: Path) -> None:
+    """``/users/U/works`` is ``WorksController#index`` too: ``load_owner`` makes the user the
+    owner, ``index`` passes ``work_search`` (``work_search_params`` permits ``date_from`` and
+    ``date_to``) to ``WorkSearchForm`` with ``works_parent: @owner``, and ``WorkQuery`` adds
+    ``date_range_filter`` whatever the owner (works_controller.rb ``index``, ``load_owner``,
+    ``work_search_params``; app/models/search/work_query.rb ``filters``, ``add_owner``;
+    config/routes.rb ``resources :users do ... resources :works``)."""
+    site = one_owner_site(300, max_pages=5)
+    with AO3Server(site) as server:
+        assert_split_and_complete(server, site, tmp_path / "i.db", "/users/solo/works")
+
+
+def test_a_capped_pseud_listing_is_split_by_date(tmp_path: Path) -> None:
+    """``/users/U/pseuds/P/works``: the same action, the pseud as owner (``load_owner``:
+    ``@owner = @pseud || @user || @collection || @tag``; routes.rb ``resources :pseuds do
+    resources :works``)."""
+    site = one_owner_site(300, max_pages=5)
+    with AO3Server(site) as server:
+        assert_split_and_complete(server, site, tmp_path / "i.db", "/users/solo/pseuds/alias/works")
+
+
+def test_a_capped_collection_listing_is_split_by_date(tmp_path: Path) -> None:
+    """``/collections/C/works``: the same action, the collection as owner (``load_collection``,
+    then ``load_owner``; routes.rb ``resources :collections do ... resources :works``;
+    ``WorkQuery#add_owner`` filters on ``collection_ids``). robots.txt disallows none of these
+    paths (public/robots.public.txt)."""
+    site = one_owner_site(300, max_pages=5)
+    with AO3Server(site) as server:
+        assert_split_and_complete(server, site, tmp_path / "i.db", "/collections/big/works")
+
+
+def test_a_capped_bookmarks_listing_reports_what_it_cannot_reach(tmp_path: Path) -> None:
+    """Bookmarks listings are ``BookmarksController#index``: ``bookmark_search_params`` has no
+    ``date_from``/``date_to``, only ``date`` and ``bookmarkable_date``, relative ranges
+    (``SearchRange``, e.g. "< 7 days") whose edges move with each request
+    (bookmarks_controller.rb; app/models/search/bookmark_query.rb ``date_filter``). So a
+    capped bookmarks listing is read to the cap, and the works past it are counted."""
+    site = make_site(300, max_pages=5)
+    site.bookmarks["reader"] = sorted(site.works, reverse=True)
+    with AO3Server(site) as server:
+        db = tmp_path / "i.db"
+        result = crawl(server, db, "/users/reader/bookmarks", metadata_only=True)
+        assert not server.requests("work_search")
+    assert len(stored(db)) == 100 and result.stats.unreachable == 200
+    assert result.warnings == [
+        "/users/reader/bookmarks: AO3 lists 300 works but stops serving pages after page 5; "
+        "200 works were unreachable (split the listing, e.g. by sub-tag or date filter, "
+        "to reach them)"
+    ]
+
+
+def day_of_many(site: Site, works: int, *, day: str = "2025-03-01") -> None:
+    """``works`` works all updated on ``day``, of 1 to ``works`` chapters (so word counts vary)."""
+    for n in range(works):
+        work = site.add_work(5000 + n, freeforms=["Test Tag"], published=day)
+        text = " ".join(["word"] * (10 * (n + 1)))
+        work.chapters[0].text = text
+
+
+def test_a_single_day_over_the_cap_is_split_by_word_count(tmp_path: Path) -> None:
+    """A tag listing takes ``work_search[words_from]``/``[words_to]`` as it takes the dates:
+    ``work_search_params`` permits them, ``WorkQuery#word_count_filter`` is an inclusive range
+    (``gte``/``lte``) on ``word_count`` (works_controller.rb; work_query.rb)."""
+    site = make_site(60, max_pages=5)
+    day_of_many(site, 150)  # 150 works on one day, more than the 100 AO3 serves
+    db = tmp_path / "i.db"
+    with AO3Server(site) as server:
+        result = crawl(server, db, "/tags/Test%20Tag/works", metadata_only=True)
+        split = server.requests("date_to%5D=2025-03-01&work_search%5Bwords_")
+    assert result.exit_code == 0 and result.warnings == [] and result.stats.unreachable == 0
+    assert stored(db) == sorted(site.works) and len(split) >= 2
+    with sqlite3.connect(db) as conn:
+        word_windows = conn.execute(
+            "SELECT count(*) FROM crawl_windows WHERE words_from != '' OR words_to != ''"
+        ).fetchone()[0]
+    assert word_windows >= 2
+
+
+def test_a_single_day_and_word_count_over_the_cap_is_reported_with_its_count(
+    tmp_path: Path,
+) -> None:
+    site = make_site(60, max_pages=5)
+    for n in range(150):  # 150 works updated on one day, all of the same length
+        site.add_work(5000 + n, freeforms=["Test Tag"], published="2025-03-01")
+    db = tmp_path / "i.db"
+    with AO3Server(site) as server:
+        result = crawl(server, db, "/tags/Test%20Tag/works", metadata_only=True)
+    assert result.stats.unreachable == 50 and len(stored(db)) == 60 + 100
+    assert any(
+        "150 works were updated on 2025-03-01, 39 to 39 words, more than the 100 AO3 serves; "
+        "50 of them are unreachable" in w
+        for w in result.warnings
+    ), result.warnings
