@@ -149,11 +149,11 @@ class Fault:
 
 @dataclass
 class Trigger:
-    """Call ``action`` (it may change the site) when the first request containing ``match``
-    arrives, before it is answered: a work updated in the middle of a crawl, on cue."""
+    """Call ``action(path)`` (it may change the site) when the first request whose path+query
+    contains ``match`` arrives, before it is answered: a work updated mid-crawl, on cue."""
 
     match: str
-    action: Callable[[], None]
+    action: Callable[[str], None]
     fired: bool = False
 
 
@@ -271,7 +271,7 @@ class Site:
             due = [t for t in self.triggers if not t.fired and t.match in path]
             for trigger in due:
                 trigger.fired = True
-                trigger.action()
+                trigger.action(path)
 
     def take_fault(self, path: str) -> Fault | None:
         with self.lock:

@@ -9,8 +9,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
-from ao3server import AO3Server, make_site
+from ao3server import AO3Server, Trigger, make_site
 from ficindex.crawl.config import FetchConfig
 from ficindex.crawl.crawler import CrawlOptions, CrawlResult, run_crawl
 from ficindex.crawl.refresh import run_refresh
@@ -232,3 +233,33 @@ def test_a_synonym_tag_redirecting_without_the_filters_names_the_canonical_tag(
         assert run.stderr.splitlines()[-1].startswith("Error: /tags/TT/works: the site answered")
         assert "crawl /tags/Test%20Tag/works instead" in run.stderr
         assert len(server.requests("work_search")) == 1  # the first probe tells
+
+
+def test_a_work_leaving_a_window_mid_walk_shifts_no_work_past_the_walk(tmp_path: Path) -> None:
+    """AO3-MARKUP 8.5 step 4: a work updated while its window is read leaves the window; every
+    work after it moves up one place, so the first work of the next page slides back onto the
+    page already read. The next page's heading total is one lower: the walk reads the page
+    before it again, and misses nothing."""
+    site = make_site(300, max_pages=5)
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    moved: list[int] = []
+
+    def update_the_newest_of_the_window(path: str) -> None:
+        query = {k: v[-1] for k, v in parse_qs(urlsplit(path).query).items()}
+        in_window = site.search_filters([w for w in site.visible() if "Test Tag" in w.tags], query)
+        moved.append(in_window[0].id)  # on page 1, already read
+        site.post_chapter(in_window[0].id, on=today)
+
+    site.triggers.append(Trigger("date_to%5D=2024-06-21&page=2", update_the_newest_of_the_window))
+    db = tmp_path / "i.db"
+    with AO3Server(site) as server:
+        result = crawl(server, db, metadata_only=True)
+        window = [e.path for e in server.requests("date_to%5D=2024-06-21")]
+    assert moved, "the window the trigger names was not walked"
+    assert result.exit_code == 0 and stored(db) == sorted(site.works)
+    # page 1 (the probe), page 2 (one work fewer), page 1 again, then on to page 3
+    first = window[0]
+    assert window[:4] == [first, first + "&page=2", first + "&page=1", first + "&page=3"]
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT chapters_posted FROM works WHERE id = ?", moved).fetchone()
+    assert row == (2,)  # the moved work itself is read in the newest window

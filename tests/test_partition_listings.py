@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from ao3server import AO3Server, Site, make_site
+from ao3server import AO3Server, Site, Trigger, make_site
 from ficindex.crawl.config import FetchConfig
 from ficindex.crawl.crawler import CrawlOptions, CrawlResult, run_crawl
 from ficindex.crawl.targets import parse_target
@@ -136,3 +136,23 @@ def test_a_single_day_and_word_count_over_the_cap_is_reported_with_its_count(
         "50 of them are unreachable" in w
         for w in result.warnings
     ), result.warnings
+
+
+def test_works_deleted_mid_walk_shift_no_work_past_the_walk(tmp_path: Path) -> None:
+    """Any listing, capped or not: 25 works deleted from the first pages while page 4 is asked
+    for leave page 4 starting 25 works later, so 25 works slid back onto pages 2 and 3. The
+    heading total fell by 25: the walk reads pages 2 and 3 again, then goes on."""
+    site = one_owner_site(100, max_pages=5)
+
+    def delete_the_newest(path: str) -> None:
+        for work in site.visible()[:25]:
+            work.deleted = True
+
+    site.triggers.append(Trigger("/users/solo/works?page=4", delete_the_newest))
+    db = tmp_path / "i.db"
+    with AO3Server(site) as server:
+        result = crawl(server, db, "/users/solo/works", metadata_only=True)
+        pages = [e.path.partition("?")[2] for e in server.requests("/users/solo/works")]
+    assert result.exit_code == 0
+    assert pages == ["", "page=2", "page=3", "page=4", "page=2", "page=3"]
+    assert set(stored(db)) >= {w.id for w in site.visible()}
