@@ -263,3 +263,21 @@ def test_a_work_leaving_a_window_mid_walk_shifts_no_work_past_the_walk(tmp_path:
     with sqlite3.connect(db) as conn:
         row = conn.execute("SELECT chapters_posted FROM works WHERE id = ?", moved).fetchone()
     assert row == (2,)  # the moved work itself is read in the newest window
+
+
+def test_windows_that_do_not_add_up_to_the_listing_are_warned_about(tmp_path: Path) -> None:
+    """AO3-MARKUP 8.5 step 3, the sum check: 40 works appear (old, imported) between the
+    listing's page 1 and the first probe, so the windows list 340 works where the listing
+    said 300. The crawl says so, and still reads every window."""
+    site = make_site(300, max_pages=5)
+
+    def import_old_works(path: str) -> None:
+        for n in range(40):
+            site.add_work(9000 + n, freeforms=["Test Tag"], published="2001-01-01")
+
+    site.triggers.append(Trigger("work_search", import_old_works))
+    db = tmp_path / "i.db"
+    with AO3Server(site) as server:
+        result = crawl(server, db, metadata_only=True)
+    assert result.exit_code == 0 and stored(db) == sorted(site.works)
+    assert result.warnings == [f"{TAG}: the date windows list 340 works but the listing 300"]
