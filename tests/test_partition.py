@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from ao3server import AO3Server, Trigger, make_site
 from ficindex.crawl.config import FetchConfig
 from ficindex.crawl.crawler import CrawlOptions, CrawlResult, run_crawl
@@ -281,3 +283,55 @@ def test_windows_that_do_not_add_up_to_the_listing_are_warned_about(tmp_path: Pa
         result = crawl(server, db, metadata_only=True)
     assert result.exit_code == 0 and stored(db) == sorted(site.works)
     assert result.warnings == [f"{TAG}: the date windows list 340 works but the listing 300"]
+
+
+@pytest.mark.parametrize("everything", [False, True], ids=["refresh", "refresh --all"])
+def test_a_refresh_with_more_new_works_than_the_cap_reads_on_in_the_windows(
+    tmp_path: Path, everything: bool
+) -> None:
+    """A refresh walks the whole listing newest first; with 150 new works and a cap of 100 it
+    reaches the cap, and reads the rest from the date windows below where it stopped, down
+    to the first page it knows (``--all``: to the end)."""
+    site = make_site(300, max_pages=5)
+    db = tmp_path / "i.db"
+    with AO3Server(site) as server:
+        assert crawl(server, db, metadata_only=True).exit_code == 0
+        for n in range(150):  # one a day in 2025, after every work crawled
+            day = (dt.date(2025, 1, 1) + dt.timedelta(days=n)).isoformat()
+            site.add_work(7000 + n, freeforms=["Test Tag"], published=day)
+        server.clear_log()
+        config = FetchConfig(base_url=server.url, rate=200.0, backoff_initial=0.02)
+        options = RefreshOptions(metadata_only=True, everything=everything)
+        result = run_refresh(db, config, options)
+        listing = [e.path for e in server.requests(TAG)]
+    assert result.exit_code == 0 and result.problems() == []
+    assert stored(db) == sorted(site.works)
+    assert listing[:5] == [TAG] + [f"{TAG}?page={n}" for n in range(2, 6)]
+    assert result.counts["new"] == 150
+    with sqlite3.connect(db) as conn:
+        pending = conn.execute("SELECT refresh_from FROM crawl_partitions").fetchone()
+    assert pending == (None,)
+    if not everything:  # read on only to the first known page: one window, a page or two
+        assert len(listing) <= 5 + 2 + 3
+    else:  # every window read to its end: every work listed once more, about
+        assert len(listing) >= 5 + 300 // 20
+
+
+def test_a_refresh_cut_short_in_the_windows_goes_on_from_there(tmp_path: Path) -> None:
+    site = make_site(300, max_pages=5)
+    db = tmp_path / "i.db"
+    with AO3Server(site) as server:
+        assert crawl(server, db, metadata_only=True).exit_code == 0
+        for n in range(150):
+            day = (dt.date(2025, 1, 1) + dt.timedelta(days=n)).isoformat()
+            site.add_work(7000 + n, freeforms=["Test Tag"], published=day)
+        config = FetchConfig(base_url=server.url, rate=200.0, backoff_initial=0.02)
+        first = run_refresh(db, config, RefreshOptions(metadata_only=True, max_pages=6))
+        assert first.pages == 6 and len(stored(db)) < 450
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT refresh_from FROM crawl_partitions").fetchone() != (None,)
+        server.clear_log()
+        again = run_refresh(db, config, RefreshOptions(metadata_only=True))
+        listing = [e.path for e in server.requests(TAG)]
+    assert again.exit_code == 0 and stored(db) == sorted(site.works)
+    assert listing[0] == TAG and f"{TAG}?page=5" not in listing  # known at once: no cap

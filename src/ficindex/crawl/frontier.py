@@ -330,7 +330,8 @@ def save_window(
 @migrations()
 def m003_window_words(db: sqlite_utils.Database) -> None:
     """A single day over the cap is split by word count: each window's word bounds ('' open),
-    part of its key (the table is rebuilt, SQLite cannot widen a primary key)."""
+    part of its key (the table is rebuilt, SQLite cannot widen a primary key); and where a
+    refresh reading the windows stands."""
     db.execute("ALTER TABLE crawl_windows RENAME TO crawl_windows_by_date")
     db.execute(
         """
@@ -351,3 +352,11 @@ def m003_window_words(db: sqlite_utils.Database) -> None:
         "SELECT target, date_from, date_to, total, probed_at FROM crawl_windows_by_date"
     )
     db.execute("DROP TABLE crawl_windows_by_date")
+    # A refresh whose newest-first walk reached the cap reads the windows below where it
+    # stopped: the newest day it has yet to read, kept so a killed refresh goes on from it.
+    db.execute("ALTER TABLE crawl_partitions ADD COLUMN refresh_from TEXT")
+
+
+def set_refresh_from(db: sqlite_utils.Database, key: str, day: str | None) -> None:
+    """Where a partitioned listing's refresh goes on reading its windows (None: done)."""
+    db.execute("UPDATE crawl_partitions SET refresh_from = ? WHERE target = ?", [day, key])

@@ -200,7 +200,8 @@ class ListingWalk:
     ``may_go_on()`` before each page (False: the run walks no further);
     ``on_page(page)`` after each (False: this listing's walk ends there);
     ``on_failure(target, why, fetch)`` when a page could not be had or used,
-    which ends that listing's walk.
+    which ends that listing's walk. ``last``: the last page walked of each
+    listing in this run (how its walk ended, and the dates on its last page).
     """
 
     fetcher: Fetcher
@@ -210,6 +211,7 @@ class ListingWalk:
     may_go_on: Callable[[], Awaitable[bool]]
     on_page: Callable[[WalkedPage], bool]
     on_failure: Callable[[Target, str, FetchResult | None], None]
+    last: dict[str, WalkedPage] = field(default_factory=dict)
 
     async def walk(
         self,
@@ -246,8 +248,10 @@ class ListingWalk:
             dropped = slid_back(position, page.listing.total, decision.stop)
             if dropped and not await self._reread(target, result.final_url, number, dropped):
                 return False
-            if not self.on_page(WalkedPage(target, result, page.listing, decision, step, number)):
+            walked = WalkedPage(target, result, page.listing, decision, step, number)
+            if not self.on_page(walked):
                 return True
+            self.last[target.key] = walked
             position.last_ids, position.url = step.ids, step.following
             position.total = page.listing.total
         return True

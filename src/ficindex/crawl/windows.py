@@ -9,6 +9,7 @@ target of its own, so it resumes like any listing.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
@@ -16,9 +17,19 @@ from ficindex.clock import utc_now
 from ficindex.crawl import frontier
 from ficindex.crawl.partition import FilterIgnored, Window, plan_windows
 from ficindex.crawl.targets import Target
-from ficindex.crawl.walk import WalkPosition, get_listing_page
+from ficindex.crawl.walk import (
+    CrawlPolicy,
+    ListingPolicy,
+    PageDecision,
+    WalkedPage,
+    WalkPosition,
+    get_listing_page,
+)
+from ficindex.record import Record
 
 if TYPE_CHECKING:
+    import sqlite_utils
+
     from ficindex.crawl.job import CrawlJob
 
 
@@ -29,7 +40,9 @@ class ProbeFailed(Exception):
 async def walk_windows(job: CrawlJob, target: Target) -> bool:
     """Walk a capped listing window by window, then the catch-up window.
 
-    False once the run must walk no further (stopped, or out of budget).
+    A refresh instead reads the windows only below where its newest-first walk of
+    the whole listing reached the cap (:func:`refresh_windows`). False once the run
+    must walk no further (stopped, or out of budget).
     """
     row = frontier.partition_of(job.db, target.key)
     assert row is not None
@@ -46,6 +59,8 @@ async def walk_windows(job: CrawlJob, target: Target) -> bool:
     for warning in plan.warnings:
         if warning not in job.result.warnings:
             job.result.warnings.append(warning)
+    if not isinstance(job.walker.policy, CrawlPolicy):  # a refresh
+        return await refresh_windows(job, target, [w for w, _ in plan.windows])
     catch_up = Window(started - dt.timedelta(days=1), None)
     # A window that probed empty holds no work a walk could find (updates move works to
     # the newest window, which the catch-up reads).
@@ -89,3 +104,103 @@ async def _probe(job: CrawlJob, target: Target, window: Window) -> int:
         frontier.log_result(job.db, result)
     job.tick()
     return total
+
+
+# --- refresh ---------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _ReadOn:
+    """Decides as ``policy`` does, but never ends the walk: a day read whole, known or not."""
+
+    policy: ListingPolicy
+
+    def on_page(self, db: sqlite_utils.Database, target: Target, page: Record) -> PageDecision:
+        decision = self.policy.on_page(db, target, page)
+        decision.stop = False
+        return decision
+
+
+async def refresh_windows(job: CrawlJob, target: Target, windows: list[Window]) -> bool:
+    """A refresh of a split listing: read on below the cap, newest first, until a known page.
+
+    A refresh walks the whole listing newest first and stops at the first page
+    it knows. When more works changed than AO3 serves, that walk reaches the
+    cap instead; the works below it are read from the date windows: first the
+    whole day the walk ended in, then the older days of the window holding it,
+    then each older window in turn, each cut short by the first known page
+    (``--all``: never). A window that reaches the cap again goes on the same way
+    from its own last day. Where it stands is kept (``refresh_from``), so a
+    killed refresh goes on from there. False once the run must walk no further.
+    """
+    row = frontier.partition_of(job.db, target.key)
+    assert row is not None
+    day = _read_on_from(job, job.walker.last.get(target.key))
+    if day is None and row["refresh_from"]:
+        day = dt.date.fromisoformat(row["refresh_from"])
+    whole_day = True
+    while day is not None:
+        with job.db.atomic():
+            frontier.set_refresh_from(job.db, target.key, day.isoformat())
+        if whole_day:
+            if await _walk_part(job, target, Window(day, day), read_on=True) == "stopped":
+                return False
+            day -= dt.timedelta(days=1)
+        window = next(w for w in windows if _holds(w, day))
+        part = Window(window.start, day)
+        end = await _walk_part(job, target, part)
+        if end == "stopped":
+            return False
+        if end == "known":
+            break
+        day, whole_day = _read_on_from(job, job.walker.last.get(part.path(target.path))), True
+        if day is None and window.start is not None:  # read to its end: the next window
+            day, whole_day = window.start - dt.timedelta(days=1), False
+    with job.db.atomic():
+        frontier.set_refresh_from(job.db, target.key, None)
+    return True
+
+
+def _read_on_from(job: CrawlJob, page: WalkedPage | None) -> dt.date | None:
+    """The oldest update day on a page that ended its walk at AO3's cap, else None.
+
+    The windows are read on below it, so its works past the cap are not out of
+    reach: the walk's warning and count of them are taken back.
+    """
+    if page is None or not page.unreachable:
+        return None
+    job.stats.unreachable -= page.unreachable
+    named = f"{page.target.key}: AO3 lists "
+    job.result.warnings[:] = [w for w in job.result.warnings if not w.startswith(named)]
+    days = [w.updated for w in page.listing.works if w.updated]
+    return dt.date.fromisoformat(min(days)[:10]) if days else None
+
+
+def _holds(window: Window, day: dt.date) -> bool:
+    return (window.start is None or window.start <= day) and (
+        window.end is None or day <= window.end
+    )
+
+
+async def _walk_part(
+    job: CrawlJob, target: Target, window: Window, *, read_on: bool = False
+) -> str:
+    """Walk one window of a refresh from page 1 (or from where a killed refresh left it).
+
+    ``stopped``: the run walks no further; ``known``: the walk stopped at a known page,
+    or failed (the next refresh goes on from this window); ``ended``: read to its end
+    (or to the cap: its last page is in ``job.walker.last``).
+    """
+    path = window.path(target.path)
+    part = Target(target.kind, path, path)
+    with job.db.atomic():
+        if frontier.add_target(job.db, part, at=utc_now())["next_url"] is None:
+            frontier.restart_target(job.db, path)
+        position = WalkPosition.of_target(frontier.target_row(job.db, path))
+    walker = replace(job.walker, policy=_ReadOn(job.walker.policy)) if read_on else job.walker
+    walker.last.pop(path, None)
+    if job.stopping.is_set() or not await walker.walk(part, position):
+        return "stopped"
+    last = walker.last.get(path)
+    failed = frontier.target_row(job.db, path)["next_url"] is not None
+    return "known" if failed or (last is not None and last.decision.stop) else "ended"
