@@ -357,6 +357,20 @@ def m003_window_words(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE crawl_partitions ADD COLUMN refresh_from TEXT")
 
 
+def handled_before(db: sqlite_utils.Database, key: str, *, blurbs: bool) -> int:
+    """What earlier runs did for a listing and its date windows (keys ``KEY?...``): the
+    blurbs its pages listed (``blurbs``: --metadata-only), else the works fetched from it.
+
+    A resumed run counts it out of the listing's total, so its ETA covers what is left.
+    """
+    family = "(target = ? OR substr(target, 1, length(?) + 1) = ? || '?')"
+    if blurbs:
+        sql = f"SELECT coalesce(sum(works), 0) FROM crawl_pages WHERE {family}"
+    else:
+        sql = f"SELECT count(*) FROM crawl_works WHERE state = 'done' AND {family}"
+    return int(db.execute(sql, [key, key, key]).fetchone()[0])
+
+
 def set_refresh_from(db: sqlite_utils.Database, key: str, day: str | None) -> None:
     """Where a partitioned listing's refresh goes on reading its windows (None: done)."""
     db.execute("UPDATE crawl_partitions SET refresh_from = ? WHERE target = ?", [day, key])
