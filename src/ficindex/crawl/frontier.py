@@ -330,8 +330,8 @@ def save_window(
 @migrations()
 def m003_window_words(db: sqlite_utils.Database) -> None:
     """A single day over the cap is split by word count: each window's word bounds ('' open),
-    part of its key (the table is rebuilt, SQLite cannot widen a primary key); and where a
-    refresh reading the windows stands."""
+    part of its key (the table is rebuilt, SQLite cannot widen a primary key); where a
+    refresh reading the windows stands; when the windows were checked after the walk."""
     db.execute("ALTER TABLE crawl_windows RENAME TO crawl_windows_by_date")
     db.execute(
         """
@@ -355,6 +355,13 @@ def m003_window_words(db: sqlite_utils.Database) -> None:
     # A refresh whose newest-first walk reached the cap reads the windows below where it
     # stopped: the newest day it has yet to read, kept so a killed refresh goes on from it.
     db.execute("ALTER TABLE crawl_partitions ADD COLUMN refresh_from TEXT")
+    # When the windows, all read, were probed again to find one that grew behind the walk.
+    db.execute("ALTER TABLE crawl_partitions ADD COLUMN verified_at TEXT")
+
+
+def set_verified(db: sqlite_utils.Database, key: str, at: str) -> None:
+    """Every window of a split listing read and checked once more (see ``windows._verify``)."""
+    db.execute("UPDATE crawl_partitions SET verified_at = ? WHERE target = ?", [at, key])
 
 
 def handled_before(db: sqlite_utils.Database, key: str, *, blurbs: bool) -> int:

@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 from ficindex.clock import utc_now
 from ficindex.crawl import frontier
+from ficindex.crawl.fetcher import FetchResult
 from ficindex.crawl.partition import FilterIgnored, Window, plan_windows
 from ficindex.crawl.targets import Target
 from ficindex.crawl.walk import (
@@ -65,14 +66,77 @@ async def walk_windows(job: CrawlJob, target: Target) -> bool:
     # A window that probed empty holds no work a walk could find (updates move works to
     # the newest window, which the catch-up reads).
     for window in [w for w, total in plan.windows if total] + [catch_up]:
-        path = window.path(target.path)
-        part = Target(target.kind, path, path)
-        with job.db.atomic():
-            position = WalkPosition.of_target(frontier.add_target(job.db, part, at=utc_now()))
-        probed = job.probed.pop(path, None)
-        first = probed if position.url == path and position.pages == 0 else None
-        if job.stopping.is_set() or not await job.walker.walk(part, position, first):
+        if not await _walk_window(job, target, window):
             return False
+    return await _verify(job, target, plan.windows)
+
+
+async def _walk_window(
+    job: CrawlJob,
+    target: Target,
+    window: Window,
+    first: tuple[FetchResult, Record] | None = None,
+    *,
+    again: bool = False,
+) -> bool:
+    """Walk one window as a listing target of its own, from where it stands (``again``:
+    from page 1, whose fetch ``first`` is), else from its probe if it is at page 1."""
+    path = window.path(target.path)
+    part = Target(target.kind, path, path)
+    with job.db.atomic():
+        frontier.add_target(job.db, part, at=utc_now())
+        if again:
+            frontier.restart_target(job.db, path)
+        position = WalkPosition.of_target(frontier.target_row(job.db, path))
+    probed = job.probed.pop(path, None)
+    if first is None and position.url == path and position.pages == 0:
+        first = probed
+    return not job.stopping.is_set() and await job.walker.walk(part, position, first)
+
+
+async def _verify(job: CrawlJob, target: Target, windows: list[tuple[Window, int]]) -> bool:
+    """Probe every window with an end date again, once all are read; read again one that grew.
+
+    Updates move works out of these windows (to the newest, which the catch-up
+    reads), and a walk notices works leaving behind it (it reads pages again).
+    But a work can also arrive in a window already read, or behind the walk of
+    one: a chapter deleted takes its work back to the previous chapter's date, a
+    work imported or posted with an old date lands among old ones. Such a window
+    lists more works than its probe did: it is read again from page 1. (Equal
+    numbers leaving and arriving hide each other.) One request per window, once
+    per split (``verified_at``).
+    """
+    row = frontier.partition_of(job.db, target.key)
+    if row is None or row["verified_at"]:
+        return True
+    for window, total in windows:
+        if window.end is None:
+            continue
+        result, page = await get_listing_page(job.fetcher, job.robots, window.path(target.path))
+        if isinstance(page, str) or page.listing is None or page.listing.total is None:
+            why = page if isinstance(page, str) else "the page shows no total"
+            job.stats.failures.append((target.key, f"could not check {window.describe()}: {why}"))
+            return True  # the next run checks again
+        assert result is not None
+        grown = page.listing.total > total
+        start, end = window.bounds
+        with job.db.atomic():
+            frontier.log_result(job.db, result)
+            if grown:
+                frontier.save_window(
+                    job.db,
+                    target.key,
+                    start,
+                    end,
+                    total=page.listing.total,
+                    at=utc_now(),
+                    words=window.word_bounds,
+                )
+        job.tick()
+        if grown and not await _walk_window(job, target, window, (result, page), again=True):
+            return False
+    with job.db.atomic():
+        frontier.set_verified(job.db, target.key, utc_now())
     return True
 
 
