@@ -93,6 +93,50 @@ def test_the_cap_is_read_from_the_page_not_from_a_constant() -> None:
     assert capped_at("", 7, 1) is None
 
 
+def test_a_capped_user_listing_reports_what_it_cannot_reach(tmp_path: Path) -> None:
+    """A user's bookmarks listing cannot be split. Bookmarks listings are
+    ``BookmarksController#index``: ``bookmark_search_params`` has no
+    ``date_from``/``date_to``, only ``date`` and ``bookmarkable_date``, relative ranges
+    (``SearchRange``, e.g. "< 7 days") whose edges move with each request
+    (bookmarks_controller.rb; app/models/search/bookmark_query.rb ``date_filter``). So a
+    capped bookmarks listing is read to the cap, and the works past it are counted."""
+    site = make_site(300, max_pages=5)
+    site.bookmarks["reader"] = sorted(site.works, reverse=True)
+    with AO3Server(site) as server:
+        db = tmp_path / "i.db"
+        config = FetchConfig(base_url=server.url, rate=200.0, backoff_initial=0.02)
+        result = run_crawl(
+            db,
+            [parse_target(server.url + "/users/reader/bookmarks", config)],
+            config,
+            CrawlOptions(metadata_only=True),
+        )
+        assert not server.requests("work_search")
+    assert len(stored(db)) == 100 and result.stats.unreachable == 200
+    assert result.warnings == [
+        "/users/reader/bookmarks: AO3 lists 300 works but stops serving pages after page 5; "
+        "200 works were unreachable (split the listing, e.g. by sub-tag or date filter, "
+        "to reach them)"
+    ]
+
+
+def test_a_single_day_over_the_cap_is_reported_with_its_count(tmp_path: Path) -> None:
+    """A single day over the cap is split by word count (see test_partition_listings.py); one
+    whose works all have the same length cannot be split: it is read to the cap, and named."""
+    site = make_site(60, max_pages=5)
+    for n in range(150):  # 150 works updated on one day, all of the same length
+        site.add_work(5000 + n, freeforms=["Test Tag"], published="2025-03-01")
+    db = tmp_path / "i.db"
+    with AO3Server(site) as server:
+        result = crawl(server, db, metadata_only=True)
+    assert result.stats.unreachable == 50 and len(stored(db)) == 60 + 100
+    assert any(
+        "150 works were updated on 2025-03-01, 39 to 39 words, more than the 100 AO3 serves; "
+        "50 of them are unreachable" in w
+        for w in result.warnings
+    ), result.warnings
+
+
 def test_a_work_updated_mid_crawl_is_caught_up_from_the_newest_window(tmp_path: Path) -> None:
     site = make_site(300, max_pages=5)
     db = tmp_path / "i.db"

@@ -74,26 +74,6 @@ def test_a_capped_collection_listing_is_split_by_date(tmp_path: Path) -> None:
         assert_split_and_complete(server, site, tmp_path / "i.db", "/collections/big/works")
 
 
-def test_a_capped_bookmarks_listing_reports_what_it_cannot_reach(tmp_path: Path) -> None:
-    """Bookmarks listings are ``BookmarksController#index``: ``bookmark_search_params`` has no
-    ``date_from``/``date_to``, only ``date`` and ``bookmarkable_date``, relative ranges
-    (``SearchRange``, e.g. "< 7 days") whose edges move with each request
-    (bookmarks_controller.rb; app/models/search/bookmark_query.rb ``date_filter``). So a
-    capped bookmarks listing is read to the cap, and the works past it are counted."""
-    site = make_site(300, max_pages=5)
-    site.bookmarks["reader"] = sorted(site.works, reverse=True)
-    with AO3Server(site) as server:
-        db = tmp_path / "i.db"
-        result = crawl(server, db, "/users/reader/bookmarks", metadata_only=True)
-        assert not server.requests("work_search")
-    assert len(stored(db)) == 100 and result.stats.unreachable == 200
-    assert result.warnings == [
-        "/users/reader/bookmarks: AO3 lists 300 works but stops serving pages after page 5; "
-        "200 works were unreachable (split the listing, e.g. by sub-tag or date filter, "
-        "to reach them)"
-    ]
-
-
 def day_of_many(site: Site, works: int, *, day: str = "2025-03-01") -> None:
     """``works`` works all updated on ``day``, of 1 to ``works`` chapters (so word counts vary)."""
     for n in range(works):
@@ -119,23 +99,6 @@ def test_a_single_day_over_the_cap_is_split_by_word_count(tmp_path: Path) -> Non
             "SELECT count(*) FROM crawl_windows WHERE words_from != '' OR words_to != ''"
         ).fetchone()[0]
     assert word_windows >= 2
-
-
-def test_a_single_day_and_word_count_over_the_cap_is_reported_with_its_count(
-    tmp_path: Path,
-) -> None:
-    site = make_site(60, max_pages=5)
-    for n in range(150):  # 150 works updated on one day, all of the same length
-        site.add_work(5000 + n, freeforms=["Test Tag"], published="2025-03-01")
-    db = tmp_path / "i.db"
-    with AO3Server(site) as server:
-        result = crawl(server, db, "/tags/Test%20Tag/works", metadata_only=True)
-    assert result.stats.unreachable == 50 and len(stored(db)) == 60 + 100
-    assert any(
-        "150 works were updated on 2025-03-01, 39 to 39 words, more than the 100 AO3 serves; "
-        "50 of them are unreachable" in w
-        for w in result.warnings
-    ), result.warnings
 
 
 def test_works_deleted_mid_walk_shift_no_work_past_the_walk(tmp_path: Path) -> None:
