@@ -16,7 +16,7 @@ import pytest
 from ao3server import AO3Server, Trigger, make_site
 from ficindex.crawl.config import FetchConfig
 from ficindex.crawl.crawler import CrawlOptions, CrawlResult, run_crawl
-from ficindex.crawl.refresh import run_refresh
+from ficindex.crawl.refresh import run_plan, run_refresh
 from ficindex.crawl.refresh_policy import RefreshOptions
 from ficindex.crawl.targets import parse_target
 from ficindex.parser.listing import capped_at
@@ -411,3 +411,25 @@ def test_a_work_arriving_in_a_window_already_read_is_found_by_the_last_check(
     assert 8000 in stored(db)
     assert len(again) == 2  # probed (and walked from the probe), then checked and read again
     assert rerun == ["/robots.txt"]  # all read and checked: a rerun asks for nothing more
+
+
+def test_the_dry_run_reads_on_in_the_windows_as_the_refresh_does(tmp_path: Path) -> None:
+    site = make_site(300, max_pages=5)
+    db = tmp_path / "i.db"
+    with AO3Server(site) as server:
+        assert crawl(server, db, metadata_only=True).exit_code == 0
+        for n in range(150):
+            day = (dt.date(2025, 1, 1) + dt.timedelta(days=n)).isoformat()
+            site.add_work(7000 + n, freeforms=["Test Tag"], published=day)
+        config = FetchConfig(base_url=server.url, rate=200.0, backoff_initial=0.02)
+        options = RefreshOptions(metadata_only=True)
+        server.clear_log()
+        plan = run_plan(db, config, options)
+        planned = [e.path for e in server.requests(TAG)]
+        server.clear_log()
+        result = run_refresh(db, config, options)
+        read = [e.path for e in server.requests(TAG)]
+    assert plan.warnings == [] and planned == read and plan.pages == result.pages == len(read)
+    # The works of the day the walk reached the cap at are read twice; the dry run, storing
+    # nothing, counts a blurb read twice twice.
+    assert result.counts["new"] == 150 and 150 <= plan.blurbs <= 150 + 20

@@ -9,7 +9,7 @@ target of its own, so it resumes like any listing.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
@@ -17,20 +17,12 @@ from ficindex.clock import utc_now
 from ficindex.crawl import frontier
 from ficindex.crawl.fetcher import FetchResult
 from ficindex.crawl.partition import FilterIgnored, Window, plan_windows
+from ficindex.crawl.read_on import ReadOn, day_reached, read_below
 from ficindex.crawl.targets import Target
-from ficindex.crawl.walk import (
-    CrawlPolicy,
-    ListingPolicy,
-    PageDecision,
-    WalkedPage,
-    WalkPosition,
-    get_listing_page,
-)
+from ficindex.crawl.walk import CrawlPolicy, WalkedPage, WalkPosition, get_listing_page
 from ficindex.record import Record
 
 if TYPE_CHECKING:
-    import sqlite_utils
-
     from ficindex.crawl.job import CrawlJob
 
 
@@ -173,56 +165,30 @@ async def _probe(job: CrawlJob, target: Target, window: Window) -> int:
 # --- refresh ---------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _ReadOn:
-    """Decides as ``policy`` does, but never ends the walk: a day read whole, known or not."""
-
-    policy: ListingPolicy
-
-    def on_page(self, db: sqlite_utils.Database, target: Target, page: Record) -> PageDecision:
-        decision = self.policy.on_page(db, target, page)
-        decision.stop = False
-        return decision
-
-
 async def refresh_windows(job: CrawlJob, target: Target, windows: list[Window]) -> bool:
-    """A refresh of a split listing: read on below the cap, newest first, until a known page.
+    """A refresh of a split listing: read on below the cap (:mod:`.read_on`) if the walk of
+    the whole listing reached it, or if an earlier refresh was cut short doing so.
 
-    A refresh walks the whole listing newest first and stops at the first page
-    it knows. When more works changed than AO3 serves, that walk reaches the
-    cap instead; the works below it are read from the date windows: first the
-    whole day the walk ended in, then the older days of the window holding it,
-    then each older window in turn, each cut short by the first known page
-    (``--all``: never). A window that reaches the cap again goes on the same way
-    from its own last day. Where it stands is kept (``refresh_from``), so a
-    killed refresh goes on from there. False once the run must walk no further.
+    Where it stands is kept (``refresh_from``), so a killed refresh goes on from
+    there. False once the run must walk no further.
     """
     row = frontier.partition_of(job.db, target.key)
     assert row is not None
     day = _read_on_from(job, job.walker.last.get(target.key))
     if day is None and row["refresh_from"]:
         day = dt.date.fromisoformat(row["refresh_from"])
-    whole_day = True
-    while day is not None:
+
+    async def walk_part(window: Window, whole: bool) -> str:
+        return await _walk_part(job, target, window, read_on=whole)
+
+    def reached(window: Window) -> dt.date | None:
+        return _read_on_from(job, job.walker.last.get(window.path(target.path)))
+
+    def note(day: dt.date | None) -> None:
         with job.db.atomic():
-            frontier.set_refresh_from(job.db, target.key, day.isoformat())
-        if whole_day:
-            if await _walk_part(job, target, Window(day, day), read_on=True) == "stopped":
-                return False
-            day -= dt.timedelta(days=1)
-        window = next(w for w in windows if _holds(w, day))
-        part = Window(window.start, day)
-        end = await _walk_part(job, target, part)
-        if end == "stopped":
-            return False
-        if end == "known":
-            break
-        day, whole_day = _read_on_from(job, job.walker.last.get(part.path(target.path))), True
-        if day is None and window.start is not None:  # read to its end: the next window
-            day, whole_day = window.start - dt.timedelta(days=1), False
-    with job.db.atomic():
-        frontier.set_refresh_from(job.db, target.key, None)
-    return True
+            frontier.set_refresh_from(job.db, target.key, day.isoformat() if day else None)
+
+    return await read_below(day, windows, walk_part, reached, note)
 
 
 def _read_on_from(job: CrawlJob, page: WalkedPage | None) -> dt.date | None:
@@ -231,19 +197,12 @@ def _read_on_from(job: CrawlJob, page: WalkedPage | None) -> dt.date | None:
     The windows are read on below it, so its works past the cap are not out of
     reach: the walk's warning and count of them are taken back.
     """
-    if page is None or not page.unreachable:
-        return None
-    job.stats.unreachable -= page.unreachable
-    named = f"{page.target.key}: AO3 lists "
-    job.result.warnings[:] = [w for w in job.result.warnings if not w.startswith(named)]
-    days = [w.updated for w in page.listing.works if w.updated]
-    return dt.date.fromisoformat(min(days)[:10]) if days else None
-
-
-def _holds(window: Window, day: dt.date) -> bool:
-    return (window.start is None or window.start <= day) and (
-        window.end is None or day <= window.end
-    )
+    day = day_reached(page)
+    if day is not None and page is not None:
+        job.stats.unreachable -= page.unreachable
+        named = f"{page.target.key}: AO3 lists "
+        job.result.warnings[:] = [w for w in job.result.warnings if not w.startswith(named)]
+    return day
 
 
 async def _walk_part(
@@ -261,7 +220,7 @@ async def _walk_part(
         if frontier.add_target(job.db, part, at=utc_now())["next_url"] is None:
             frontier.restart_target(job.db, path)
         position = WalkPosition.of_target(frontier.target_row(job.db, path))
-    walker = replace(job.walker, policy=_ReadOn(job.walker.policy)) if read_on else job.walker
+    walker = replace(job.walker, policy=ReadOn(job.walker.policy)) if read_on else job.walker
     walker.last.pop(path, None)
     if job.stopping.is_set() or not await walker.walk(part, position):
         return "stopped"
