@@ -433,3 +433,22 @@ def test_the_dry_run_reads_on_in_the_windows_as_the_refresh_does(tmp_path: Path)
     # The works of the day the walk reached the cap at are read twice; the dry run, storing
     # nothing, counts a blurb read twice twice.
     assert result.counts["new"] == 150 and 150 <= plan.blurbs <= 150 + 20
+
+
+def test_a_window_failing_in_a_refresh_is_read_on_from_by_the_next(tmp_path: Path) -> None:
+    site = make_site(300, max_pages=5)
+    db = tmp_path / "i.db"
+    with AO3Server(site) as server:
+        assert crawl(server, db, metadata_only=True).exit_code == 0
+        for n in range(150):
+            day = (dt.date(2025, 1, 1) + dt.timedelta(days=n)).isoformat()
+            site.add_work(7000 + n, freeforms=["Test Tag"], published=day)
+        site.add_fault("work_search", "status", status=404)  # the first window page read on
+        config = FetchConfig(base_url=server.url, rate=200.0, backoff_initial=0.02)
+        first = run_refresh(db, config, RefreshOptions(metadata_only=True))
+        with sqlite3.connect(db) as conn:
+            kept = conn.execute("SELECT refresh_from FROM crawl_partitions").fetchone()[0]
+        read = len(stored(db))
+        again = run_refresh(db, config, RefreshOptions(metadata_only=True))
+    assert first.exit_code == 1 and kept == "2025-02-20" and read == 300 + 100
+    assert again.exit_code == 0 and stored(db) == sorted(site.works)

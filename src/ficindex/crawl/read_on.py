@@ -28,7 +28,8 @@ from ficindex.crawl.walk import ListingPolicy, PageDecision, WalkedPage
 from ficindex.record import Record
 
 #: Walk a window (``True``: read it whole): "stopped" (the run walks no further), "known"
-#: (cut short by a known page, or failed) or "ended" (read to its end, or to the cap).
+#: (cut short by a known page), "failed" (a page could not be had: go on from here next
+#: time) or "ended" (read to its end, or to the cap).
 WalkPart = Callable[[Window, bool], Awaitable[str]]
 
 
@@ -62,21 +63,22 @@ async def read_below(
     """Read the windows from ``day`` (the newest day not read yet) down, as described above.
 
     ``reached(window)``: the day its walk reached at the cap (None: it was read to its
-    end); ``note(day)``: where the reading stands (None: done). False once the run
-    walks no further.
+    end); ``note(day)``: where the reading stands (None: done; a failure leaves it, so
+    the next refresh goes on from there). False once the run walks no further.
     """
     whole_day = True
     while day is not None:
         note(day)
         if whole_day:
-            if await walk_part(Window(day, day), True) == "stopped":
-                return False
+            end = await walk_part(Window(day, day), True)
+            if end in ("stopped", "failed"):
+                return end == "failed"  # a failure is this listing's: the run goes on
             day -= dt.timedelta(days=1)
         window = next(w for w in windows if _holds(w, day))
         part = Window(window.start, day)
         end = await walk_part(part, False)
-        if end == "stopped":
-            return False
+        if end in ("stopped", "failed"):
+            return end == "failed"
         if end == "known":
             break
         day, whole_day = reached(part), True

@@ -133,8 +133,9 @@ async def _read_on(
         if not await walker.walk(Target(target.kind, path, path), WalkPosition(path)):
             return "stopped"
         last = walker.last.get(path)
-        known = last is not None and last.decision.stop
-        return "known" if known or len(plan.warnings) > failures else "ended"
+        if last is not None and last.decision.stop:
+            return "known"
+        return "failed" if len(plan.warnings) > failures else "ended"
 
     def reached(window: Window) -> dt.date | None:
         return day_reached(walk.last.get(window.path(target.path)))

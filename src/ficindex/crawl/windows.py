@@ -210,9 +210,9 @@ async def _walk_part(
 ) -> str:
     """Walk one window of a refresh from page 1 (or from where a killed refresh left it).
 
-    ``stopped``: the run walks no further; ``known``: the walk stopped at a known page,
-    or failed (the next refresh goes on from this window); ``ended``: read to its end
-    (or to the cap: its last page is in ``job.walker.last``).
+    ``stopped``: the run walks no further; ``known``: the walk stopped at a known page;
+    ``failed``: a page could not be had (the next refresh goes on from this window);
+    ``ended``: read to its end (or to the cap: its last page is in ``job.walker.last``).
     """
     path = window.path(target.path)
     part = Target(target.kind, path, path)
@@ -225,5 +225,6 @@ async def _walk_part(
     if job.stopping.is_set() or not await walker.walk(part, position):
         return "stopped"
     last = walker.last.get(path)
-    failed = frontier.target_row(job.db, path)["next_url"] is not None
-    return "known" if failed or (last is not None and last.decision.stop) else "ended"
+    if last is not None and last.decision.stop:
+        return "known"
+    return "failed" if frontier.target_row(job.db, path)["next_url"] is not None else "ended"
