@@ -80,6 +80,7 @@ from ao3site import (
     SiteChapter,
     SiteWork,
     Throttle,
+    Trigger,
     make_site,
 )
 
@@ -95,6 +96,7 @@ __all__ = [
     "SiteChapter",
     "SiteWork",
     "Throttle",
+    "Trigger",
     "make_site",
     "render_work",
     "route",
@@ -175,6 +177,7 @@ def route(site: Site, path: str, query: dict[str, str]) -> Response:
                 for w in site.visible()
                 if w.user == user and not w.anonymous and (pseud is None or w.pseud_name == pseud)
             ]
+            works = date_window(site, works, query)
             return _html(
                 200,
                 render_listing(
@@ -184,7 +187,7 @@ def route(site: Site, path: str, query: dict[str, str]) -> Response:
         match = re.fullmatch(r"/collections/([^/]+)/works", path)
         if match:
             name = unquote(match.group(1))
-            works = [w for w in site.visible() if name in w.collections]
+            works = date_window(site, [w for w in site.visible() if name in w.collections], query)
             suffix = f' in <a href="/collections/{match.group(1)}">{e(name)}</a>'
             return _html(
                 200,
@@ -219,30 +222,9 @@ def route(site: Site, path: str, query: dict[str, str]) -> Response:
         return _html(404, render_404())
 
 
-def _day(text: str | None) -> dt.date | None:
-    """A ``YYYY-MM-DD`` filter value, or None for a missing or unparseable one."""
-    try:
-        return dt.date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
 def date_window(site: Site, works: list[SiteWork], query: dict[str, str]) -> list[SiteWork]:
-    """AO3's "Date Updated" filters on a tag listing: inclusive UTC days of ``revised_at``.
-
-    An unparseable date drops that filter silently, as AO3 does;
-    ``site.ignore_date_filters`` drops both (a server that does not honour them).
-    """
-    if site.ignore_date_filters:
-        return works
-    start = _day(query.get("work_search[date_from]"))
-    end = _day(query.get("work_search[date_to]"))
-    return [
-        w
-        for w in works
-        if (start is None or dt.date.fromisoformat(w.last_date) >= start)
-        and (end is None or dt.date.fromisoformat(w.last_date) <= end)
-    ]
+    """AO3's ``work_search`` filters on a works listing (see ``Site.search_filters``)."""
+    return site.search_filters(works, query)
 
 
 def _work_route(site: Site, wid: int, chapter_id: str | None, path: str, query: dict) -> Response:
@@ -285,6 +267,7 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server.owner
         owner.record(entry)
         site = owner.site
+        site.on_request(self.path)
         parts = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         try:

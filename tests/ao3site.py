@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 PER_PAGE = 20
@@ -147,6 +148,16 @@ class Fault:
 
 
 @dataclass
+class Trigger:
+    """Call ``action(path)`` (it may change the site) when the first request whose path+query
+    contains ``match`` arrives, before it is answered: a work updated mid-crawl, on cue."""
+
+    match: str
+    action: Callable[[str], None]
+    fired: bool = False
+
+
+@dataclass
 class Throttle:
     """Rack::Attack's fixed-window throttle: ``limit`` requests per ``period`` seconds."""
 
@@ -173,6 +184,8 @@ class Site:
         #: Synonym tag -> canonical tag: its listing redirects there without the query string.
         self.synonyms: dict[str, str] = {}
         self.faults: list[Fault] = []
+        #: Changes to make when a request arrives (a work updated while a crawl reads a page).
+        self.triggers: list[Trigger] = []
         self.throttle: Throttle | None = None
         self.latency = 0.0
         self.robots_txt: str | None = ROBOTS_TXT
@@ -228,6 +241,38 @@ class Site:
         ]
         return sorted(works, key=lambda w: (w.last_date, w.id), reverse=True)
 
+    def search_filters(self, works: list[SiteWork], query: dict[str, str]) -> list[SiteWork]:
+        """The ``work_search`` filters a works listing honours (tag, user, pseud, collection).
+
+        ``date_from``/``date_to``: inclusive UTC days of the last update;
+        ``words_from``/``words_to``: inclusive word counts. An unparseable date drops
+        that filter silently, as AO3 does; a word bound keeps its digits (AO3 deletes
+        ``,._`` and takes ``to_i``). ``ignore_date_filters`` drops them all (a server that
+        does not honour them).
+        """
+        if self.ignore_date_filters:
+            return works
+        start = _day(query.get("work_search[date_from]"))
+        end = _day(query.get("work_search[date_to]"))
+        low = _count(query.get("work_search[words_from]"))
+        high = _count(query.get("work_search[words_to]"))
+        return [
+            w
+            for w in works
+            if (start is None or dt.date.fromisoformat(w.last_date) >= start)
+            and (end is None or dt.date.fromisoformat(w.last_date) <= end)
+            and (low is None or w.words >= low)
+            and (high is None or w.words <= high)
+        ]
+
+    def on_request(self, path: str) -> None:
+        """Run the triggers whose ``match`` the request's path+query contains (each once)."""
+        with self.lock:
+            due = [t for t in self.triggers if not t.fired and t.match in path]
+            for trigger in due:
+                trigger.fired = True
+                trigger.action(path)
+
     def take_fault(self, path: str) -> Fault | None:
         with self.lock:
             for fault in self.faults:
@@ -235,6 +280,23 @@ class Site:
                     fault.applied += 1
                     return fault
         return None
+
+
+def _day(text: str | None) -> dt.date | None:
+    """A ``YYYY-MM-DD`` filter value, or None for a missing or unparseable one."""
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _count(text: str | None) -> int | None:
+    """A word-count filter value: AO3 drops blank and "0" values, else ``to_i``s the digits."""
+    if not text or text == "0":
+        return None
+    digits = text.replace(",", "").replace(".", "").replace("_", "")
+    lead = len(digits) - len(digits.lstrip("0123456789"))
+    return int(digits[:lead]) if lead else 0
 
 
 def make_site(

@@ -161,14 +161,13 @@ def test_a_listing_page_cut_off_in_transfer_is_a_failure_not_the_end(
     ]
 
 
-USER = "/users/solo/works"
+USER = "/users/solo/bookmarks"
 
 
 def one_user_site(works: int, *, max_pages: int) -> Site:
-    """A capped site whose works are all one user's (a listing AO3 cannot split by date)."""
+    """A capped site whose works are all bookmarked by one user (a listing AO3 cannot split)."""
     site = make_site(works, max_pages=max_pages)
-    for work in site.works.values():
-        work.user = "solo"
+    site.bookmarks["solo"] = sorted(site.works, reverse=True)
     return site
 
 

@@ -16,13 +16,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from ficindex.parser import parse_page
 from ficindex.parser.blurb import parse_blurb
-from ficindex.parser.listing import (
-    MAX_PAGES,
-    is_listing,
-    listing_cap_pages,
-    parse_listing,
-    unreachable_works,
-)
+from ficindex.parser.listing import is_listing, parse_listing, unreachable_works
 from ficindex.record import Record
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -138,18 +132,18 @@ def test_fragment_without_main_is_a_listing_when_it_holds_blurbs() -> None:
 
 
 @pytest.mark.parametrize(
-    ("total", "pages", "unreachable"),
+    ("total", "last_page", "unreachable"),
     [
-        (0, 0, 0),
-        (1, 1, 0),
+        (0, 1, 0),
         (20, 1, 0),
-        (21, 2, 0),
+        (21, 1, 1),
         (100_000, 5000, 0),
         (100_001, 5000, 1),
         (111_471, 5000, 11_471),
+        (300, 5, 200),  # a listing capped at 5 pages, as the fake AO3's tests do
     ],
 )
-def test_result_cap(total: int, pages: int, unreachable: int) -> None:
-    assert listing_cap_pages(total) == pages
-    assert unreachable_works(total) == unreachable
-    assert listing_cap_pages(total) <= MAX_PAGES
+def test_unreachable_works_past_the_last_page_served(
+    total: int, last_page: int, unreachable: int
+) -> None:
+    assert unreachable_works(total, last_page) == unreachable

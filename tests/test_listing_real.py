@@ -12,7 +12,13 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser
 
 from ficindex.parser.blurb import parse_blurb
-from ficindex.parser.listing import is_listing, listing_cap_pages, parse_listing, unreachable_works
+from ficindex.parser.listing import (
+    capped_at,
+    is_listing,
+    parse_listing,
+    reachable_pages,
+    unreachable_works,
+)
 from ficindex.record import Author, Record, SeriesRef
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "ao3-real"
@@ -120,8 +126,10 @@ def test_sherlock_holmes_tag_page() -> None:
     assert listing.next_url == "/tags/Sherlock%20Holmes/works.html?view_adult=true&page=2"
     # The saved page holds 21 blurbs under its "1 - 20" heading.
     assert len(listing.works) == 21
-    assert listing_cap_pages(listing.total) == 5000
-    assert unreachable_works(listing.total) == 11471
+    # The cap read from the page: its pagination links page 5,000, 100,000 works.
+    html = (REAL / "fujo-tag-sherlock-holmes-works.html").read_text("utf-8")
+    assert capped_at(html, listing.total, listing.page) == 100_000
+    assert unreachable_works(listing.total, reachable_pages(html, listing.page)) == 11471
 
     first = listing.works[0]
     assert (first.work_id, first.title) == (77862241, "His First Kiss")

@@ -14,8 +14,10 @@ that the command line's stderr handler does not print it twice.
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -52,7 +54,14 @@ class CrawlStats:
     #: --max-works); None until a listing's total is known.
     expected: int | None = None
     failures: list[tuple[str, str]] = field(default_factory=list)  # (what, why)
-    started: float = field(default_factory=time.monotonic)
+    #: The run's clock (the fetcher's, so that a test's virtual clock paces both).
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+    started: float = math.nan  # when the run began on ``clock``; nan: now
+    _marks: list[tuple[float, int]] = field(default_factory=list, repr=False)  # (time, handled)
+
+    def __post_init__(self) -> None:
+        if math.isnan(self.started):
+            self.started = self.clock()
 
     @property
     def works(self) -> int:
@@ -64,18 +73,30 @@ class CrawlStats:
         return self.works + self.blurbs
 
     def remaining_seconds(self) -> float | None:
-        """Time left at the pace so far: the works still expected, at the works-per-second seen.
+        """Time left at the recent pace: the works still expected, at the works per second
+        seen over about the latter half of the run so far.
 
         From the listing totals, not from the works found so far, so it does not
-        shrink each time a listing page queues more; None before any pace is known.
+        shrink each time a listing page queues more; and from the recent pace, so
+        the start's one-off requests (robots.txt, a split listing's probes) do not
+        make it pessimistic for long. Each call notes where the run stands (a
+        mark every 10% more works, so a few hundred at most). None before any
+        pace is known.
         """
-        done = self.handled
+        done, now = self.handled, self.clock()
         if self.expected is None or not done:
             return None
-        return max(self.expected - done, 0) * self.elapsed() / done
+        marks = self._marks
+        if not marks or done >= marks[-1][1] * 1.1:
+            marks.append((now, done))
+        since, then = next(((t, n) for t, n in reversed(marks) if n <= done / 2), (0.0, 0))
+        if not then:
+            since = self.started
+        seconds_per_work = (now - since) / (done - then)
+        return max(self.expected - done, 0) * seconds_per_work
 
     def elapsed(self) -> float:
-        return time.monotonic() - self.started
+        return self.clock() - self.started
 
 
 def duration(seconds: float) -> str:

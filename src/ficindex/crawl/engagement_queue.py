@@ -1,7 +1,7 @@
 """Where each work's engagement pages stand, so a killed run resumes at the page in flight.
 
 One ``crawl_engagement`` row per (work, kind) ever asked for (migration
-``m003_engagement`` of :mod:`ficindex.crawl.frontier`):
+``m004_engagement`` of :mod:`ficindex.crawl.frontier`):
 
 * ``state``: ``queued`` (pages to fetch), ``done``, ``failed`` (a page failed;
   the next run retries from that page, as failed works are retried);

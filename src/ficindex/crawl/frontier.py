@@ -308,27 +308,98 @@ def partition_of(db: sqlite_utils.Database, key: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def window_total(db: sqlite_utils.Database, key: str, date_from: str, date_to: str) -> int | None:
+def window_total(
+    db: sqlite_utils.Database,
+    key: str,
+    date_from: str,
+    date_to: str,
+    words: tuple[str, str] = ("", ""),
+) -> int | None:
     """The total probed earlier for a window ('' for an open end), or None."""
     row = db.execute(
-        "SELECT total FROM crawl_windows WHERE target = ? AND date_from = ? AND date_to = ?",
-        [key, date_from, date_to],
+        "SELECT total FROM crawl_windows WHERE target = ? AND date_from = ? AND date_to = ? "
+        "AND words_from = ? AND words_to = ?",
+        [key, date_from, date_to, *words],
     ).fetchone()
     return None if row is None else int(row[0])
 
 
 def save_window(
-    db: sqlite_utils.Database, key: str, date_from: str, date_to: str, *, total: int, at: str
+    db: sqlite_utils.Database,
+    key: str,
+    date_from: str,
+    date_to: str,
+    *,
+    total: int,
+    at: str,
+    words: tuple[str, str] = ("", ""),
 ) -> None:
     db.execute(
-        "INSERT OR REPLACE INTO crawl_windows (target, date_from, date_to, total, probed_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        [key, date_from, date_to, total, at],
+        "INSERT OR REPLACE INTO crawl_windows "
+        "(target, date_from, date_to, words_from, words_to, total, probed_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [key, date_from, date_to, *words, total, at],
     )
 
 
 @migrations()
-def m003_engagement(db: sqlite_utils.Database) -> None:
+def m003_window_words(db: sqlite_utils.Database) -> None:
+    """A single day over the cap is split by word count: each window's word bounds ('' open),
+    part of its key (the table is rebuilt, SQLite cannot widen a primary key); where a
+    refresh reading the windows stands; when the windows were checked after the walk."""
+    db.execute("ALTER TABLE crawl_windows RENAME TO crawl_windows_by_date")
+    db.execute(
+        """
+        CREATE TABLE crawl_windows (
+            target TEXT NOT NULL REFERENCES crawl_targets(key),
+            date_from TEXT NOT NULL,
+            date_to TEXT NOT NULL,
+            words_from TEXT NOT NULL DEFAULT '',
+            words_to TEXT NOT NULL DEFAULT '',
+            total INTEGER NOT NULL,
+            probed_at TEXT NOT NULL,
+            PRIMARY KEY (target, date_from, date_to, words_from, words_to)
+        )
+        """
+    )
+    db.execute(
+        "INSERT INTO crawl_windows (target, date_from, date_to, total, probed_at) "
+        "SELECT target, date_from, date_to, total, probed_at FROM crawl_windows_by_date"
+    )
+    db.execute("DROP TABLE crawl_windows_by_date")
+    # A refresh whose newest-first walk reached the cap reads the windows below where it
+    # stopped: the newest day it has yet to read, kept so a killed refresh goes on from it.
+    db.execute("ALTER TABLE crawl_partitions ADD COLUMN refresh_from TEXT")
+    # When the windows, all read, were probed again to find one that grew behind the walk.
+    db.execute("ALTER TABLE crawl_partitions ADD COLUMN verified_at TEXT")
+
+
+def set_verified(db: sqlite_utils.Database, key: str, at: str) -> None:
+    """Every window of a split listing read and checked once more (see ``windows._verify``)."""
+    db.execute("UPDATE crawl_partitions SET verified_at = ? WHERE target = ?", [at, key])
+
+
+def handled_before(db: sqlite_utils.Database, key: str, *, blurbs: bool) -> int:
+    """What earlier runs did for a listing and its date windows (keys ``KEY?...``): the
+    blurbs its pages listed (``blurbs``: --metadata-only), else the works fetched from it.
+
+    A resumed run counts it out of the listing's total, so its ETA covers what is left.
+    """
+    family = "(target = ? OR substr(target, 1, length(?) + 1) = ? || '?')"
+    if blurbs:
+        sql = f"SELECT coalesce(sum(works), 0) FROM crawl_pages WHERE {family}"
+    else:
+        sql = f"SELECT count(*) FROM crawl_works WHERE state = 'done' AND {family}"
+    return int(db.execute(sql, [key, key, key]).fetchone()[0])
+
+
+def set_refresh_from(db: sqlite_utils.Database, key: str, day: str | None) -> None:
+    """Where a partitioned listing's refresh goes on reading its windows (None: done)."""
+    db.execute("UPDATE crawl_partitions SET refresh_from = ? WHERE target = ?", [day, key])
+
+
+@migrations()
+def m004_engagement(db: sqlite_utils.Database) -> None:
     """Opt-in engagement pages (``--with``): the kinds each target asked for, and where
     each work's kudos, comments and bookmarks pages stand, so a killed run resumes at the
     page in flight. See :mod:`ficindex.crawl.engagement_queue`."""

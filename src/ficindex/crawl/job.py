@@ -92,7 +92,7 @@ class CrawlJob:
         self.progress = progress
         self.stopping = stopping
         self.changes = changes
-        self.result = CrawlResult(CrawlStats())
+        self.result = CrawlResult(CrawlStats(clock=fetcher.limiter.clock))
         self.in_hand: set[int] = set()
         self.started_works = 0
         self.changed = asyncio.Event()  # the queue grew, or the walker finished
@@ -148,7 +148,8 @@ class CrawlJob:
         the whole listing costs at this run's rate (``--with``: judged from ``sample``)."""
         if total is None or target.key in self.totals:
             return
-        self.totals[target.key] = total
+        earlier = frontier.handled_before(self.db, target.key, blurbs=self.options.metadata_only)
+        self.totals[target.key] = max(total - earlier, 0)  # a resumed run counts what is left
         whole, limit = sum(self.totals.values()), self.options.max_works
         self.stats.expected = whole if limit is None else min(whole, limit)
         if not isinstance(self.walker.policy, CrawlPolicy):

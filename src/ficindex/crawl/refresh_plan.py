@@ -2,22 +2,27 @@
 
 It walks with the crawler's own :class:`~ficindex.crawl.walk.ListingWalk` and
 the refresh's :class:`~ficindex.crawl.refresh_policy.RefreshPolicy`, so it
-reads the same pages and stops at the same one as the real run; it has to read
+reads the same pages and stops at the same one as the real run (including its
+reading on in a split listing's date windows, :mod:`.read_on`); it has to read
 them, to know what changed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sqlite_utils
 
 from ficindex.clock import utc_now
+from ficindex.crawl import frontier
 from ficindex.crawl.config import FetchConfig
 from ficindex.crawl.crawler import open_robots
 from ficindex.crawl.fetcher import Fetcher, FetchResult
+from ficindex.crawl.partition import Window, plan_windows
+from ficindex.crawl.read_on import ReadOn, day_reached, read_below
 from ficindex.crawl.refresh_policy import (
     RefreshOptions,
     RefreshPolicy,
@@ -71,11 +76,75 @@ async def plan_refresh(
         for target, next_url in saved_targets(db):
             if not await walk.walk(target, WalkPosition(next_url or target.key)):
                 break
+            if not await _read_on(db, walk, target, plan):
+                break
         plan.requests = fetcher.stats.requests
     plan.blurbs = policy.blurbs
     if not options.metadata_only:
         _plan_fetches(db, options, policy, waiting, plan)
     return plan
+
+
+class _NotProbed(Exception):
+    """A window of the split has no probed total: the dry run cannot know the windows."""
+
+
+async def _read_on(
+    db: sqlite_utils.Database, walk: ListingWalk, target: Target, plan: RefreshPlan
+) -> bool:
+    """Read on below the cap in a split listing's windows, as the refresh would
+    (:mod:`.read_on`), from the probes kept in the index; reading only. False once
+    ``max_pages`` is spent."""
+    tables = db.table_names()
+    if (
+        "crawl_partitions" not in tables
+        or "refresh_from" not in db["crawl_partitions"].columns_dict
+    ):
+        return True  # not split, or split by an older ficindex (the refresh upgrades it first)
+    rows = list(db.query("SELECT * FROM crawl_partitions WHERE target = ?", [target.key]))
+    if not rows:
+        return True
+    row = rows[0]
+    day = day_reached(walk.last.get(target.key))
+    if day is None and row["refresh_from"]:
+        day = dt.date.fromisoformat(row["refresh_from"])
+    if day is None:
+        return True
+
+    async def probe(window: Window) -> int:
+        start, end = window.bounds
+        total = frontier.window_total(db, target.key, start, end, window.word_bounds)
+        if total is None:
+            raise _NotProbed(window.describe())
+        return total
+
+    started = dt.date.fromisoformat(row["started_on"])
+    try:
+        split = await plan_windows(row["total"], row["cap"], started, probe, target.key)
+    except _NotProbed as exc:
+        plan.warnings.append(f"{target.key}: the window {exc} was never probed; crawl it first")
+        return True
+
+    async def walk_part(window: Window, whole: bool) -> str:
+        path = window.path(target.path)
+        walker = replace(walk, policy=ReadOn(walk.policy)) if whole else walk
+        walker.last.pop(path, None)
+        failures = len(plan.warnings)
+        if not await walker.walk(Target(target.kind, path, path), WalkPosition(path)):
+            return "stopped"
+        last = walker.last.get(path)
+        if last is not None and last.decision.stop:
+            return "known"
+        return "failed" if len(plan.warnings) > failures else "ended"
+
+    def reached(window: Window) -> dt.date | None:
+        return day_reached(walk.last.get(window.path(target.path)))
+
+    return await read_below(day, [w for w, _ in split.windows], walk_part, reached, _nowhere)
+
+
+def _nowhere(day: dt.date | None) -> None:
+    """The dry run keeps no note of where it stands: it writes nothing."""
 
 
 def _waiting(db: sqlite_utils.Database) -> list[int]:

@@ -11,10 +11,11 @@ the crawl stays a few pages ahead of its fetchers and within its budgets).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import sqlite_utils
 
@@ -24,7 +25,7 @@ from ficindex.crawl.robots import Robots
 from ficindex.crawl.targets import Target
 from ficindex.errors import ParseError
 from ficindex.parser import parse_page
-from ficindex.parser.listing import unreachable_works
+from ficindex.parser.listing import PER_PAGE, unreachable_works
 from ficindex.record import Listing, Record
 
 
@@ -134,18 +135,37 @@ def url_path(url: str) -> str:
 
 @dataclass(slots=True)
 class WalkPosition:
-    """Where a listing's walk stands: the next page (None: at its end), the ids of the
-    page before it (to notice a repeat) and how many pages it has walked."""
+    """Where a listing's walk stands: the next page (None: at its end), the ids and the
+    heading total of the page before it (to notice a repeat, and works that left the
+    listing behind the walk) and how many pages it has walked."""
 
     url: str | None
     last_ids: list[int] | None = None
     pages: int = 0
+    total: int | None = None  # the heading total of the page before, if any
 
     @classmethod
     def of_target(cls, row: dict[str, Any]) -> WalkPosition:
         """The position a ``crawl_targets`` row records (earlier runs included)."""
         last = row["last_page_ids"]
-        return cls(row["next_url"], json.loads(last) if last else None, row["pages_done"])
+        before = json.loads(last) if last else None
+        total = row["total"] if before is not None else None
+        return cls(row["next_url"], before, row["pages_done"], total)
+
+
+def slid_back(position: WalkPosition, total: int | None, stop: bool) -> int:
+    """How many works may have slid back onto pages already read: the fall of the heading
+    total since the page before (0 on a walk's first page, on a rise, or when it stops)."""
+    if stop or position.last_ids is None or position.total is None or total is None:
+        return 0
+    return max(position.total - total, 0)
+
+
+def page_url(url: str, number: int) -> str:
+    """``url`` with its ``page`` parameter set to ``number`` (the other parameters kept)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "page"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("page", str(number))])))
 
 
 @dataclass(slots=True)
@@ -180,7 +200,8 @@ class ListingWalk:
     ``may_go_on()`` before each page (False: the run walks no further);
     ``on_page(page)`` after each (False: this listing's walk ends there);
     ``on_failure(target, why, fetch)`` when a page could not be had or used,
-    which ends that listing's walk.
+    which ends that listing's walk. ``last``: the last page walked of each
+    listing in this run (how its walk ended, and the dates on its last page).
     """
 
     fetcher: Fetcher
@@ -190,6 +211,7 @@ class ListingWalk:
     may_go_on: Callable[[], Awaitable[bool]]
     on_page: Callable[[WalkedPage], bool]
     on_failure: Callable[[Target, str, FetchResult | None], None]
+    last: dict[str, WalkedPage] = field(default_factory=dict)
 
     async def walk(
         self,
@@ -223,7 +245,40 @@ class ListingWalk:
                 self.on_failure(target, f"{result.url}: unusable page ({describe(exc)})", result)
                 return True
             number = page.listing.page or position.pages
-            if not self.on_page(WalkedPage(target, result, page.listing, decision, step, number)):
+            dropped = slid_back(position, page.listing.total, decision.stop)
+            if dropped and not await self._reread(target, result.final_url, number, dropped):
+                return False
+            walked = WalkedPage(target, result, page.listing, decision, step, number)
+            if not self.on_page(walked):
                 return True
+            self.last[target.key] = walked
             position.last_ids, position.url = step.ids, step.following
+            position.total = page.listing.total
+        return True
+
+    async def _reread(self, target: Target, url: str, number: int, dropped: int) -> bool:
+        """Read again the pages before page ``number`` that ``dropped`` works slid back onto.
+
+        AO3-MARKUP 8.5 step 4: ``dropped`` works left the listing since the page
+        before was read (an update moves a work to the newest window), so the
+        works after them moved up, and the first ``dropped`` of this page are now
+        at the end of the pages already read. Each page read again is stored like
+        any (its works are simply known by then) and leads back to page
+        ``number`` (so a run killed here reads it again). A page that cannot be had
+        is this listing's failure, and the walk goes on. False once ``may_go_on``
+        says no.
+        """
+        back = math.ceil(dropped / PER_PAGE)
+        for n in range(max(1, number - back), number):
+            if not await self.may_go_on():
+                return False
+            result, page = await get_listing_page(self.fetcher, self.robots, page_url(url, n))
+            if isinstance(page, str):
+                self.on_failure(target, page, result)
+                continue
+            assert result is not None and page.listing is not None
+            decision = self.policy.on_page(self.db, target, page)
+            decision.stop = False  # the walk goes on from page ``number``
+            step = PageStep([w.work_id for w in page.listing.works if w.work_id], url)
+            self.on_page(WalkedPage(target, result, page.listing, decision, step, n))
         return True

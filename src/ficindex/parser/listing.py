@@ -27,16 +27,17 @@ What the listing record holds:
   so on a bookmarks page ``len(works)`` can be below the heading's count.
 
 AO3's result cap: search-backed listings (tag, user and collection works,
-search results, bookmarks) never go past 100,000 results, i.e. page 5,000 at 20
-per page; a higher ``page`` is clamped to the last one instead of failing. The
-heading still shows the true total. :func:`listing_cap_pages` gives the last
-page a crawler can reach for a total, and :func:`unreachable_works` how many
-works lie beyond it, so a crawl can stop at the cap and report the rest.
+search results, bookmarks) serve a limited number of results (100,000 on AO3
+today, page 5,000 at 20 per page); a higher ``page`` is clamped to the last one
+instead of failing, and the heading still shows the true total. No constant
+decides it: :func:`capped_at` reads the cap from the page (AO3's "Displaying
+100000 results out of ..." notice, or a total past the last page the
+pagination links), and :func:`unreachable_works` counts the works past the
+last page served, so a crawl can split the listing or report the rest.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -48,10 +49,6 @@ from ficindex.record import Listing, Record
 
 #: Works per listing page (AO3 shows 20 blurbs per page).
 PER_PAGE = 20
-#: AO3's search result cap (otwarchive config MAX_SEARCH_RESULTS).
-MAX_RESULTS = 100_000
-#: The last page AO3 serves for a search-backed listing.
-MAX_PAGES = MAX_RESULTS // PER_PAGE
 
 #: ``div#main`` classes (controller-action) of the listing pages.
 _LISTING_ACTIONS = frozenset(
@@ -83,17 +80,11 @@ _COUNT_TOTAL = re.compile(r"^(\d[\d,]*)\s+(?:Works?|Bookmarks?|Bookmarked Items?
 _FOUND_TOTAL = re.compile(r"^(\d[\d,]*)\s+Found\b")
 
 
-def listing_cap_pages(total: int) -> int:
-    """The last page AO3 serves for ``total`` results: ``min(ceil(total / 20), 5000)``."""
-    return min(math.ceil(max(total, 0) / PER_PAGE), MAX_PAGES)
+def unreachable_works(total: int, last_page: int) -> int:
+    """How many of ``total`` results lie past ``last_page``, the last page served (0 when none do).
 
-
-def unreachable_works(total: int, last_page: int = MAX_PAGES) -> int:
-    """How many of ``total`` results lie past ``last_page`` (0 when none do).
-
-    By default past AO3's 100,000-result cap. Counted in page slots, not in
-    works read, so a bookmarks listing (whose total counts bookmarks that are
-    not works) ending on its last page has none.
+    Counted in page slots, not in works read, so a bookmarks listing (whose
+    total counts bookmarks that are not works) ending on its last page has none.
     """
     return max(total - max(last_page, 0) * PER_PAGE, 0)
 
