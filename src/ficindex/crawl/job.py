@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from ficindex.clock import utc_now
-from ficindex.crawl import frontier
+from ficindex.crawl import frontier, partition_store
 from ficindex.crawl.changes import WorkChanges
 from ficindex.crawl.engagement import work_fetch_path
 from ficindex.crawl.engagement_job import EngagementRunner
@@ -135,7 +135,7 @@ class CrawlJob:
                 self._expect(target, frontier.target_row(self.db, target.key)["total"])
                 if self.stopping.is_set() or not await self.walker.walk(target, position):
                     break
-                if frontier.partition_of(self.db, target.key) and not await walk_windows(
+                if partition_store.partition_of(self.db, target.key) and not await walk_windows(
                     self, target
                 ):
                     break
@@ -197,12 +197,12 @@ class CrawlJob:
         """Store one walked listing page and count it; False if it could not be stored."""
         target, step = page.target, page.step
         cap = cap_to_split(page.target, page.listing, page.number, page.result.body)
-        split = cap is not None and frontier.partition_of(self.db, target.key) is None
+        split = cap is not None and partition_store.partition_of(self.db, target.key) is None
         if split and cap is not None and page.listing.total is not None:
             step.following = None  # the windows will list every work, this page's too
             page.decision.stop = True
             with self.db.atomic():
-                frontier.start_partition(
+                partition_store.start_partition(
                     self.db, target.key, total=page.listing.total, cap=cap, on=utc_now()[:10]
                 )
         if page.number == 1 and target.key in self.roots:

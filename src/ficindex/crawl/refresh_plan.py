@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 import sqlite_utils
 
 from ficindex.clock import utc_now
-from ficindex.crawl import frontier
+from ficindex.crawl import partition_store
 from ficindex.crawl.config import FetchConfig
 from ficindex.crawl.crawler import open_robots
 from ficindex.crawl.fetcher import Fetcher, FetchResult
@@ -113,7 +113,7 @@ async def _read_on(
 
     async def probe(window: Window) -> int:
         start, end = window.bounds
-        total = frontier.window_total(db, target.key, start, end, window.word_bounds)
+        total = partition_store.window_total(db, target.key, start, end, window.word_bounds)
         if total is None:
             raise _NotProbed(window.describe())
         return total

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from ficindex.clock import utc_now
-from ficindex.crawl import frontier
+from ficindex.crawl import frontier, partition_store
 from ficindex.crawl.fetcher import FetchResult
 from ficindex.crawl.partition import FilterIgnored, Window, plan_windows
 from ficindex.crawl.read_on import ReadOn, day_reached, read_below
@@ -37,7 +37,7 @@ async def walk_windows(job: CrawlJob, target: Target) -> bool:
     the whole listing reached the cap (:func:`refresh_windows`). False once the run
     must walk no further (stopped, or out of budget).
     """
-    row = frontier.partition_of(job.db, target.key)
+    row = partition_store.partition_of(job.db, target.key)
     assert row is not None
     started = dt.date.fromisoformat(row["started_on"])
 
@@ -98,7 +98,7 @@ async def _verify(job: CrawlJob, target: Target, windows: list[tuple[Window, int
     numbers leaving and arriving hide each other.) One request per window, once
     per split (``verified_at``).
     """
-    row = frontier.partition_of(job.db, target.key)
+    row = partition_store.partition_of(job.db, target.key)
     if row is None or row["verified_at"]:
         return True
     for window, total in windows:
@@ -115,7 +115,7 @@ async def _verify(job: CrawlJob, target: Target, windows: list[tuple[Window, int
         with job.db.atomic():
             frontier.log_result(job.db, result)
             if grown:
-                frontier.save_window(
+                partition_store.save_window(
                     job.db,
                     target.key,
                     start,
@@ -128,14 +128,14 @@ async def _verify(job: CrawlJob, target: Target, windows: list[tuple[Window, int
         if grown and not await _walk_window(job, target, window, (result, page), again=True):
             return False
     with job.db.atomic():
-        frontier.set_verified(job.db, target.key, utc_now())
+        partition_store.set_verified(job.db, target.key, utc_now())
     return True
 
 
 async def _probe(job: CrawlJob, target: Target, window: Window) -> int:
     """A window's heading total: remembered from an earlier probe, else its page 1."""
     start, end = window.bounds
-    known = frontier.window_total(job.db, target.key, start, end, window.word_bounds)
+    known = partition_store.window_total(job.db, target.key, start, end, window.word_bounds)
     if known is not None:
         return known
     result, page = await get_listing_page(job.fetcher, job.robots, window.path(target.path))
@@ -154,7 +154,7 @@ async def _probe(job: CrawlJob, target: Target, window: Window) -> int:
     total = page.listing.total
     job.probed[window.path(target.path)] = (result, page)
     with job.db.atomic():
-        frontier.save_window(
+        partition_store.save_window(
             job.db, target.key, start, end, total=total, at=utc_now(), words=window.word_bounds
         )
         frontier.log_result(job.db, result)
@@ -172,7 +172,7 @@ async def refresh_windows(job: CrawlJob, target: Target, windows: list[Window]) 
     Where it stands is kept (``refresh_from``), so a killed refresh goes on from
     there. False once the run must walk no further.
     """
-    row = frontier.partition_of(job.db, target.key)
+    row = partition_store.partition_of(job.db, target.key)
     assert row is not None
     day = _read_on_from(job, job.walker.last.get(target.key))
     if day is None and row["refresh_from"]:
@@ -186,7 +186,7 @@ async def refresh_windows(job: CrawlJob, target: Target, windows: list[Window]) 
 
     def note(day: dt.date | None) -> None:
         with job.db.atomic():
-            frontier.set_refresh_from(job.db, target.key, day.isoformat() if day else None)
+            partition_store.set_refresh_from(job.db, target.key, day.isoformat() if day else None)
 
     return await read_below(day, windows, walk_part, reached, note)
 
