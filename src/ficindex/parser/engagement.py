@@ -44,6 +44,10 @@ def user_from_href(href: str | None) -> str | None:
     return unquote(match.group(1)) if match else None
 
 
+#: The kudos paragraph of a work page (or of the kudos index).
+KUDOS_PARAGRAPH = "div#kudos p.kudos"
+
+
 def kudos_paragraph(container: LexborNode) -> tuple[list[str], int | None]:
     """(logins, guest count) from the ``div#kudos`` under ``container``.
 
@@ -52,7 +56,11 @@ def kudos_paragraph(container: LexborNode) -> tuple[list[str], int | None]:
     paragraph (no ``div#kudos``, or an empty one: nobody left kudos) gives
     ``([], None)``; a paragraph without a guest clause gives 0 guests.
     """
-    paragraph = container.css_first("div#kudos p.kudos")
+    return read_kudos_paragraph(container.css_first(KUDOS_PARAGRAPH))
+
+
+def read_kudos_paragraph(paragraph: LexborNode | None) -> tuple[list[str], int | None]:
+    """:func:`kudos_paragraph` for a paragraph already found (``KUDOS_PARAGRAPH``)."""
     if paragraph is None:
         return [], None
     users: list[str] = []

@@ -16,6 +16,7 @@ reading all the text.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from selectolax.lexbor import LexborNode
 
@@ -30,15 +31,15 @@ from ficindex.parser.common import (
     is_id,
     iso_date,
     prepare_text,
+    prepare_texts,
     read_counts,
     read_status,
     series_id_from_href,
-    tag_names,
     text_lines,
     to_int,
     work_id_from_href,
 )
-from ficindex.parser.engagement import kudos_paragraph
+from ficindex.parser.engagement import KUDOS_PARAGRAPH, kudos_paragraph, read_kudos_paragraph
 from ficindex.record import Chapter, Record, SeriesRef
 
 #: ``dd`` classes of the meta list that hold tags -> record field.
@@ -56,6 +57,10 @@ _META_FIELDS = frozenset((*_TAG_FIELDS, "rating", "language", "series", "collect
 _STATS = frozenset(
     ("published", "status", "words", "chapters", "comments", "kudos", "bookmarks", "hits")
 )
+#: The work preface's title, byline and gift lines ("For X"), in one query.
+_PREFACE_PARTS = "h2.title, h3.byline, div.notes ul.associations li"
+_SUMMARY = "div.summary blockquote.userstuff"
+_NOTES = "div.notes blockquote.userstuff"
 _PART = re.compile(r"Part\s+([\d,.]+)")
 _DOWNLOAD_ID = re.compile(r"/downloads/(\d{1,18})(?!\d)")
 _WORK_ID_PARAM = re.compile(r"[?&]work_id=(\d{1,18})(?!\d)")
@@ -74,43 +79,129 @@ _OWN_WORK_LINKS = (
 )
 
 
+#: A chapter and the nodes that hold its texts, by name (``text``, ``summary``, ...).
+_ChapterParts = tuple[Chapter, dict[str, LexborNode]]
+
+
 def parse_work(main: LexborNode, url: str | None) -> Record:
     """Read a work page (any layout) into a record of kind ``work``."""
     record = Record(kind="work", work_id=find_work_id(main, url))
     meta = main.css_first("dl.work.meta")
     if meta is not None:
         _read_meta(record, meta)
-    preface, chapters, afterword = _work_sections(main)
-    if preface is not None:
-        _read_preface(record, preface)
-    record.chapters = _read_chapters(chapters, main) if chapters is not None else []
-    record.kudos_users, record.kudos_guests = kudos_paragraph(main)
-    # Text last: block_text consumes the nodes it reads.
-    if preface is not None:
-        record.summary = block_text(preface.css_first("div.summary blockquote.userstuff"))
-        record.notes = block_text(preface.css_first("div.notes blockquote.userstuff"))
-    if afterword is not None:
-        record.end_notes = block_text(afterword.css_first("div.end.notes blockquote.userstuff"))
+    sections = _work_sections(main)
+    if sections.preface is not None:
+        _read_preface(record, sections.preface)
+    parts = _chapter_parts(sections.chapters, main) if sections.chapters is not None else []
+    record.chapters = [chapter for chapter, _ in parts]
+    # Text last: preparing it changes the tree (see common.prepare_text).
+    if not _read_texts_at_once(record, sections, parts, main.css_first(KUDOS_PARAGRAPH)):
+        _read_texts_in_turn(record, sections, parts, main)
     return record
 
 
-def _work_sections(main: LexborNode) -> tuple[LexborNode | None, ...]:
-    """The work's preface, ``div#chapters`` and afterword: the children of ``div#workskin``."""
-    preface = chapters = afterword = None
-    workskin = main.css_first("div#workskin")
-    for child in workskin.iter() if workskin is not None else ():
+@dataclass(slots=True)
+class _Sections:
+    """The work's preface, ``div#chapters`` and afterword, and ``div#workskin`` holding them.
+
+    ``skin`` is None when the three were not found as its children (a saved
+    fragment, odd markup): then they may lie anywhere in the page.
+    """
+
+    skin: LexborNode | None = None
+    preface: LexborNode | None = None
+    chapters: LexborNode | None = None
+    afterword: LexborNode | None = None
+
+
+def _work_sections(main: LexborNode) -> _Sections:
+    """The children of ``div#workskin``, or the first matches in the page when it has none."""
+    found = _Sections(skin=main.css_first("div#workskin"))
+    for child in found.skin.iter() if found.skin is not None else ():
         classes = classes_of(child)
-        if child.attributes.get("id") == "chapters":
-            chapters = child
+        if child.id == "chapters":
+            found.chapters = child
         elif "afterword" in classes:
-            afterword = child
-        elif "preface" in classes and preface is None:
-            preface = child
-    if chapters is None:  # a fragment without the work-skin wrapper
-        chapters = main.css_first("div#chapters")
-        preface = main.css_first("div.preface.group:not(.chapter):not(.afterword)")
-        afterword = main.css_first("div.afterword")
-    return preface, chapters, afterword
+            found.afterword = child
+        elif "preface" in classes and found.preface is None:
+            found.preface = child
+    if found.chapters is None:  # a fragment without the work-skin wrapper
+        return _Sections(
+            chapters=main.css_first("div#chapters"),
+            preface=main.css_first("div.preface.group:not(.chapter):not(.afterword)"),
+            afterword=main.css_first("div.afterword"),
+        )
+    return found
+
+
+def _read_texts_at_once(
+    record: Record, sections: _Sections, parts: list[_ChapterParts], kudos: LexborNode | None
+) -> bool:
+    """Every text of the work after one :func:`prepare_texts` on ``div#workskin``.
+
+    It reads what :func:`_read_texts_in_turn` reads (which prepares each text on
+    its own, in page order), unless the kudos paragraph sits in the work skin
+    (the chapters' preparation came before it) or a text sits inside an element
+    that is no text. Then nothing is changed and False is returned.
+    """
+    skin = sections.skin
+    if skin is None or (kudos is not None and _inside(kudos, skin)):
+        return False
+    summary, notes = _work_quotes(sections.preface)
+    end_notes = _end_notes_quote(sections.afterword)
+    containers = [summary, notes, end_notes]
+    containers.extend(node for _, nodes in parts for node in nodes.values())
+    if not prepare_texts(skin, containers):
+        return False
+    record.kudos_users, record.kudos_guests = read_kudos_paragraph(kudos)
+    record.summary = text_lines(summary)
+    record.notes = text_lines(notes)
+    record.end_notes = text_lines(end_notes)
+    for chapter, nodes in parts:
+        _chapter_texts(chapter, nodes)
+    return True
+
+
+def _read_texts_in_turn(
+    record: Record, sections: _Sections, parts: list[_ChapterParts], main: LexborNode
+) -> None:
+    """Every text of the work, each prepared on its own: the chapters, kudos, then the rest."""
+    chapters = sections.chapters
+    if chapters is not None and not any(_is_chapter_wrapper(node) for node in chapters.iter()):
+        record.chapters[0].text = block_text(parts[0][1].get("text")) or ""
+    elif chapters is not None:
+        prepare_text(chapters)
+        for chapter, nodes in parts:
+            _chapter_texts(chapter, nodes)
+    record.kudos_users, record.kudos_guests = kudos_paragraph(main)
+    if sections.preface is not None:
+        record.summary = block_text(sections.preface.css_first(_SUMMARY))
+        record.notes = block_text(sections.preface.css_first(_NOTES))
+    record.end_notes = block_text(_end_notes_quote(sections.afterword))
+
+
+def _work_quotes(preface: LexborNode | None) -> tuple[LexborNode | None, LexborNode | None]:
+    """The work summary's and the work notes' ``blockquote.userstuff`` in the preface."""
+    if preface is None:
+        return None, None
+    return preface.css_first(_SUMMARY), preface.css_first(_NOTES)
+
+
+def _end_notes_quote(afterword: LexborNode | None) -> LexborNode | None:
+    if afterword is None:
+        return None
+    return afterword.css_first("div.end.notes blockquote.userstuff")
+
+
+def _inside(node: LexborNode, ancestor: LexborNode) -> bool:
+    """Whether ``node`` is ``ancestor`` or lies under it."""
+    target = ancestor.mem_id
+    current: LexborNode | None = node
+    while current is not None:
+        if current.mem_id == target:
+            return True
+        current = current.parent
+    return False
 
 
 def find_work_id(main: LexborNode, url: str | None = None) -> int | None:
@@ -148,6 +239,7 @@ def _work_id_in(href: str | None) -> int | None:
 
 def _read_meta(record: Record, meta: LexborNode) -> None:
     """The ``dl.work.meta`` list: tags, language, series, collections and the stats."""
+    tags = _tag_names_by_child(meta)
     for dd in meta.iter():
         if dd.tag != "dd":
             continue
@@ -155,10 +247,10 @@ def _read_meta(record: Record, meta: LexborNode) -> None:
         if kind is None:
             continue
         if kind == "rating":
-            ratings = tag_names(dd)
+            ratings = tags.get(dd.mem_id, [])
             record.rating = ratings[0] if ratings else None
         elif kind in _TAG_FIELDS:
-            setattr(record, _TAG_FIELDS[kind], tag_names(dd))
+            setattr(record, _TAG_FIELDS[kind], tags.get(dd.mem_id, []))
         elif kind == "language":
             record.language = clean(dd.text()) or None
         elif kind == "series":
@@ -166,7 +258,38 @@ def _read_meta(record: Record, meta: LexborNode) -> None:
         elif kind == "collections":
             record.collections = collections_from(dd.css("a[href*='/collections/']"))
         elif kind == "stats":
-            _read_stats(record, dd.css_first("dl.stats") or dd)
+            _read_stats(record, _stats_list(dd))
+
+
+def _tag_names_by_child(parent: LexborNode) -> dict[int, list[str]]:
+    """The names of the ``a.tag`` links under each child of ``parent``, by the child's ``mem_id``.
+
+    What :func:`~ficindex.parser.common.tag_names` gives for each child, in one
+    query for all of them (each query has a fixed cost of several lexbor walks
+    of a tag list): each link is traced up to the child it belongs to.
+    """
+    found: dict[int, list[str]] = {}
+    top = parent.mem_id
+    for link in parent.css("a.tag"):
+        name = clean(link.text())
+        if not name:
+            continue
+        child = link
+        above = child.parent
+        while above is not None and above.mem_id != top:
+            child = above
+            above = child.parent
+        if above is not None:
+            found.setdefault(child.mem_id, []).append(name)
+    return found
+
+
+def _stats_list(dd: LexborNode) -> LexborNode:
+    """The ``dl.stats`` in the stats ``dd`` (its first child on AO3), else the ``dd`` itself."""
+    first = next(dd.iter(), None)
+    if first is not None and first.tag == "dl" and "stats" in classes_of(first):
+        return first  # the first element under dd: what the query below would return
+    return dd.css_first("dl.stats") or dd
 
 
 def _series(dd: LexborNode) -> list[SeriesRef]:
@@ -209,44 +332,57 @@ def _read_stats(record: Record, stats: LexborNode) -> None:
 
 
 def _read_preface(record: Record, preface: LexborNode) -> None:
-    """Title (and lock icon), byline, gift recipients; summary and notes are read later."""
-    title = preface.css_first("h2.title")
+    """Title (and lock icon), byline, gift recipients; summary and notes are read later.
+
+    One query finds all three: each selector's subject has its own tag name, so
+    the tag tells which one a match answers (the first ``h2`` is the first
+    ``h2.title``).
+    """
+    title = byline = None
+    gifts: list[LexborNode] = []
+    for node in preface.css(_PREFACE_PARTS):
+        tag = node.tag
+        if tag == "h2":
+            title = node if title is None else title
+        elif tag == "h3":
+            byline = node if byline is None else byline
+        else:
+            gifts.append(node)
     if title is not None:
         record.title = clean(title.text()) or None
+        images = title.css("img") if next(title.iter(), None) is not None else []
         record.restricted = any(
             "lockblue" in (img.attributes.get("src") or "")
             or img.attributes.get("title") == "Restricted"
-            for img in title.css("img")
+            for img in images
         )
-    byline = preface.css_first("h3.byline")
     if byline is not None:
         record.authors = authors_from(byline)
         text = clean(byline.text())
         # Anonymous works show the bare word; their creators see "Anonymous [links]".
         record.anonymous = text == "Anonymous" or text.startswith("Anonymous [")
-    for item in preface.css("div.notes ul.associations li"):
+    for item in gifts:
         if clean(item.text()).startswith("For "):
             record.gifts.extend(filter(None, (clean(a.text()) for a in item.css("a"))))
 
 
-def _read_chapters(chapters: LexborNode, main: LexborNode) -> list[Chapter]:
+def _chapter_parts(chapters: LexborNode, main: LexborNode) -> list[_ChapterParts]:
+    """Each chapter with its number, id and title, and the nodes holding its texts (read later)."""
     wrappers = [node for node in chapters.iter() if _is_chapter_wrapper(node)]
     if not wrappers:
         # A single-chapter work: text under the "Work Text:" landmark, no wrapper.
-        return [Chapter(number=1, text=block_text(chapters.css_first("div.userstuff")) or "")]
+        text = chapters.css_first("div.userstuff")
+        return [(Chapter(number=1), {"text": text} if text is not None else {})]
     index = _chapter_index(main) if len(wrappers) == 1 else {}
-    found = [
-        _read_chapter(wrapper, position, index) for position, wrapper in enumerate(wrappers, 1)
-    ]
-    # All headings are read: now prepare the text of every chapter in one pass (three
-    # CSS queries in all instead of three per chapter), then take each part's lines.
-    prepare_text(chapters)
-    for chapter, parts in found:
-        chapter.summary = text_lines(parts.get("summary"))
-        chapter.notes = text_lines(parts.get("notes"))
-        chapter.end_notes = text_lines(parts.get("end_notes"))
-        chapter.text = text_lines(parts.get("text")) or ""
-    return [chapter for chapter, _ in found]
+    return [_read_chapter(wrapper, position, index) for position, wrapper in enumerate(wrappers, 1)]
+
+
+def _chapter_texts(chapter: Chapter, nodes: dict[str, LexborNode]) -> None:
+    """A chapter's summary, notes, end notes and text, from nodes already prepared."""
+    chapter.summary = text_lines(nodes.get("summary"))
+    chapter.notes = text_lines(nodes.get("notes"))
+    chapter.end_notes = text_lines(nodes.get("end_notes"))
+    chapter.text = text_lines(nodes.get("text")) or ""
 
 
 def _is_chapter_wrapper(node: LexborNode) -> bool:
@@ -267,15 +403,13 @@ def _chapter_index(main: LexborNode) -> dict[int, int]:
     return index
 
 
-def _read_chapter(
-    wrapper: LexborNode, position: int, index: dict[int, int]
-) -> tuple[Chapter, dict[str, LexborNode]]:
+def _read_chapter(wrapper: LexborNode, position: int, index: dict[int, int]) -> _ChapterParts:
     """A chapter's number, id and title, and the nodes that hold its texts (read later).
 
     The wrapper's children are walked in Python (a few nodes) rather than queried
     with CSS: on a long work the per-query cost adds up to more than the walk.
     """
-    match = _CHAPTER_NUMBER.fullmatch(wrapper.attributes.get("id") or "")
+    match = _CHAPTER_NUMBER.fullmatch(wrapper.id or "")
     number = int(match.group(1)) if match else position
     chapter = Chapter(number=number, chapter_id=index.get(number))
     parts: dict[str, LexborNode] = {}
@@ -309,7 +443,9 @@ def _read_chapter_heading(chapter: Chapter, heading: LexborNode | None) -> None:
     if heading is None:
         return
     full = clean(heading.text())
-    link = next((child for child in heading.iter() if child.tag == "a"), None)
+    link = heading.first_child
+    while link is not None and link.tag != "a":
+        link = link.next
     label = ""
     if link is not None:
         label = clean(link.text())
