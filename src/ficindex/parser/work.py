@@ -319,12 +319,15 @@ def _read_stats(record: Record, stats: LexborNode) -> None:
     values: dict[str, str] = {}
     status_label = ""
     for node in stats.iter():
+        tag = node.tag
+        if tag != "dd" and tag != "dt":
+            continue
         name = class_among(node, _STATS)
         if name is None:
             continue
-        if node.tag == "dd":
+        if tag == "dd":
             values[name] = clean(node.text())
-        elif node.tag == "dt" and name == "status":
+        elif name == "status":
             status_label = clean(node.text())
     record.published = iso_date(values.get("published"))
     read_counts(record, values)
