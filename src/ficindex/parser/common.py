@@ -11,7 +11,7 @@ import re
 from collections.abc import Container, Iterable, Mapping
 from urllib.parse import unquote
 
-from selectolax.lexbor import LexborNode
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ficindex.record import Author, CollectionRef, Record
 
@@ -52,6 +52,8 @@ _FRAGMENT = "\x1f"
 #: Whitespace inside a fragment that HTML renders as a plain space (source line breaks,
 #: tabs, non-breaking spaces): when present, each line is reflowed.
 _REFLOW = ("\n", "\r", "\t", "\u00a0", "\x0c")
+#: lexbor's tag id of text nodes.
+_TEXT_NODE = LexborHTMLParser("<p>text</p>").css_first("p").first_child.tag_id  # type: ignore[union-attr]
 #: Never text: screen-reader landmarks ("Chapter Text", "Work Text:"), work skins, scripts.
 _NOT_TEXT_SELECTOR = ".landmark, style, script, noscript, template"
 
@@ -296,7 +298,7 @@ def prepare_texts(root: LexborNode, containers: Iterable[LexborNode | None]) -> 
     returned: prepare each container on its own instead.
     """
     junk = root.css(_NOT_TEXT_SELECTOR)
-    if junk and _inside_any(containers, {node.mem_id for node in junk}, root.mem_id):
+    if junk and _holds_any(junk, [node for node in containers if node is not None], root):
         return False
     for node in junk:
         node.decompose()
@@ -304,6 +306,30 @@ def prepare_texts(root: LexborNode, containers: Iterable[LexborNode | None]) -> 
         element.unwrap()
     root.merge_text_nodes()
     return True
+
+
+def _holds_any(junk: list[LexborNode], containers: list[LexborNode], root: LexborNode) -> bool:
+    """Whether a container is one of the ``junk`` elements or lies inside one.
+
+    The ancestors of every container are looked at only when some junk element
+    holds an element at all: a landmark heading holds only its words.
+    """
+    junk_ids = {node.mem_id for node in junk}
+    if any(node.mem_id in junk_ids for node in containers):
+        return True
+    if not any(_holds_element(node) for node in junk):
+        return False
+    return _inside_any(containers, junk_ids, root.mem_id)
+
+
+def _holds_element(node: LexborNode) -> bool:
+    """Whether ``node`` has a child that is not text (an element, or a comment)."""
+    child = node.first_child
+    while child is not None:
+        if child.tag_id != _TEXT_NODE:
+            return True
+        child = child.next
+    return False
 
 
 def _inside_any(nodes: Iterable[LexborNode | None], ancestors: set[int], root: int) -> bool:
