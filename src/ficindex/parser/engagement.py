@@ -65,13 +65,14 @@ def read_kudos_paragraph(paragraph: LexborNode | None) -> tuple[list[str], int |
         return [], None
     users: list[str] = []
     for link in paragraph.css("a"):
-        if link.attributes.get("id") in _NOT_GIVERS:
+        if link.id in _NOT_GIVERS:
             continue
         login = user_from_href(link.attributes.get("href"))
         if login is not None:
             users.append(login)
-    # Only the paragraph's own text: a login can never be read as the guest clause.
-    guests = _GUESTS.search(own_text(paragraph))
+    # Only the paragraph's own text (its text nodes, as own_text reads them, in one call):
+    # a login can never be read as the guest clause.
+    guests = _GUESTS.search(clean(paragraph.text(deep=False, separator=" ")))
     return users, (to_int(guests.group(1)) or 0) if guests else 0
 
 
