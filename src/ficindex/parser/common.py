@@ -55,7 +55,7 @@ _REFLOW = ("\n", "\r", "\t", "\u00a0", "\x0c")
 #: lexbor's tag id of text nodes.
 _TEXT_NODE = LexborHTMLParser("<p>text</p>").css_first("p").first_child.tag_id  # type: ignore[union-attr]
 #: Never text: screen-reader landmarks ("Chapter Text", "Work Text:"), work skins, scripts.
-_NOT_TEXT_SELECTOR = ".landmark, style, script, noscript, template"
+NOT_TEXT_SELECTOR = ".landmark, style, script, noscript, template"
 
 
 def clean(text: str | None) -> str:
@@ -278,14 +278,18 @@ def prepare_text(node: LexborNode) -> None:
     makes per tag name. (An empty inline element, such as ``<img>``, stays: it
     has nothing to unwrap.)
     """
-    for junk in node.css(_NOT_TEXT_SELECTOR):
+    for junk in node.css(NOT_TEXT_SELECTOR):
         junk.decompose()
     for element in node.css(_INLINE_SELECTOR):
         element.unwrap()
     node.merge_text_nodes()
 
 
-def prepare_texts(root: LexborNode, containers: Iterable[LexborNode | None]) -> bool:
+def prepare_texts(
+    root: LexborNode,
+    containers: Iterable[LexborNode | None],
+    junk: list[LexborNode] | None = None,
+) -> bool:
     """:func:`prepare_text` once on ``root`` for all the text ``containers`` under it.
 
     One call on the parent costs the fixed price of its two CSS queries once,
@@ -296,10 +300,21 @@ def prepare_texts(root: LexborNode, containers: Iterable[LexborNode | None]) -> 
     that element from ``root`` would empty the container, where a call on the
     container alone keeps its text. Then nothing is changed and False is
     returned: prepare each container on its own instead.
+
+    ``junk``, when given, is what ``NOT_TEXT_SELECTOR`` finds in a tree that holds
+    ``root`` (the caller looked it up together with other nodes): removing such an
+    element beside ``root`` changes nothing under it, but if ``root`` itself or an
+    element above it is one, False is returned too.
     """
-    junk = root.css(_NOT_TEXT_SELECTOR)
-    if junk and _holds_any(junk, [node for node in containers if node is not None], root):
-        return False
+    given = junk is not None
+    if junk is None:
+        junk = root.css(NOT_TEXT_SELECTOR)
+    if junk:
+        junk_ids = {node.mem_id for node in junk}
+        if given and _inside_any((root,), junk_ids, 0):  # no mem_id is 0: up to the document
+            return False
+        if _holds_any(junk, junk_ids, [node for node in containers if node is not None], root):
+            return False
     for node in junk:
         node.decompose()
     for element in root.css(_INLINE_SELECTOR):
@@ -308,13 +323,14 @@ def prepare_texts(root: LexborNode, containers: Iterable[LexborNode | None]) -> 
     return True
 
 
-def _holds_any(junk: list[LexborNode], containers: list[LexborNode], root: LexborNode) -> bool:
-    """Whether a container is one of the ``junk`` elements or lies inside one.
+def _holds_any(
+    junk: list[LexborNode], junk_ids: set[int], containers: list[LexborNode], root: LexborNode
+) -> bool:
+    """Whether a container is one of the ``junk`` elements (``junk_ids``) or lies inside one.
 
     The ancestors of every container are looked at only when some junk element
     holds an element at all: a landmark heading holds only its words.
     """
-    junk_ids = {node.mem_id for node in junk}
     if any(node.mem_id in junk_ids for node in containers):
         return True
     if not any(_holds_element(node) for node in junk):

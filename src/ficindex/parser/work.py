@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from selectolax.lexbor import LexborNode
 
 from ficindex.parser.common import (
+    NOT_TEXT_SELECTOR,
     authors_from,
     block_text,
     chapter_id_from_href,
@@ -57,6 +58,8 @@ _META_FIELDS = frozenset((*_TAG_FIELDS, "rating", "language", "series", "collect
 _STATS = frozenset(
     ("published", "status", "words", "chapters", "comments", "kudos", "bookmarks", "hits")
 )
+#: The kudos paragraph and what is no text, in one query (see _kudos_and_junk).
+_KUDOS_OR_NOT_TEXT = f"{NOT_TEXT_SELECTOR}, {KUDOS_PARAGRAPH}"
 #: The work preface's title, byline and gift lines ("For X"), in one query.
 _PREFACE_PARTS = "h2.title, h3.byline, div.notes ul.associations li"
 _SUMMARY = "div.summary blockquote.userstuff"
@@ -95,7 +98,7 @@ def parse_work(main: LexborNode, url: str | None) -> Record:
     parts = _chapter_parts(sections.chapters, main) if sections.chapters is not None else []
     record.chapters = [chapter for chapter, _ in parts]
     # Text last: preparing it changes the tree (see common.prepare_text).
-    if not _read_texts_at_once(record, sections, parts, main.css_first(KUDOS_PARAGRAPH)):
+    if not _read_texts_at_once(record, sections, parts, main):
         _read_texts_in_turn(record, sections, parts, main)
     return record
 
@@ -135,9 +138,9 @@ def _work_sections(main: LexborNode) -> _Sections:
 
 
 def _read_texts_at_once(
-    record: Record, sections: _Sections, parts: list[_ChapterParts], kudos: LexborNode | None
+    record: Record, sections: _Sections, parts: list[_ChapterParts], main: LexborNode
 ) -> bool:
-    """Every text of the work after one :func:`prepare_texts` on ``div#workskin``.
+    """Every text of the work (and the kudos) after one :func:`prepare_texts` on ``div#workskin``.
 
     It reads what :func:`_read_texts_in_turn` reads (which prepares each text on
     its own, in page order), unless the kudos paragraph sits in the work skin
@@ -145,21 +148,46 @@ def _read_texts_at_once(
     that is no text. Then nothing is changed and False is returned.
     """
     skin = sections.skin
-    if skin is None or (kudos is not None and _inside(kudos, skin)):
+    if skin is None:
+        return False
+    kudos, junk = _kudos_and_junk(main)
+    if kudos is not None and _inside(kudos, skin):
         return False
     summary, notes = _work_quotes(sections.preface)
     end_notes = _end_notes_quote(sections.afterword)
     containers = [summary, notes, end_notes]
     containers.extend(node for _, nodes in parts for node in nodes.values())
-    if not prepare_texts(skin, containers):
+    # The kudos before the preparation, which may remove elements outside the skin.
+    kudos_users, kudos_guests = read_kudos_paragraph(kudos)
+    if not prepare_texts(skin, containers, junk):
         return False
-    record.kudos_users, record.kudos_guests = read_kudos_paragraph(kudos)
+    record.kudos_users, record.kudos_guests = kudos_users, kudos_guests
     record.summary = text_lines(summary)
     record.notes = text_lines(notes)
     record.end_notes = text_lines(end_notes)
     for chapter, nodes in parts:
         _chapter_texts(chapter, nodes)
     return True
+
+
+def _kudos_and_junk(main: LexborNode) -> tuple[LexborNode | None, list[LexborNode] | None]:
+    """The kudos paragraph and the elements that are no text, from one walk of the page.
+
+    (A second walk of a long work just for the kudos paragraph at its end costs as much
+    as preparing all its text.) The kudos selector's subject is a ``p``, none of the
+    junk selectors' is by tag, but a ``p`` may have the landmark class: if one may
+    (in any letter case), both are looked up on their own; the junk list is then None.
+    """
+    kudos = None
+    junk: list[LexborNode] = []
+    for node in main.css(_KUDOS_OR_NOT_TEXT):
+        if node.tag != "p":
+            junk.append(node)
+        elif "landmark" in (node.attributes.get("class") or "").lower():
+            return main.css_first(KUDOS_PARAGRAPH), None
+        elif kudos is None:
+            kudos = node
+    return kudos, junk
 
 
 def _read_texts_in_turn(
