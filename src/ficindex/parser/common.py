@@ -11,7 +11,7 @@ import re
 from collections.abc import Container, Iterable, Mapping
 from urllib.parse import unquote
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborNode
 
 from ficindex.record import Author, CollectionRef, Record
 
@@ -46,14 +46,12 @@ _BLOCK_TAGS = (
     "td,th,caption,dl,dt,dd,pre,address,article,aside,details,summary,figure,figcaption,"
     "footer,header,nav,section,noscript,script,style,template"
 )
-_INLINE_SELECTOR = f":not({_BLOCK_TAGS})"
+INLINE_SELECTOR = f":not({_BLOCK_TAGS})"
 #: Joins lexbor's text fragments; a control character that page text never contains.
 _FRAGMENT = "\x1f"
 #: Whitespace inside a fragment that HTML renders as a plain space (source line breaks,
 #: tabs, non-breaking spaces): when present, each line is reflowed.
 _REFLOW = ("\n", "\r", "\t", "\u00a0", "\x0c")
-#: lexbor's tag id of text nodes.
-_TEXT_NODE = LexborHTMLParser("<p>text</p>").css_first("p").first_child.tag_id  # type: ignore[union-attr]
 #: Never text: screen-reader landmarks ("Chapter Text", "Work Text:"), work skins, scripts.
 NOT_TEXT_SELECTOR = ".landmark, style, script, noscript, template"
 
@@ -280,85 +278,9 @@ def prepare_text(node: LexborNode) -> None:
     """
     for junk in node.css(NOT_TEXT_SELECTOR):
         junk.decompose()
-    for element in node.css(_INLINE_SELECTOR):
+    for element in node.css(INLINE_SELECTOR):
         element.unwrap()
     node.merge_text_nodes()
-
-
-def prepare_texts(
-    root: LexborNode,
-    containers: Iterable[LexborNode | None],
-    junk: list[LexborNode] | None = None,
-) -> bool:
-    """:func:`prepare_text` once on ``root`` for all the text ``containers`` under it.
-
-    One call on the parent costs the fixed price of its two CSS queries once,
-    not once per container, and reads the same text: the preparation is local
-    (an element unwrapped above a container leaves the container's subtree as
-    it was). The one exception is a container that is itself, or sits inside,
-    an element that is not text (a ``noscript`` holding a summary): removing
-    that element from ``root`` would empty the container, where a call on the
-    container alone keeps its text. Then nothing is changed and False is
-    returned: prepare each container on its own instead.
-
-    ``junk``, when given, is what ``NOT_TEXT_SELECTOR`` finds in a tree that holds
-    ``root`` (the caller looked it up together with other nodes): removing such an
-    element beside ``root`` changes nothing under it, but if ``root`` itself or an
-    element above it is one, False is returned too.
-    """
-    given = junk is not None
-    if junk is None:
-        junk = root.css(NOT_TEXT_SELECTOR)
-    if junk:
-        junk_ids = {node.mem_id for node in junk}
-        if given and _inside_any((root,), junk_ids, 0):  # no mem_id is 0: up to the document
-            return False
-        if _holds_any(junk, junk_ids, [node for node in containers if node is not None], root):
-            return False
-    for node in junk:
-        node.decompose()
-    for element in root.css(_INLINE_SELECTOR):
-        element.unwrap()
-    root.merge_text_nodes()
-    return True
-
-
-def _holds_any(
-    junk: list[LexborNode], junk_ids: set[int], containers: list[LexborNode], root: LexborNode
-) -> bool:
-    """Whether a container is one of the ``junk`` elements (``junk_ids``) or lies inside one.
-
-    The ancestors of every container are looked at only when some junk element
-    holds an element at all: a landmark heading holds only its words.
-    """
-    if any(node.mem_id in junk_ids for node in containers):
-        return True
-    if not any(_holds_element(node) for node in junk):
-        return False
-    return _inside_any(containers, junk_ids, root.mem_id)
-
-
-def _holds_element(node: LexborNode) -> bool:
-    """Whether ``node`` has a child that is not text (an element, or a comment)."""
-    child = node.first_child
-    while child is not None:
-        if child.tag_id != _TEXT_NODE:
-            return True
-        child = child.next
-    return False
-
-
-def _inside_any(nodes: Iterable[LexborNode | None], ancestors: set[int], root: int) -> bool:
-    """Whether a node, or one of its ancestors below ``root``, has a ``mem_id`` in ``ancestors``."""
-    for node in nodes:
-        while node is not None:
-            node_id = node.mem_id
-            if node_id in ancestors:
-                return True
-            if node_id == root:
-                break
-            node = node.parent
-    return False
 
 
 def text_lines(node: LexborNode | None) -> str | None:
