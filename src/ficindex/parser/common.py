@@ -11,7 +11,7 @@ import re
 from collections.abc import Container, Iterable, Mapping
 from urllib.parse import unquote
 
-from selectolax.lexbor import LexborNode
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ficindex.record import Author, CollectionRef, Record
 
@@ -47,6 +47,11 @@ _BLOCK_TAGS = (
     "footer,header,nav,section,noscript,script,style,template"
 )
 INLINE_SELECTOR = f":not({_BLOCK_TAGS})"
+#: The same elements by lexbor tag id (a type selector matches the name in any namespace,
+#: and so does the id): what a walk in Python skips.
+BLOCK_TAG_IDS = frozenset(
+    LexborHTMLParser("").create_node(name).tag_id for name in _BLOCK_TAGS.split(",")
+)
 #: Joins lexbor's text fragments; a control character that page text never contains.
 _FRAGMENT = "\x1f"
 #: Whitespace inside a fragment that HTML renders as a plain space (source line breaks,
