@@ -11,7 +11,7 @@ import re
 from collections.abc import Container, Iterable, Mapping
 from urllib.parse import unquote
 
-from selectolax.lexbor import LexborNode
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ficindex.record import Author, CollectionRef, Record
 
@@ -46,15 +46,19 @@ _BLOCK_TAGS = (
     "td,th,caption,dl,dt,dd,pre,address,article,aside,details,summary,figure,figcaption,"
     "footer,header,nav,section,noscript,script,style,template"
 )
-_INLINE_SELECTOR = f":not({_BLOCK_TAGS})"
-_TAG_NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+INLINE_SELECTOR = f":not({_BLOCK_TAGS})"
+#: The same elements by lexbor tag id (a type selector matches the name in any namespace,
+#: and so does the id): what a walk in Python skips.
+BLOCK_TAG_IDS = frozenset(
+    LexborHTMLParser("").create_node(name).tag_id for name in _BLOCK_TAGS.split(",")
+)
 #: Joins lexbor's text fragments; a control character that page text never contains.
 _FRAGMENT = "\x1f"
 #: Whitespace inside a fragment that HTML renders as a plain space (source line breaks,
 #: tabs, non-breaking spaces): when present, each line is reflowed.
 _REFLOW = ("\n", "\r", "\t", "\u00a0", "\x0c")
 #: Never text: screen-reader landmarks ("Chapter Text", "Work Text:"), work skins, scripts.
-_NOT_TEXT_SELECTOR = ".landmark, style, script, noscript, template"
+NOT_TEXT_SELECTOR = ".landmark, style, script, noscript, template"
 
 
 def clean(text: str | None) -> str:
@@ -71,6 +75,8 @@ def to_int(text: str | None) -> int | None:
     if not text:
         return None
     text = text.strip()
+    if text.isdecimal():  # the usual case, and never a grouped count: skip the regexes
+        return int(text) if len(text) <= 18 else None
     if _GROUPED.fullmatch(text):
         text = _SEPARATORS.sub("", text)
     return int(text) if is_id(text) else None
@@ -268,21 +274,17 @@ def block_text(node: LexborNode | None) -> str | None:
 
 
 def prepare_text(node: LexborNode) -> None:
-    """Remove non-text (landmarks, styles, scripts) and unwrap inline elements, in place."""
-    for junk in node.css(_NOT_TEXT_SELECTOR):
+    """Remove non-text (landmarks, styles, scripts) and unwrap inline elements, in place.
+
+    The inline elements are unwrapped one by one: the result does not depend on
+    the order, and one ``unwrap`` costs less than the CSS walk ``unwrap_tags``
+    makes per tag name. (An empty inline element, such as ``<img>``, stays: it
+    has nothing to unwrap.)
+    """
+    for junk in node.css(NOT_TEXT_SELECTOR):
         junk.decompose()
-    inline = node.css(_INLINE_SELECTOR)
-    if inline:
-        # One C pass per tag name; a name CSS cannot spell (a made-up tag like "h³")
-        # is unwrapped element by element instead.
-        names = {element.tag or "" for element in inline}
-        plain = sorted(name for name in names if _TAG_NAME.fullmatch(name))
-        if plain:
-            node.unwrap_tags(plain)
-        if len(plain) < len(names):
-            for element in inline:
-                if not _TAG_NAME.fullmatch(element.tag or ""):
-                    element.unwrap()
+    for element in node.css(INLINE_SELECTOR):
+        element.unwrap()
     node.merge_text_nodes()
 
 
@@ -294,16 +296,41 @@ def text_lines(node: LexborNode | None) -> str | None:
     reflowed to single spaces, as a browser shows it; other runs of spaces are
     kept as written. Only single-character searches scan the whole text (a
     two-character search or a regex over a 1 MB work costs as much as parsing it).
+    Usually nothing is reflowed and no line is empty: then the fragments are
+    joined by one ``replace``, where splitting a long text into a list of lines
+    and joining it again costs about as much as lexbor's walk that produced it.
     """
     if node is None:
         return None
     text = node.text(separator=_FRAGMENT, strip=True, skip_empty=True)
     if not text:
         return None
+    reflow = any(char in text for char in _REFLOW)
+    if not reflow and not _has_empty_fragment(text):
+        return text.replace(_FRAGMENT, "\n")
     lines = text.split(_FRAGMENT)
-    if any(char in text for char in _REFLOW):
+    if reflow:
         lines = [_reflow(line) if any(c in line for c in _REFLOW) else line for line in lines]
     return "\n".join(filter(None, lines)) or None
+
+
+def _has_empty_fragment(text: str) -> bool:
+    """Whether ``text`` (fragments joined by ``_FRAGMENT``) holds an empty fragment.
+
+    (A spacer paragraph, ``<p>&nbsp;</p>``, strips to one.) One ``find`` per
+    fragment: a search for the separator twice over, or a split, runs through
+    every character instead of jumping from separator to separator.
+    """
+    if text[0] == _FRAGMENT or text[-1] == _FRAGMENT:
+        return True
+    find = text.find
+    at = find(_FRAGMENT)
+    while at >= 0:
+        following = find(_FRAGMENT, at + 1)
+        if following == at + 1:
+            return True
+        at = following
+    return False
 
 
 def _reflow(line: str) -> str:

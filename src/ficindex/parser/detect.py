@@ -40,9 +40,8 @@ _PLAINTEXT_WORK_LABELS = frozenset(
 
 def page_kind(tree: LexborHTMLParser, main: LexborNode | None) -> str:
     """One of ``ficindex.record.KINDS`` for a parsed HTML page whose ``div#main`` is ``main``."""
-    title = page_title(tree)
     if main is None:
-        return _kind_without_main(tree, title)
+        return _kind_without_main(tree, page_title(tree))
     classes = classes_of(main)
     code = _error_code(classes)
     if code is not None:
@@ -50,7 +49,7 @@ def page_kind(tree: LexborHTMLParser, main: LexborNode | None) -> str:
     if "sessions-new" in classes or "sessions-create" in classes:
         return "restricted" if _is_restricted_login(main) else "unknown"
     if any(action in classes for action in WORK_ACTIONS):
-        return _work_action_kind(main, title)
+        return _work_action_kind(tree, main)
     if is_listing(tree, main=main):
         return "listing"
     return _kind_by_structure(main)
@@ -107,7 +106,7 @@ def _is_restricted_login(main: LexborNode) -> bool:
     return False
 
 
-def _work_action_kind(main: LexborNode, title: str) -> str:
+def _work_action_kind(tree: LexborHTMLParser, main: LexborNode) -> str:
     # The work markers come first: they are near the top of a work page, where a
     # miss for the interstitial's caution would walk the whole (long) page.
     if main.css_first("dl.work.meta, div#chapters") is not None:
@@ -116,7 +115,7 @@ def _work_action_kind(main: LexborNode, title: str) -> str:
         main.css_first("a[href*='view_adult=true']") is not None
     ):
         return "adult_interstitial"
-    if title.startswith("Mystery Work") or _has_unrevealed_notice(main):
+    if page_title(tree).startswith("Mystery Work") or _has_unrevealed_notice(main):
         return "unrevealed"
     return "unknown"
 

@@ -44,6 +44,10 @@ def user_from_href(href: str | None) -> str | None:
     return unquote(match.group(1)) if match else None
 
 
+#: The kudos paragraph of a work page (or of the kudos index).
+KUDOS_PARAGRAPH = "div#kudos p.kudos"
+
+
 def kudos_paragraph(container: LexborNode) -> tuple[list[str], int | None]:
     """(logins, guest count) from the ``div#kudos`` under ``container``.
 
@@ -52,18 +56,23 @@ def kudos_paragraph(container: LexborNode) -> tuple[list[str], int | None]:
     paragraph (no ``div#kudos``, or an empty one: nobody left kudos) gives
     ``([], None)``; a paragraph without a guest clause gives 0 guests.
     """
-    paragraph = container.css_first("div#kudos p.kudos")
+    return read_kudos_paragraph(container.css_first(KUDOS_PARAGRAPH))
+
+
+def read_kudos_paragraph(paragraph: LexborNode | None) -> tuple[list[str], int | None]:
+    """:func:`kudos_paragraph` for a paragraph already found (``KUDOS_PARAGRAPH``)."""
     if paragraph is None:
         return [], None
     users: list[str] = []
     for link in paragraph.css("a"):
-        if link.attributes.get("id") in _NOT_GIVERS:
+        if link.id in _NOT_GIVERS:
             continue
         login = user_from_href(link.attributes.get("href"))
         if login is not None:
             users.append(login)
-    # Only the paragraph's own text: a login can never be read as the guest clause.
-    guests = _GUESTS.search(own_text(paragraph))
+    # Only the paragraph's own text (its text nodes, as own_text reads them, in one call):
+    # a login can never be read as the guest clause.
+    guests = _GUESTS.search(clean(paragraph.text(deep=False, separator=" ")))
     return users, (to_int(guests.group(1)) or 0) if guests else 0
 
 

@@ -89,7 +89,8 @@ def too_deep(source: str | bytes) -> bool:
     if len(source) <= SAFE_TAGS * 3:  # every tag takes at least three characters
         return False
     raw = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
-    if raw.count(b"<") <= SAFE_TAGS:
+    # The number of "<": one replace (memchr and memcpy) is several times faster than count.
+    if len(raw) - len(raw.replace(b"<", b"")) <= SAFE_TAGS:
         return False
     return _Stack().deeper_than(raw, MAX_DEPTH)
 

@@ -1,16 +1,11 @@
 """Work pages -> a ``work`` record, in all three layouts AO3 renders (AO3-MARKUP section 1).
 
-* full-work view (``?view_full_work=true``): ``div#chapters > div.chapter`` per chapter;
-* single-chapter works: the text sits in ``div#chapters > div.userstuff`` under a
-  "Work Text:" landmark, with no chapter wrapper;
-* chapter view (``/works/ID/chapters/CID``): one ``div.chapter``; the work summary
-  and notes appear only on the first chapter, the work's end notes only on the last.
-
-Metadata is read before any text, because :func:`~ficindex.parser.common.block_text`
-consumes the nodes it reads. Every lookup is scoped to a small container
-(the meta list, the preface, one chapter) so the page is never searched as a whole
-more than a few times: on a 1 MB page each whole-tree query costs as much as
-reading all the text.
+This module reads the work id and the metadata (the meta list, the preface's
+title, byline and gifts); :mod:`~ficindex.parser.worktext` finds the sections
+and chapters and reads the texts, last, because preparing text changes the tree.
+Every lookup is scoped to a small container (the meta list, the preface, one
+chapter) so the page is never searched as a whole more than a few times: on a
+1 MB page each whole-tree query costs as much as reading all the text.
 """
 
 from __future__ import annotations
@@ -21,25 +16,20 @@ from selectolax.lexbor import LexborNode
 
 from ficindex.parser.common import (
     authors_from,
-    block_text,
-    chapter_id_from_href,
     class_among,
     classes_of,
     clean,
     collections_from,
     is_id,
     iso_date,
-    prepare_text,
     read_counts,
     read_status,
     series_id_from_href,
-    tag_names,
-    text_lines,
     to_int,
     work_id_from_href,
 )
-from ficindex.parser.engagement import kudos_paragraph
-from ficindex.record import Chapter, Record, SeriesRef
+from ficindex.parser.worktext import chapter_parts, read_texts, work_sections
+from ficindex.record import Record, SeriesRef
 
 #: ``dd`` classes of the meta list that hold tags -> record field.
 _TAG_FIELDS = {
@@ -56,11 +46,11 @@ _META_FIELDS = frozenset((*_TAG_FIELDS, "rating", "language", "series", "collect
 _STATS = frozenset(
     ("published", "status", "words", "chapters", "comments", "kudos", "bookmarks", "hits")
 )
+#: The work preface's title, byline and gift lines ("For X"), in one query.
+_PREFACE_PARTS = "h2.title, h3.byline, div.notes ul.associations li"
 _PART = re.compile(r"Part\s+([\d,.]+)")
 _DOWNLOAD_ID = re.compile(r"/downloads/(\d{1,18})(?!\d)")
 _WORK_ID_PARAM = re.compile(r"[?&]work_id=(\d{1,18})(?!\d)")
-_CHAPTER_LABEL = re.compile(r"^Chapter\s+\d+")
-_CHAPTER_NUMBER = re.compile(r"chapter-(\d{1,18})")
 #: Where a work page names its own work: the action links at the top (share, downloads,
 #: chapter navigation, comments), the chapter headings, the bookmarks count and the
 #: kudos form at the bottom. Series and "inspired by" links name *other* works, so they
@@ -80,37 +70,13 @@ def parse_work(main: LexborNode, url: str | None) -> Record:
     meta = main.css_first("dl.work.meta")
     if meta is not None:
         _read_meta(record, meta)
-    preface, chapters, afterword = _work_sections(main)
-    if preface is not None:
-        _read_preface(record, preface)
-    record.chapters = _read_chapters(chapters, main) if chapters is not None else []
-    record.kudos_users, record.kudos_guests = kudos_paragraph(main)
-    # Text last: block_text consumes the nodes it reads.
-    if preface is not None:
-        record.summary = block_text(preface.css_first("div.summary blockquote.userstuff"))
-        record.notes = block_text(preface.css_first("div.notes blockquote.userstuff"))
-    if afterword is not None:
-        record.end_notes = block_text(afterword.css_first("div.end.notes blockquote.userstuff"))
+    sections = work_sections(main)
+    if sections.preface is not None:
+        _read_preface(record, sections.preface)
+    parts = chapter_parts(sections.chapters, main) if sections.chapters is not None else []
+    record.chapters = [chapter for chapter, _ in parts]
+    read_texts(record, sections, parts, main)  # last: preparing text changes the tree
     return record
-
-
-def _work_sections(main: LexborNode) -> tuple[LexborNode | None, ...]:
-    """The work's preface, ``div#chapters`` and afterword: the children of ``div#workskin``."""
-    preface = chapters = afterword = None
-    workskin = main.css_first("div#workskin")
-    for child in workskin.iter() if workskin is not None else ():
-        classes = classes_of(child)
-        if child.attributes.get("id") == "chapters":
-            chapters = child
-        elif "afterword" in classes:
-            afterword = child
-        elif "preface" in classes and preface is None:
-            preface = child
-    if chapters is None:  # a fragment without the work-skin wrapper
-        chapters = main.css_first("div#chapters")
-        preface = main.css_first("div.preface.group:not(.chapter):not(.afterword)")
-        afterword = main.css_first("div.afterword")
-    return preface, chapters, afterword
 
 
 def find_work_id(main: LexborNode, url: str | None = None) -> int | None:
@@ -148,6 +114,7 @@ def _work_id_in(href: str | None) -> int | None:
 
 def _read_meta(record: Record, meta: LexborNode) -> None:
     """The ``dl.work.meta`` list: tags, language, series, collections and the stats."""
+    tags = _tag_names_by_child(meta)
     for dd in meta.iter():
         if dd.tag != "dd":
             continue
@@ -155,10 +122,10 @@ def _read_meta(record: Record, meta: LexborNode) -> None:
         if kind is None:
             continue
         if kind == "rating":
-            ratings = tag_names(dd)
+            ratings = tags.get(dd.mem_id, [])
             record.rating = ratings[0] if ratings else None
         elif kind in _TAG_FIELDS:
-            setattr(record, _TAG_FIELDS[kind], tag_names(dd))
+            setattr(record, _TAG_FIELDS[kind], tags.get(dd.mem_id, []))
         elif kind == "language":
             record.language = clean(dd.text()) or None
         elif kind == "series":
@@ -166,7 +133,38 @@ def _read_meta(record: Record, meta: LexborNode) -> None:
         elif kind == "collections":
             record.collections = collections_from(dd.css("a[href*='/collections/']"))
         elif kind == "stats":
-            _read_stats(record, dd.css_first("dl.stats") or dd)
+            _read_stats(record, _stats_list(dd))
+
+
+def _tag_names_by_child(parent: LexborNode) -> dict[int, list[str]]:
+    """The names of the ``a.tag`` links under each child of ``parent``, by the child's ``mem_id``.
+
+    What :func:`~ficindex.parser.common.tag_names` gives for each child, in one
+    query for all of them (each query has a fixed cost of several lexbor walks
+    of a tag list): each link is traced up to the child it belongs to.
+    """
+    found: dict[int, list[str]] = {}
+    top = parent.mem_id
+    for link in parent.css("a.tag"):
+        name = clean(link.text())
+        if not name:
+            continue
+        child = link
+        above = child.parent
+        while above is not None and above.mem_id != top:
+            child = above
+            above = child.parent
+        if above is not None:
+            found.setdefault(child.mem_id, []).append(name)
+    return found
+
+
+def _stats_list(dd: LexborNode) -> LexborNode:
+    """The ``dl.stats`` in the stats ``dd`` (its first child on AO3), else the ``dd`` itself."""
+    first = next(dd.iter(), None)
+    if first is not None and first.tag == "dl" and "stats" in classes_of(first):
+        return first  # the first element under dd: what the query below would return
+    return dd.css_first("dl.stats") or dd
 
 
 def _series(dd: LexborNode) -> list[SeriesRef]:
@@ -196,12 +194,15 @@ def _read_stats(record: Record, stats: LexborNode) -> None:
     values: dict[str, str] = {}
     status_label = ""
     for node in stats.iter():
+        tag = node.tag
+        if tag != "dd" and tag != "dt":
+            continue
         name = class_among(node, _STATS)
         if name is None:
             continue
-        if node.tag == "dd":
+        if tag == "dd":
             values[name] = clean(node.text())
-        elif node.tag == "dt" and name == "status":
+        elif name == "status":
             status_label = clean(node.text())
     record.published = iso_date(values.get("published"))
     read_counts(record, values)
@@ -210,114 +211,46 @@ def _read_stats(record: Record, stats: LexborNode) -> None:
 
 def _read_preface(record: Record, preface: LexborNode) -> None:
     """Title (and lock icon), byline, gift recipients; summary and notes are read later."""
-    title = preface.css_first("h2.title")
+    title, byline, gifts = _preface_parts(preface)
     if title is not None:
         record.title = clean(title.text()) or None
-        record.restricted = any(
-            "lockblue" in (img.attributes.get("src") or "")
-            or img.attributes.get("title") == "Restricted"
-            for img in title.css("img")
-        )
-    byline = preface.css_first("h3.byline")
+        record.restricted = _has_lock(title)
     if byline is not None:
         record.authors = authors_from(byline)
         text = clean(byline.text())
         # Anonymous works show the bare word; their creators see "Anonymous [links]".
         record.anonymous = text == "Anonymous" or text.startswith("Anonymous [")
-    for item in preface.css("div.notes ul.associations li"):
+    for item in gifts:
         if clean(item.text()).startswith("For "):
             record.gifts.extend(filter(None, (clean(a.text()) for a in item.css("a"))))
 
 
-def _read_chapters(chapters: LexborNode, main: LexborNode) -> list[Chapter]:
-    wrappers = [node for node in chapters.iter() if _is_chapter_wrapper(node)]
-    if not wrappers:
-        # A single-chapter work: text under the "Work Text:" landmark, no wrapper.
-        return [Chapter(number=1, text=block_text(chapters.css_first("div.userstuff")) or "")]
-    index = _chapter_index(main) if len(wrappers) == 1 else {}
-    found = [
-        _read_chapter(wrapper, position, index) for position, wrapper in enumerate(wrappers, 1)
-    ]
-    # All headings are read: now prepare the text of every chapter in one pass (three
-    # CSS queries in all instead of three per chapter), then take each part's lines.
-    prepare_text(chapters)
-    for chapter, parts in found:
-        chapter.summary = text_lines(parts.get("summary"))
-        chapter.notes = text_lines(parts.get("notes"))
-        chapter.end_notes = text_lines(parts.get("end_notes"))
-        chapter.text = text_lines(parts.get("text")) or ""
-    return [chapter for chapter, _ in found]
+def _preface_parts(
+    preface: LexborNode,
+) -> tuple[LexborNode | None, LexborNode | None, list[LexborNode]]:
+    """The first ``h2.title``, the first ``h3.byline`` and every gift line, from one query.
 
-
-def _is_chapter_wrapper(node: LexborNode) -> bool:
-    return node.tag == "div" and "chapter" in classes_of(node)
-
-
-def _chapter_index(main: LexborNode) -> dict[int, int]:
-    """Chapter number -> id from the chapter view's ``select#selected_id`` ("3. Title")."""
-    index: dict[int, int] = {}
-    select = main.css_first("select#selected_id")
-    if select is None:
-        return index
-    for option in select.css("option"):
-        number, _, _ = clean(option.text()).partition(".")
-        value = option.attributes.get("value") or ""
-        if is_id(number) and is_id(value):
-            index[int(number)] = int(value)
-    return index
-
-
-def _read_chapter(
-    wrapper: LexborNode, position: int, index: dict[int, int]
-) -> tuple[Chapter, dict[str, LexborNode]]:
-    """A chapter's number, id and title, and the nodes that hold its texts (read later).
-
-    The wrapper's children are walked in Python (a few nodes) rather than queried
-    with CSS: on a long work the per-query cost adds up to more than the walk.
+    Each selector's subject has its own tag name, so the tag tells which one a
+    match answers (the first ``h2`` is the first ``h2.title``).
     """
-    match = _CHAPTER_NUMBER.fullmatch(wrapper.attributes.get("id") or "")
-    number = int(match.group(1)) if match else position
-    chapter = Chapter(number=number, chapter_id=index.get(number))
-    parts: dict[str, LexborNode] = {}
-    for child in wrapper.iter():
-        classes = classes_of(child)
-        if "userstuff" in classes:
-            parts["text"] = child
-        elif "preface" in classes:
-            after_text = "text" in parts
-            for module in child.iter():
-                module_classes = classes_of(module)
-                if module.tag == "h3" and "title" in module_classes and not after_text:
-                    _read_chapter_heading(chapter, module)
-                elif "summary" in module_classes and not after_text:
-                    _store_quote(parts, "summary", module)
-                elif "notes" in module_classes:
-                    _store_quote(parts, "end_notes" if "end" in module_classes else "notes", module)
-    return chapter, parts
+    title = byline = None
+    gifts: list[LexborNode] = []
+    for node in preface.css(_PREFACE_PARTS):
+        tag = node.tag
+        if tag == "h2":
+            title = node if title is None else title
+        elif tag == "h3":
+            byline = node if byline is None else byline
+        else:
+            gifts.append(node)
+    return title, byline, gifts
 
 
-def _store_quote(parts: dict[str, LexborNode], key: str, module: LexborNode) -> None:
-    """Keep the module's ``blockquote.userstuff`` (a notes module may hold only a jump link)."""
-    for child in module.iter():
-        if child.tag == "blockquote":
-            parts[key] = child
-            return
-
-
-def _read_chapter_heading(chapter: Chapter, heading: LexborNode | None) -> None:
-    """``<a href=/works/W/chapters/C>Chapter N</a>: Title`` -> chapter id and title (or None)."""
-    if heading is None:
-        return
-    full = clean(heading.text())
-    link = next((child for child in heading.iter() if child.tag == "a"), None)
-    label = ""
-    if link is not None:
-        label = clean(link.text())
-        chapter.chapter_id = chapter_id_from_href(link.attributes.get("href")) or chapter.chapter_id
-    if label and full.startswith(label):
-        rest = full[len(label) :].strip()
-    else:
-        rest = _CHAPTER_LABEL.sub("", full).strip()
-    if rest.startswith(":"):
-        rest = rest[1:].strip()
-    chapter.title = rest or None
+def _has_lock(title: LexborNode) -> bool:
+    """The lock icon of a registered-users-only work (a title without elements has none)."""
+    images = title.css("img") if next(title.iter(), None) is not None else []
+    return any(
+        "lockblue" in (img.attributes.get("src") or "")
+        or img.attributes.get("title") == "Restricted"
+        for img in images
+    )
