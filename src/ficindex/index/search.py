@@ -20,14 +20,17 @@ import functools
 import json
 import re
 import sqlite3
-from typing import Any
-
-from sqlite_utils import Database
 
 from ficindex.errors import BadInput
 from ficindex.index.filters import Filters
 from ficindex.index.fts import Query, hint, read_query
-from ficindex.index.queries import canned_queries
+from ficindex.index.queries import canned_query
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ficindex.index import Readable
 
 #: ``--sort`` choices and their fixed ORDER BY text (never built from user input).
 SORTS = {
@@ -69,8 +72,11 @@ _TRIGRAM = 3
 
 @functools.cache
 def _canned_search() -> str:
-    """The body of ``queries/search.sql`` (read once: listing the queries costs milliseconds)."""
-    return canned_queries()["search"].body
+    """The body of ``queries/search.sql`` (read once per process)."""
+    query = canned_query("search")
+    if query is None:
+        raise RuntimeError("queries/search.sql is missing")
+    return query.body
 
 
 def search_sql(where: str, sort: str) -> str:
@@ -94,7 +100,7 @@ def search_sql(where: str, sort: str) -> str:
 
 
 def search(
-    db: Database,
+    db: Readable,
     text: str,
     filters: Filters | None = None,
     *,
@@ -137,7 +143,7 @@ def search(
     return results
 
 
-def _query_params(db: Database, text: str, query: Query) -> dict[str, str | None]:
+def _query_params(db: Readable, text: str, query: Query) -> dict[str, str | None]:
     """The ``query`` CTE's parameters for ``query``."""
     works_q, chapters_q = _searchable(db, text, query.fts)
     return {
@@ -149,7 +155,7 @@ def _query_params(db: Database, text: str, query: Query) -> dict[str, str | None
     }
 
 
-def _cjk_expression(db: Database, table: str, words: list[str]) -> str | None:
+def _cjk_expression(db: Readable, table: str, words: list[str]) -> str | None:
     """An FTS5 query of the trigram index ``table`` requiring every word, None for none.
 
     A word of 3 or more characters is a phrase of its trigrams; a shorter one is
@@ -181,7 +187,7 @@ def _quoted(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def _searchable(db: Database, text: str, fts: str | None) -> tuple[str | None, str | None]:
+def _searchable(db: Readable, text: str, fts: str | None) -> tuple[str | None, str | None]:
     """``fts`` for each word index that can run it (a column filter names one table's columns).
 
     BadInput when neither can.
