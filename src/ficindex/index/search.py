@@ -79,13 +79,30 @@ def _canned_search() -> str:
     return query.body
 
 
+#: The marked lines that filter matches before they are ranked, and the work id each one has.
+_EARLY_FILTERS = {"-- work filters": "works_fts.rowid", "-- chapter filters": "c.work"}
+
+
 def search_sql(where: str, sort: str) -> str:
-    """The canned ``search`` query with the CLI's query parameters, filters and sort."""
+    """The canned ``search`` query with the CLI's query parameters, filters and sort.
+
+    The filters apply twice: to the word matches before bm25 ranks them (as a
+    plain FTS5 query joined to ``works`` would: ranking a match costs more than
+    testing a work), and to the ranked works (which also holds CJK matches, and
+    every work when there is no query).
+    """
     body = _canned_search()
     body, found = _QUERY_CTE.subn(_CLI_QUERY, body)
     lines = body.splitlines()
     for i, line in enumerate(lines):
-        if line.endswith("-- filters"):
+        mark = line[line.find("-- ") :]
+        if mark in _EARLY_FILTERS:
+            if where != "1":
+                indent = line[: len(line) - len(line.lstrip())]
+                work = _EARLY_FILTERS[mark]
+                lines[i] = f"{indent}and exists (select 1 from works w where w.id = {work} and {where})"
+            found += 1
+        elif line.endswith("-- filters"):
             lines[i] = f"    where {where}"
             found += 1
         elif line.endswith("-- sort"):
@@ -94,7 +111,7 @@ def search_sql(where: str, sort: str) -> str:
         elif line.endswith("-- limit"):
             lines[i] = "    limit :limit"
             found += 1
-    if found != 5:
+    if found != 7:
         raise RuntimeError("queries/search.sql lost one of its marked lines")
     return "\n".join(lines)
 
