@@ -64,8 +64,21 @@ MAX_LIMIT = 1_000_000
 _QUERY_CTE = re.compile(r"^with query as materialized \(.*?^\),  -- end of query$", re.M | re.S)
 _CLI_QUERY = (
     "with query as materialized (select :works_q as works_q, :chapters_q as chapters_q, "
-    ":works_cjk_q as works_cjk_q, :chapters_cjk_q as chapters_cjk_q, :cjk_word as cjk_word),"
+    ":works_cjk_q as works_cjk_q, :chapters_cjk_q as chapters_cjk_q, :cjk_word as cjk_word, "
+    "{cut} as cut),"
 )
+#: The sort orders that put a ``works`` column first: the column.
+_SORT_COLUMNS = {"kudos": "kudos", "hits": "hits", "updated": "updated", "words": "words"}
+#: The value of the sort column at the ``:limit``-th of the matching works that pass the
+#: filters, found without bm25: only works at or past it can be shown, so only they are ranked.
+_CUT = """(select w.{column} from works w
+    where w.id in (
+        select rowid from works_fts where works_fts match coalesce(:works_q, '""')
+        union all
+        select c.work from chapters_fts join chapters c on c.id = chapters_fts.rowid
+        where chapters_fts match coalesce(:chapters_q, '""') and c.vanished_at is null)
+    and {where}
+    order by w.{column} desc limit 1 offset :limit - 1)"""
 #: Trigram queries hold only runs of 3 characters; shorter words are looked up in the vocabulary.
 _TRIGRAM = 3
 
@@ -83,24 +96,35 @@ def _canned_search() -> str:
 _EARLY_FILTERS = {"-- work filters": "works_fts.rowid", "-- chapter filters": "c.work"}
 
 
-def search_sql(where: str, sort: str) -> str:
+@functools.lru_cache(maxsize=64)
+def search_sql(where: str, sort: str, *, cut: bool = False) -> str:
     """The canned ``search`` query with the CLI's query parameters, filters and sort.
 
     The filters apply twice: to the word matches before bm25 ranks them (as a
     plain FTS5 query joined to ``works`` would: ranking a match costs more than
     testing a work), and to the ranked works (which also holds CJK matches, and
-    every work when there is no query).
+    every work when there is no query). With ``cut`` (a sort by a works column,
+    words only), the early filters also drop the works that sort after the
+    ``:limit``-th match, so bm25 ranks only the works that can be shown (and
+    their ties); the order and the scores stay those of ranking every match.
     """
-    body = _canned_search()
-    body, found = _QUERY_CTE.subn(_CLI_QUERY, body)
+    column = _SORT_COLUMNS.get(sort) if cut else None
+    early = where
+    if column is not None:
+        past = "(select cut from query)"
+        early = f"{where} and (w.{column} >= {past} or {past} is null)"
+    cte = _CLI_QUERY.format(cut=_CUT.format(column=column, where=where) if column else "null")
+    body, found = _QUERY_CTE.subn(cte, _canned_search())
     lines = body.splitlines()
     for i, line in enumerate(lines):
         mark = line[line.find("-- ") :]
         if mark in _EARLY_FILTERS:
-            if where != "1":
+            if early != "1":
                 indent = line[: len(line) - len(line.lstrip())]
                 work = _EARLY_FILTERS[mark]
-                lines[i] = f"{indent}and exists (select 1 from works w where w.id = {work} and {where})"
+                lines[i] = (
+                    f"{indent}and exists (select 1 from works w where w.id = {work} and {early})"
+                )
             found += 1
         elif line.endswith("-- filters"):
             lines[i] = f"    where {where}"
@@ -141,10 +165,12 @@ def search(
     where, params = (filters or Filters()).where("w")
     named = {**_query_params(db, text, query), "limit": limit, **params}
     try:
-        rows = db.execute(search_sql(where, sort), named).fetchall()
+        sql = search_sql(where, sort, cut=query.fts is not None and not query.cjk)
+        rows = db.execute(sql, named).fetchall()
     except sqlite3.OperationalError as exc:
         if _busy(exc):
             raise
+        _searchable(db, text, query.fts)  # says what is wrong with the query, if it can
         raise hint(text, "SQLite's full-text search could not read it") from exc
     results = []
     for row in rows:
@@ -162,7 +188,10 @@ def search(
 
 def _query_params(db: Readable, text: str, query: Query) -> dict[str, str | None]:
     """The ``query`` CTE's parameters for ``query``."""
-    works_q, chapters_q = _searchable(db, text, query.fts)
+    # A column filter names columns one index may lack: ask each index whether it can run the
+    # query. Other queries run on both; one SQLite refuses is explained after it fails.
+    fts = query.fts
+    works_q, chapters_q = _searchable(db, text, fts) if fts and ":" in fts else (fts, fts)
     return {
         "works_q": works_q,
         "chapters_q": chapters_q,
