@@ -50,7 +50,8 @@ parts as (
     from query
 ),
 -- A work's score: its bm25 in the works index plus that of its best chapter, for the
--- words and for the CJK words; kind 1-4 says which of the four a row is. One pass.
+-- words and for the CJK words; kind 1-4 says which of the four a row is. One pass, and
+-- the HAVING reuses the SELECT's aggregates (each aggregate is a step per row).
 matched as (
     select work,
         coalesce(sum(case when kind = 1 then score end), 0)
@@ -66,7 +67,10 @@ matched as (
         union all select work, score, chapter, 4 from cjk_chapter_scores
     )
     group by work
-    having max(kind <= 2) + max(kind >= 3) = (select needed from parts)
+    having (sum(case when kind = 1 then score end) is not null
+            or min(case when kind = 2 then score end) is not null)
+        + (sum(case when kind = 3 then score end) is not null
+            or min(case when kind = 4 then score end) is not null) = (select needed from parts)
     union all
     select id, null, null, null from works where (select needed from parts) = 0
 ),
