@@ -71,8 +71,6 @@ matched as (
             or min(case when kind = 2 then score end) is not null)
         + (sum(case when kind = 3 then score end) is not null
             or min(case when kind = 4 then score end) is not null) = (select needed from parts)
-    union all
-    select id, null, null, null from works where (select needed from parts) = 0
 ),
 ranked as (
     select m.work as id, m.score as score, m.chapter as chapter, m.cjk_chapter as cjk_chapter
@@ -80,6 +78,15 @@ ranked as (
     where 1  -- filters
     order by score, id  -- sort
     limit 100  -- limit
+),
+-- No query: the works themselves, in the sort's order (an index walk, not a sort of all);
+-- with a query, a LIMIT of 0, which SQLite answers without reading works.
+listed as (
+    select w.id as id, null as score, null as chapter, null as cjk_chapter
+    from works w
+    where 1  -- listing filters
+    order by id  -- listing sort
+    limit (select case when needed = 0 then 100 else 0 end from parts)  -- listing limit
 ),
 texts as materialized (
     select w.id as id, w.title as title, w.authors as authors, w.fandoms as fandoms,
@@ -99,7 +106,7 @@ texts as materialized (
                 || w.freeforms
                 from works w where w.id = r.id)
         ) end as cjk_text
-    from ranked r join works w on w.id = r.id
+    from (select * from ranked union all select * from listed) r join works w on w.id = r.id
 ),
 found as materialized (
     select t.*, (select cjk_word from query) as word,

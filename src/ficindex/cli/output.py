@@ -137,7 +137,7 @@ def _write(rows: Iterable[dict[str, Any]], columns: list[str], output: Output, o
     elif fmt in ("csv", "tsv"):
         import csv
 
-        from ficindex.index.export import neutralise_cell
+        from ficindex.index.cells import neutralise_cell
 
         writer = csv.writer(out, lineterminator="\n", delimiter="," if fmt == "csv" else "\t")
         if output.headers:

@@ -126,8 +126,17 @@ def search_sql(where: str, sort: str, *, cut: bool = False) -> str:
                     f"{indent}and exists (select 1 from works w where w.id = {work} and {early})"
                 )
             found += 1
+        elif line.endswith("-- listing filters"):
+            lines[i] = f"    where {where}"
+            found += 1
+        elif line.endswith("-- listing limit"):
+            lines[i] = line[: line.index("then 100")] + "then :limit else 0 end from parts)"
+            found += 1
         elif line.endswith("-- filters"):
             lines[i] = f"    where {where}"
+            found += 1
+        elif line.endswith("-- listing sort"):  # no scores to order by: an index can
+            lines[i] = line[: line.index("order by")] + f"order by {_unscored(sort)}"
             found += 1
         elif line.endswith("-- sort"):
             lines[i] = line[: line.index("order by")] + f"order by {SORTS[sort]}"
@@ -135,9 +144,14 @@ def search_sql(where: str, sort: str, *, cut: bool = False) -> str:
         elif line.endswith("-- limit"):
             lines[i] = "    limit :limit"
             found += 1
-    if found != 7:
+    if found != 10:
         raise RuntimeError("queries/search.sql lost one of its marked lines")
     return "\n".join(lines)
+
+
+def _unscored(sort: str) -> str:
+    """The ORDER BY of ``sort`` without the score (a listing has none: all are NULL)."""
+    return ", ".join(term for term in SORTS[sort].split(", ") if term != "score")
 
 
 def search(
