@@ -139,43 +139,59 @@ class Filters:
 
         Parameters are named ``:f0``, ``:f1``... so the body mixes with other named ones.
         """
-        clauses: list[str] = []
+        by_id, by_row, params = self.split(alias)
+        return " AND ".join(p for p in (by_id, by_row) if p != "1") or "1", params
+
+    def split(
+        self, alias: str = "works", ids: str | None = None
+    ) -> tuple[str, str, dict[str, Any]]:
+        """:meth:`where` in two bodies (each ``1`` when empty) and the parameters of both: the
+        tag, fandom and author filters, which test the work id ``ids`` (``alias.id`` by
+        default) and need no ``works`` row, then the filters on the row's columns.
+
+        A search tests the first on the id of each match before it reads the row.
+        """
+        ids = ids or f"{alias}.id"
+        by_id: list[str] = []
         values: list[Any] = []
         for name, typed in [(f, " AND t.type = 'fandom'") for f in self.fandoms] + [
             (t, "") for t in self.tags
         ]:
             sql, value = tag_match(name)
-            clauses.append(
-                f"{alias}.id IN (SELECT wt.work FROM work_tags wt JOIN tags t ON t.id = wt.tag "
+            by_id.append(
+                f"{ids} IN (SELECT wt.work FROM work_tags wt JOIN tags t ON t.id = wt.tag "
                 f"WHERE {sql}{typed})"
             )
             values.append(value)
         for author in self.authors:
-            clauses.append(
-                f"{alias}.id IN (SELECT wa.work FROM work_authors wa "
+            by_id.append(
+                f"{ids} IN (SELECT wa.work FROM work_authors wa "
                 "JOIN authors a ON a.id = wa.author "
                 "WHERE a.user = ? COLLATE NOCASE OR a.pseud = ? COLLATE NOCASE)"
             )
             values += [author, author]
-        if self.rating is not None:
-            clauses.append(f"{alias}.rating = ? COLLATE NOCASE")
-            values.append(self.rating)
-        if self.language is not None:
-            clauses.append(f"{alias}.language = ? COLLATE NOCASE")
-            values.append(self.language)
-        if self.completed is not None:
-            clauses.append(f"{alias}.completed = ?")
-            values.append(int(self.completed))
-        if self.words_min is not None:
-            clauses.append(f"{alias}.words >= ?")
-            values.append(self.words_min)
-        if self.words_max is not None:
-            clauses.append(f"{alias}.words <= ?")
-            values.append(self.words_max)
-        if self.kudos_min is not None:
-            clauses.append(f"{alias}.kudos >= ?")
-            values.append(self.kudos_min)
-        body = " AND ".join(clauses) or "1"
-        for i in range(len(values)):
-            body = body.replace("?", f":f{i}", 1)
-        return body, {f"f{i}": v for i, v in enumerate(values)}
+        by_row, row_values = self._columns(alias)
+        bodies = [" AND ".join(by_id) or "1", " AND ".join(by_row) or "1"]
+        numbered = 0
+        for b, body in enumerate(bodies):
+            while "?" in body:
+                body = body.replace("?", f":f{numbered}", 1)
+                numbered += 1
+            bodies[b] = body
+        params = {f"f{i}": v for i, v in enumerate(values + row_values)}
+        return bodies[0], bodies[1], params
+
+    def _columns(self, alias: str) -> tuple[list[str], list[Any]]:
+        """The filters on ``works`` columns, as clauses with ``?`` and their values."""
+        checks = [
+            ("rating", "= ? COLLATE NOCASE", self.rating),
+            ("language", "= ? COLLATE NOCASE", self.language),
+            ("completed", "= ?", None if self.completed is None else int(self.completed)),
+            ("words", ">= ?", self.words_min),
+            ("words", "<= ?", self.words_max),
+            ("kudos", ">= ?", self.kudos_min),
+        ]
+        present = [(column, test, value) for column, test, value in checks if value is not None]
+        return [f"{alias}.{column} {test}" for column, test, _ in present], [
+            value for _, _, value in present
+        ]

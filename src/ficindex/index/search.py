@@ -96,57 +96,67 @@ def _canned_search() -> str:
 _EARLY_FILTERS = {"-- work filters": "works_fts.rowid", "-- chapter filters": "c.work"}
 
 
+#: Stands for the id of the work an early filter tests (each marked line names its own).
+WORK_ID = "$work"
+
+
 @functools.lru_cache(maxsize=64)
-def search_sql(where: str, sort: str, *, cut: bool = False) -> str:
+def search_sql(
+    where: str, sort: str, *, cut: bool = False, early: tuple[str, str] | None = None
+) -> str:
     """The canned ``search`` query with the CLI's query parameters, filters and sort.
 
     The filters apply twice: to the word matches before bm25 ranks them (as a
     plain FTS5 query joined to ``works`` would: ranking a match costs more than
     testing a work), and to the ranked works (which also holds CJK matches, and
-    every work when there is no query). With ``cut`` (a sort by a works column,
-    words only), the early filters also drop the works that sort after the
-    ``:limit``-th match, so bm25 ranks only the works that can be shown (and
-    their ties); the order and the scores stay those of ranking every match.
+    every work when there is no query). ``early`` is ``where`` split in two
+    (``Filters.split(ids="+" + WORK_ID)``): the tag, fandom and author filters,
+    tested on the id of a match, then the filters on the ``works`` row, which is
+    read only for the matches that pass the first (the ``+`` keeps SQLite from
+    handing the id test to FTS5, which would run a query per id). With ``cut``
+    (a sort by a works column, words only), the early filters also drop the
+    works that sort after the ``:limit``-th match, so bm25 ranks only the works
+    that can be shown (and their ties); the order and the scores stay those of
+    ranking every match.
     """
     column = _SORT_COLUMNS.get(sort) if cut else None
-    early = where
+    by_id, by_row = early or ("1", where)
     if column is not None:
         past = "(select cut from query)"
-        early = f"{where} and (w.{column} >= {past} or {past} is null)"
+        by_row = f"{by_row} and (w.{column} >= {past} or {past} is null)"
     cte = _CLI_QUERY.format(cut=_CUT.format(column=column, where=where) if column else "null")
     body, found = _QUERY_CTE.subn(cte, _canned_search())
     lines = body.splitlines()
     for i, line in enumerate(lines):
-        mark = line[line.find("-- ") :]
-        if mark in _EARLY_FILTERS:
-            if early != "1":
-                indent = line[: len(line) - len(line.lstrip())]
-                work = _EARLY_FILTERS[mark]
-                lines[i] = (
-                    f"{indent}and exists (select 1 from works w where w.id = {work} and {early})"
-                )
-            found += 1
-        elif line.endswith("-- listing filters"):
-            lines[i] = f"    where {where}"
-            found += 1
-        elif line.endswith("-- listing limit"):
-            lines[i] = line[: line.index("then 100")] + "then :limit else 0 end from parts)"
-            found += 1
-        elif line.endswith("-- filters"):
-            lines[i] = f"    where {where}"
-            found += 1
-        elif line.endswith("-- listing sort"):  # no scores to order by: an index can
-            lines[i] = line[: line.index("order by")] + f"order by {_unscored(sort)}"
-            found += 1
-        elif line.endswith("-- sort"):
-            lines[i] = line[: line.index("order by")] + f"order by {SORTS[sort]}"
-            found += 1
-        elif line.endswith("-- limit"):
-            lines[i] = "    limit :limit"
+        written = _marked(line, sort, where, by_id, by_row)
+        if written is not None:
+            lines[i] = written
             found += 1
     if found != 10:
         raise RuntimeError("queries/search.sql lost one of its marked lines")
     return "\n".join(lines)
+
+
+def _marked(line: str, sort: str, where: str, by_id: str, by_row: str) -> str | None:
+    """``line`` as the CLI writes it when it ends with one of the marks; None otherwise."""
+    mark = line[line.find("-- ") :] if "-- " in line else ""
+    if mark in _EARLY_FILTERS:
+        work = _EARLY_FILTERS[mark]
+        tests = [by_id.replace(WORK_ID, work)] if by_id != "1" else []
+        if by_row != "1":
+            tests.append(f"exists (select 1 from works w where w.id = {work} and {by_row})")
+        indent = line[: len(line) - len(line.lstrip())]
+        return f"{indent}and " + " and ".join(tests) if tests else line
+    if mark in ("-- filters", "-- listing filters"):
+        return f"    where {where}"
+    if mark == "-- listing limit":
+        return line[: line.index("then 100")] + "then :limit else 0 end from parts)"
+    if mark == "-- limit":
+        return "    limit :limit"
+    if mark in ("-- sort", "-- listing sort"):
+        order = SORTS[sort] if mark == "-- sort" else _unscored(sort)
+        return line[: line.index("order by")] + f"order by {order}"
+    return None
 
 
 def _unscored(sort: str) -> str:
@@ -177,9 +187,11 @@ def search(
     if not 1 <= limit <= MAX_LIMIT:
         raise BadInput(f"the limit must be between 1 and {MAX_LIMIT:,}")
     where, params = (filters or Filters()).where("w")
+    by_id, by_row, _ = (filters or Filters()).split("w", ids="+" + WORK_ID)
     named = {**_query_params(db, text, query), "limit": limit, **params}
     try:
-        sql = search_sql(where, sort, cut=query.fts is not None and not query.cjk)
+        cut = query.fts is not None and not query.cjk
+        sql = search_sql(where, sort, cut=cut, early=(by_id, by_row))
         rows = db.execute(sql, named).fetchall()
     except sqlite3.OperationalError as exc:
         if _busy(exc):
