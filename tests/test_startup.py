@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
+from tabulate import tabulate
 
 from ficindex.cli.fast import FORCE_CLICK, parse
+from ficindex.cli.table import _overhead
 from ficindex.index import reading_connection
 from ficindex.index.layout import STEPS
 from ficindex.index.schema import MIGRATION_NAMES, MIGRATIONS
@@ -71,7 +73,7 @@ def loaded(*args: str, **extra: str) -> tuple[int, set[str]]:
         [sys.executable, "-c", MODULES_AFTER, *args],
         capture_output=True,
         text=True,
-        env=env(**extra),
+        env=env(COLUMNS="100", **extra),
         check=True,
     )
     answer = json.loads(done.stdout)
@@ -110,6 +112,7 @@ def baseline() -> set[str]:
         ["query", "{db}", "select count(*) from works"],
         ["query", "{db}", "tag_cooccurrence", "-p", "tag", "Slow Burn"],
         ["search", "{db}", "burn", "--csv"],  # csv itself, but not the export module
+        ["search", "{db}", "burn", "--table"],  # too wide for 100 columns: blocks, no tabulate
     ],
 )
 def test_read_commands_load_no_heavy_module(db: Path, baseline: set[str], args: list[str]) -> None:
@@ -125,6 +128,12 @@ def test_through_click_read_commands_still_load_no_sqlite_utils(db: Path) -> Non
     assert code == 0
     assert "click" in modules  # the environment variable did send it to click
     assert {"sqlite_utils", "pandas", "importlib.metadata", "dateutil"} & modules == set()
+
+
+@pytest.mark.parametrize("count", range(1, 41))
+def test_the_simple_styles_overhead_known_without_tabulate_is_tabulates(count: int) -> None:
+    drawn = tabulate([["x"] * count], headers=["x"] * count, tablefmt="simple")
+    assert _overhead(count, "simple") == max(len(line) for line in drawn.splitlines()) - count
 
 
 def test_the_schema_steps_known_without_sqlite_utils_are_the_registered_ones() -> None:
