@@ -142,6 +142,11 @@ def decorate(fn: Callable[..., Any], options: Sequence[Option]) -> Callable[...,
     return fn
 
 
+def click_options(options: Sequence[Option]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A decorator adding ``options`` to a click command (:func:`decorate`)."""
+    return lambda fn: decorate(fn, options)
+
+
 def _table_formats() -> list[str]:
     from tabulate import tabulate_formats
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from ficindex.cli.options import QUERY, decorate
+from ficindex.cli.options import QUERY, click_options
 from ficindex.cli.output import Output, output_options
 from ficindex.cli.reading import run_query_command
 
@@ -17,7 +17,7 @@ from ficindex.cli.reading import run_query_command
 @click.command("query")
 @click.argument("db", type=click.Path(dir_okay=False))
 @click.argument("name_or_sql", required=False)
-@(lambda fn: decorate(fn, QUERY))
+@click_options(QUERY)
 @output_options
 def query_command(
     db: str,

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from ficindex.cli.options import FILTERS, SEARCH, decorate
+from ficindex.cli.options import FILTERS, SEARCH, click_options, decorate
 from ficindex.cli.output import Output, output_options
 from ficindex.cli.reading import filters_from, run_search
 
@@ -27,7 +27,7 @@ def filter_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @click.argument("db", type=click.Path(dir_okay=False))
 @click.argument("query", required=False, default="")
 @filter_options
-@(lambda fn: decorate(fn, SEARCH))
+@click_options(SEARCH)
 @output_options
 def search_command(
     db: str, query: str, sort: str | None, limit: int, fmt: Output, **options: Any
