@@ -1,10 +1,22 @@
-"""Search benchmark, run by hand: ``python bench/bench_search.py [--works N] [--rounds R]``.
+"""Search benchmark, run by hand (issue 14 item 3).
 
-Two generated corpora of the same shape (N works of 1-3 chapters, about 1,500
-words or 3,000 characters a chapter, tags, summaries): one English, one
-Chinese. Text is drawn from a Zipf-distributed vocabulary (a few very common
-words, a long tail of rare ones), so word frequencies look like real prose;
-the English has curly quotes, as AO3 prose does, so it is not pure ASCII.
+``python bench/bench_search.py [--sizes 1000,5000,20000] [--rounds 7] [--keep DIR]``
+
+Search at scale: for each size, an index of that many generated works
+(``bench/corpus.py``: 1-3 chapters of 5-20 KB, a long-tailed vocabulary,
+varied tags; stored with ``save_record``, kept in ``--keep DIR`` for the next
+run). Five query types, each timed as ``search()`` (top 20 with snippets)
+next to its floor from the same run: one raw FTS5 query over ``chapters_fts``
+joined to ``chapters`` and ``works`` with bm25, the same filters written in
+the join and the same sort, LIMIT 20, then ``snippet`` for those 20
+(``bench_index.raw_fts``). CPU time of this process (``time.process_time``)
+in medians of interleaved rounds: the work is single-threaded and in-process,
+and on a shared machine wall time measures the neighbours. Then each figure
+extrapolated to 100,000 works by a least-squares line through the sizes.
+
+``--cjk [--works N]``: the CJK side index instead: index size and import time
+with and without it, English and Chinese search next to raw FTS5 (also the
+trigram index), and a CJK word against an English word with as many matches:
 
 1. Index size and import time (``save_record`` per work, as ``import`` does),
    each corpus into an index with the CJK side index (this version) and into
@@ -15,26 +27,28 @@ the English has curly quotes, as AO3 prose does, so it is not pure ASCII.
    floor: one raw FTS5 query with bm25 and snippet over the same index (for
    filters only, the plain SELECT on ``works``). Medians of interleaved rounds.
 3. A CJK word against an English word with about as many matching works.
-
-Times are CPU seconds of this process (``time.process_time``): the work is
-single-threaded and in-process, and on a shared machine wall time measures
-the neighbours.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import os
 import random
 import re
+import sqlite3
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from sqlite_utils import Database
 
-from ficindex.index import open_index
+import corpus
+from bench_index import raw_fts
+from ficindex.index import open_index, writable_index
 from ficindex.index.filters import Filters
 from ficindex.index.search import search
 from ficindex.index.store import save_record
@@ -68,7 +82,7 @@ FANDOMS = [f"Fandom {i} (TV)" for i in range(40)]
 
 def english_vocabulary(rng: random.Random, size: int) -> list[str]:
     """Common English words, then a long tail of invented ones."""
-    tail = set()
+    tail: set[str] = set()
     while len(tail) < size - len(ENGLISH_COMMON):
         tail.add("".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))))
     return ENGLISH_COMMON + sorted(tail)
@@ -230,7 +244,8 @@ def bench_search(path: Path, cases: list[tuple[str, str, str, str]], rounds: int
     db = open_index(path)
     for label, query, table, raw in cases:
         ours, floor = _pair(db, label, query, table, raw)
-        a, b = [], []
+        a: list[float] = []
+        b: list[float] = []
         for i in range(rounds):
             pair = (ours, floor) if i % 2 == 0 else (floor, ours)
             for fn in pair:
@@ -275,10 +290,30 @@ def pick(db_path: Path, words: list[str], target: int) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--works", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="1000,5000,20000", help="works per index")
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds (7)")
+    parser.add_argument("--keep", type=Path, help="keep (and reuse) the indexes in this folder")
+    parser.add_argument("--cjk", action="store_true", help="the CJK side-index benchmark")
+    parser.add_argument("--works", type=int, default=2000, help="works per corpus with --cjk")
     args = parser.parse_args()
+    if args.cjk:
+        cjk_main(args)
+        return
+    sizes = [int(n) for n in args.sizes.split(",")]
+    print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        figures = {size: scale_run(scale_index(folder, size), args.rounds) for size in sizes}
+    extrapolate(figures, 100_000)
+    print(f"(load average now {os.getloadavg()[0]:.2f})")
+
+
+def cjk_main(args: argparse.Namespace) -> None:
+    """The CJK side-index benchmark (``--cjk``)."""
     english, chinese = Corpus("en"), Corpus("zh")
     en_records = [english.record(i) for i in range(1, args.works + 1)]
     zh_records = [chinese.record(i) for i in range(1, args.works + 1)]
@@ -325,6 +360,110 @@ def main() -> None:
             [("CJK word", zh_common, "chapters_cjk", _trigram(zh, zh_common))],
             args.rounds,
         )
+
+
+# ------------------------------------------------------------------ search at scale
+
+#: Query types: label -> (query, sort); "filters" adds :func:`scale_filters`.
+SCALE_CASES = {
+    "common word": (corpus.COMMON_WORD, "relevance"),
+    "rare word": (corpus.RARE_WORD, "relevance"),
+    "phrase": (corpus.PHRASE, "relevance"),
+    "filters": (corpus.COMMON_WORD, "relevance"),
+    "sort kudos": (corpus.COMMON_WORD, "kudos"),
+}
+
+
+def scale_index(folder: Path, size: int) -> Path:
+    """An index of ``size`` generated works in ``folder`` (made once, then reused)."""
+    path = folder / f"search-{size}.db"
+    if path.exists():
+        return path
+    building = folder / f"search-{size}.building.db"
+    start = time.perf_counter()
+    with writable_index(building) as db:
+        batch: list[Record] = []
+        for record in corpus.records(size):
+            batch.append(record)
+            if len(batch) == 500:
+                _store(db, batch)
+                batch = []
+        _store(db, batch)
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    building.rename(path)
+    print(f"built {path.name}: {size} works in {time.perf_counter() - start:.0f} s")
+    return path
+
+
+def _store(db: Database, records: list[Record]) -> None:
+    with db.atomic():
+        for record in records:
+            save_record(db, record)
+
+
+def scale_filters(db: Database) -> Filters:
+    """The second most common fandom, one rating and a kudos floor: a selective filter."""
+    fandoms = collections.Counter(
+        name
+        for (name,) in db.execute(
+            "SELECT t.name FROM work_tags wt JOIN tags t ON t.id = wt.tag WHERE t.type = 'fandom'"
+        )
+    )
+    second = fandoms.most_common(2)[-1][0]
+    return Filters(fandoms=[second], rating="Teen And Up Audiences", kudos_min=20)
+
+
+def scale_run(path: Path, rounds: int) -> dict[str, tuple[float, float]]:
+    """Label -> (ours, floor) median CPU ms on the index at ``path``; printed as it goes."""
+    db = open_index(path, create=False, read_only=True)
+    raw = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    works = db.execute("SELECT count(*) FROM works").fetchone()[0]
+    filters = scale_filters(db)
+    times: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in SCALE_CASES}
+    for r in range(rounds):
+        for label, (query, sort) in SCALE_CASES.items():
+            wanted = filters if label == "filters" else Filters()
+            ours = partial(search, db, query, wanted, sort=sort)
+            floor = partial(raw_fts, raw, query, wanted, sort)
+            for fn, into in ((ours, 0), (floor, 1)) if r % 2 == 0 else ((floor, 1), (ours, 0)):
+                start = time.process_time()
+                fn()
+                times[label][into].append(time.process_time() - start)
+    print(f"{works:,} works ({path.stat().st_size / 1e6:,.0f} MB): search() top 20 with "
+          f"snippets vs raw FTS5, CPU ms, median of {rounds} interleaved rounds")  # fmt: skip
+    figures = {}
+    for label, (query, _) in SCALE_CASES.items():
+        mine, base = (statistics.median(t) * 1000 for t in times[label])
+        figures[label] = (mine, base)
+        chapters = raw.execute(
+            "SELECT count(*) FROM chapters_fts WHERE chapters_fts MATCH ?", [query]
+        ).fetchone()[0]
+        print(f"  {label:12} {query!r:16} {chapters:7,} chapters  ficindex {mine:8.1f}  "
+              f"floor {base:8.1f}  = {mine / base:4.2f}x (goal <= 1.3)")  # fmt: skip
+    db.close()
+    raw.close()
+    return figures
+
+
+def extrapolate(figures: dict[int, dict[str, tuple[float, float]]], target: int) -> None:
+    """Each query type at ``target`` works, by a least-squares line through the sizes run."""
+    sizes = sorted(figures)
+    if len(sizes) < 2:
+        return
+    print(f"extrapolated to {target:,} works (least squares over {', '.join(map(str, sizes))}):")
+    for label in SCALE_CASES:
+        ours, floor = (_line(sizes, [figures[n][label][i] for n in sizes], target) for i in (0, 1))
+        print(
+            f"  {label:12} ficindex {ours:8.0f} ms  floor {floor:8.0f} ms  = {ours / floor:4.2f}x"
+        )
+
+
+def _line(xs: list[int], ys: list[float], at: int) -> float:
+    mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sum(
+        (x - mean_x) ** 2 for x in xs
+    )
+    return mean_y + slope * (at - mean_x)
 
 
 def _trigram(path: Path, word: str) -> str:

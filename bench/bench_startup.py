@@ -5,12 +5,20 @@ Run by hand: ``python bench/bench_startup.py [--rounds 15] [--works 300]``
 process runs ``--rounds`` times, the contenders interleaved in each round, in
 a rotating order).
 
+``ficindex`` is run as an installed console script runs: a script written
+the way pip writes one for the entry point in ``pyproject.toml`` (so the
+figures do not depend on how old the environment's own script is). The
+package's ``.pyc`` files are compiled first (``PYTHONDONTWRITEBYTECODE`` may
+be set); one contender runs a copy of the package without them.
+
 Contenders, each a fresh process with its output discarded:
 
 * ``python -c 'import sqlite3'``: the floor of any Python command;
 * a bare FTS process: ``python -c`` that imports sqlite3, opens the index and
   runs one FTS5 query (bm25 and snippet, LIMIT 20) for the rare word;
-* ``ficindex search DB RAREWORD``, ``ficindex query DB "select 1"`` and
+* ``ficindex search DB RAREWORD`` and ``ficindex query DB "select 1"`` (the
+  fast start, ``ficindex.cli.fast``), the same search through click
+  (``FICINDEX_CLICK=1``), the search with no ``.pyc`` for ficindex, and
   ``ficindex --version``.
 
 Medians in ms, and each ficindex command as a ratio of the floor (issue 14:
@@ -25,6 +33,7 @@ whenever they are installed, so the first line printed says whether they are.
 from __future__ import annotations
 
 import argparse
+import compileall
 import importlib.util
 import os
 import shutil
@@ -33,9 +42,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 import corpus
+import ficindex
 from ficindex.index import writable_index
 from ficindex.loader import import_file
 
@@ -49,13 +60,28 @@ BARE_FTS = (
 )
 
 
-def ficindex_argv() -> list[str]:
-    """The ``ficindex`` console script beside this interpreter, else ``python -m ficindex``."""
-    script = Path(sys.executable).with_name("ficindex")
-    if script.is_file() and os.access(script, os.X_OK):
-        return [str(script)]
-    found = shutil.which("ficindex")
-    return [found] if found else [sys.executable, "-m", "ficindex"]
+def console_script(folder: Path) -> list[str]:
+    """A ``ficindex`` script as pip writes it for the entry point named by the
+    ``pyproject.toml`` of the source tree ficindex is imported from."""
+    project = Path(ficindex.__file__).resolve().parents[2] / "pyproject.toml"
+    target = tomllib.loads(project.read_text())["project"]["scripts"]["ficindex"]
+    module, function = target.split(":")
+    script = folder / "ficindex"
+    script.write_text(
+        f"#!{sys.executable}\nimport re\nimport sys\nfrom {module} import {function}\n"
+        "if __name__ == '__main__':\n"
+        "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+        f"    sys.exit({function}())\n"
+    )
+    script.chmod(0o755)
+    return [str(script)]
+
+
+def without_pyc(folder: Path) -> dict[str, str]:
+    """The environment of a process importing a copy of ficindex that has no ``.pyc``."""
+    package = Path(ficindex.__file__).parent
+    shutil.copytree(package, folder / "ficindex", ignore=shutil.ignore_patterns("__pycache__"))
+    return {"PYTHONPATH": str(folder), "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def build_index(tmp: Path, works: int) -> Path:
@@ -68,9 +94,15 @@ def build_index(tmp: Path, works: int) -> Path:
     return db
 
 
-def run_ms(argv: list[str]) -> float:
+def run_ms(argv: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        argv,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **env},
+    )
     return (time.perf_counter() - start) * 1000
 
 
@@ -119,28 +151,35 @@ def main() -> None:
     parser.add_argument("--works", type=int, default=300, help="works in the index (300)")
     parser.add_argument("--top", type=int, default=12, help="imports listed (12)")
     args = parser.parse_args()
-    ficindex = ficindex_argv()
-    print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs); "
-          f"ficindex run as {' '.join(Path(a).name for a in ficindex)}")  # fmt: skip
+    compileall.compile_dir(Path(ficindex.__file__).parent, quiet=1)
+    print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)")
     optional = [m for m in ("pandas", "numpy") if importlib.util.find_spec(m) is not None]
     print(f"installed here, imported by sqlite-utils at start-up: {', '.join(optional) or 'none'}"
           " (of pandas, numpy)")  # fmt: skip
     with tempfile.TemporaryDirectory() as name:
-        db = str(build_index(Path(name), args.works))
+        tmp = Path(name)
+        db = str(build_index(tmp, args.works))
+        script = console_script(tmp)
         py = sys.executable
-        contenders = {
-            "python -c 'import sqlite3'": [py, "-c", "import sqlite3"],
-            "bare python + sqlite3 FTS query": [py, "-c", BARE_FTS, db, corpus.RARE_WORD],
-            f"ficindex search DB {corpus.RARE_WORD}": [*ficindex, "search", db, corpus.RARE_WORD],
-            "ficindex query DB 'select 1'": [*ficindex, "query", db, "select 1"],
-            "ficindex --version": [*ficindex, "--version"],
+        rare = corpus.RARE_WORD
+        contenders: dict[str, tuple[list[str], dict[str, str]]] = {
+            "python -c 'import sqlite3'": ([py, "-c", "import sqlite3"], {}),
+            "bare python + sqlite3 FTS query": ([py, "-c", BARE_FTS, db, rare], {}),
+            f"ficindex search DB {rare}": ([*script, "search", db, rare], {}),
+            "ficindex query DB 'select 1'": ([*script, "query", db, "select 1"], {}),
+            "  the search through click": ([*script, "search", db, rare], {"FICINDEX_CLICK": "1"}),
+            "  the search, no .pyc of ficindex": (
+                [*script, "search", db, rare],
+                without_pyc(tmp / "nopyc"),
+            ),
+            "ficindex --version": ([*script, "--version"], {}),
         }
         names = list(contenders)
         times: dict[str, list[float]] = {n: [] for n in names}
         for r in range(args.rounds):
             shift = r % len(names)
             for n in names[shift:] + names[:shift]:
-                times[n].append(run_ms(contenders[n]))
+                times[n].append(run_ms(*contenders[n]))
         medians = {n: statistics.median(t) for n, t in times.items()}
         floor, fts = medians[names[0]], medians[names[1]]
         print(f"whole processes, median of {args.rounds} interleaved rounds, ms:")

@@ -22,74 +22,77 @@ with query as materialized (
             trim(:q) glob '*[ᄀ-ᇿ々-〇぀-ヿ㄰-㆏ㇰ-ㇿ㐀-䶿一-鿿가-힯豈-﫿ｦ-ﾟ𠀀-𱍏]*' as cjk
     ) q
 ),  -- end of query
-work_hits as materialized (
+work_hits as not materialized (
     select rowid as work, bm25(works_fts) as score from works_fts
     where works_fts match (select coalesce(works_q, '""') from query)
+        and 1  -- work filters
 ),
-chapter_scores as materialized (
-    select rowid as chapter, bm25(chapters_fts) as score from chapters_fts
+chapter_scores as not materialized (
+    select chapters_fts.rowid as chapter, c.work as work, bm25(chapters_fts) as score
+    from chapters_fts join chapters c on c.id = chapters_fts.rowid
     where chapters_fts match (select coalesce(chapters_q, '""') from query)
+        and c.vanished_at is null
+        and 1  -- chapter filters
 ),
-chapter_hits as (
-    select c.work as work, min(s.score) as score, max(s.chapter) as chapter
-    from chapter_scores s join chapters c on c.id = s.chapter
-    where c.vanished_at is null
-    group by c.work
-),
-cjk_work_hits as materialized (
+cjk_work_hits as not materialized (
     select rowid as work, bm25(works_cjk) as score from works_cjk
     where works_cjk match (select coalesce(works_cjk_q, '""') from query)
 ),
-cjk_chapter_scores as materialized (
-    select rowid as chapter, bm25(chapters_cjk) as score from chapters_cjk
+cjk_chapter_scores as not materialized (
+    select chapters_cjk.rowid as chapter, c.work as work, bm25(chapters_cjk) as score
+    from chapters_cjk join chapters c on c.id = chapters_cjk.rowid
     where chapters_cjk match (select coalesce(chapters_cjk_q, '""') from query)
-),
-cjk_chapter_hits as (
-    select c.work as work, min(s.score) as score, max(s.chapter) as chapter
-    from cjk_chapter_scores s join chapters c on c.id = s.chapter
-    where c.vanished_at is null
-    group by c.work
-),
-word_matches as (
-    select work, sum(score) as score, max(chapter) as chapter from (
-        select work, score, null as chapter from work_hits
-        union all select work, score, chapter from chapter_hits
-    ) group by work
-),
-cjk_matches as (
-    select work, sum(score) as score, max(chapter) as chapter from (
-        select work, score, null as chapter from cjk_work_hits
-        union all select work, score, chapter from cjk_chapter_hits
-    ) group by work
+        and c.vanished_at is null
 ),
 parts as (
     select (works_q is not null or chapters_q is not null)
         + (works_cjk_q is not null or chapters_cjk_q is not null) as needed
     from query
 ),
+-- A work's score: its bm25 in the works index plus that of its best chapter, for the
+-- words and for the CJK words; kind 1-4 says which of the four a row is. One pass, and
+-- the HAVING reuses the SELECT's aggregates (each aggregate is a step per row).
 matched as (
-    select work, sum(score) as score, max(chapter) as chapter, max(cjk_chapter) as cjk_chapter
+    select work,
+        coalesce(sum(case when kind = 1 then score end), 0)
+            + coalesce(min(case when kind = 2 then score end), 0)
+            + (coalesce(sum(case when kind = 3 then score end), 0)
+                + coalesce(min(case when kind = 4 then score end), 0)) as score,
+        max(case when kind = 2 then chapter end) as chapter,
+        max(case when kind = 4 then chapter end) as cjk_chapter
     from (
-        select work, score, chapter, null as cjk_chapter from word_matches
-        union all select work, score, null, chapter from cjk_matches
+        select work, score, null as chapter, 1 as kind from work_hits
+        union all select work, score, chapter, 2 from chapter_scores
+        union all select work, score, null, 3 from cjk_work_hits
+        union all select work, score, chapter, 4 from cjk_chapter_scores
     )
     group by work
-    having count(*) = (select needed from parts)
-    union all
-    select id, null, null, null from works where (select needed from parts) = 0
+    having (sum(case when kind = 1 then score end) is not null
+            or min(case when kind = 2 then score end) is not null)
+        + (sum(case when kind = 3 then score end) is not null
+            or min(case when kind = 4 then score end) is not null) = (select needed from parts)
 ),
 ranked as (
-    select w.id as id, w.title as title, w.authors as authors, w.fandoms as fandoms,
-        w.rating as rating, w.words as words, w.kudos as kudos, w.hits as hits,
-        w.updated as updated, w.completed as completed, m.score as score,
-        m.chapter as chapter, m.cjk_chapter as cjk_chapter
-    from matched m join works w on w.id = m.work
+    select m.work as id, m.score as score, m.chapter as chapter, m.cjk_chapter as cjk_chapter
+    from matched m left join works w on w.id = m.work  -- dropped when no filter or sort reads it
     where 1  -- filters
     order by score, id  -- sort
     limit 100  -- limit
 ),
+-- No query: the works themselves, in the sort's order (an index walk, not a sort of all);
+-- with a query, a LIMIT of 0, which SQLite answers without reading works.
+listed as (
+    select w.id as id, null as score, null as chapter, null as cjk_chapter
+    from works w
+    where 1  -- listing filters
+    order by id  -- listing sort
+    limit (select case when needed = 0 then 100 else 0 end from parts)  -- listing limit
+),
 texts as materialized (
-    select r.*,
+    select w.id as id, w.title as title, w.authors as authors, w.fandoms as fandoms,
+        w.rating as rating, w.words as words, w.kudos as kudos, w.hits as hits,
+        w.updated as updated, w.completed as completed, r.score as score,
+        r.chapter as chapter, r.cjk_chapter as cjk_chapter,
         (select snippet(chapters_fts, 4, '[', ']', '…', 16) from chapters_fts
             where chapters_fts match (select coalesce(chapters_q, '""') from query)
                 and rowid = r.chapter) as chapter_snippet,
@@ -103,7 +106,7 @@ texts as materialized (
                 || w.freeforms
                 from works w where w.id = r.id)
         ) end as cjk_text
-    from ranked r
+    from (select * from ranked union all select * from listed) r join works w on w.id = r.id
 ),
 found as materialized (
     select t.*, (select cjk_word from query) as word,

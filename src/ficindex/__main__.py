@@ -1,6 +1,6 @@
 """``python -m ficindex`` runs the CLI."""
 
-from ficindex.cli import cli
+from ficindex.cli import main
 
 if __name__ == "__main__":
-    cli()
+    main()

@@ -17,43 +17,44 @@ contain commas); booleans are ``true``/``false``; a number JSON cannot hold
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import csv
 import functools
 import json
 import math
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any, TextIO
 
-import click
-from tabulate import tabulate_formats
-
-from ficindex.cli.table import draw
+from ficindex.cli.options import OUTPUT, decorate
 from ficindex.errors import BadInput
-from ficindex.index.export import neutralise_cell
 
-FORMATS = ("table", "csv", "tsv", "nl", "json")
-_HELP = {
-    "table": "Print a table (the default on a terminal).",
-    "csv": "Print CSV with a header row.",
-    "tsv": "Print tab-separated values with a header row.",
-    "nl": "Print one JSON object per line.",
-    "json": "Print a JSON array (the default when piped).",
-}
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from typing import Any, TextIO
+
+# click, tabulate, csv and base64 are imported where they are needed: ``search`` and
+# ``query`` print JSON through here without click when they can (ficindex.cli.fast).
 
 
-@dataclass(frozen=True, slots=True)
 class Output:
-    """How to print rows: the format (None: by terminal), the table style, headers, columns."""
+    """How to print rows: the format (None: by terminal), the table style, headers, columns.
 
-    format: str | None = None
-    table_format: str = "simple"
-    headers: bool = True
-    columns: tuple[str, ...] = ()
+    (A plain class: :mod:`dataclasses` costs a read command 15 ms to import.)
+    """
+
+    __slots__ = ("columns", "format", "headers", "table_format")
+
+    def __init__(
+        self,
+        format: str | None = None,
+        table_format: str = "simple",
+        headers: bool = True,
+        columns: tuple[str, ...] = (),
+    ) -> None:
+        self.format = format
+        self.table_format = table_format
+        self.headers = headers
+        self.columns = columns
 
     def resolved(self) -> str:
         """The format to print in: the one asked for, else a table on a terminal, else JSON."""
@@ -75,31 +76,7 @@ def output_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         )
         return fn(*args, **kwargs)
 
-    options = [
-        click.option(f"--{name}", "fmt", flag_value=name, help=_HELP[name]) for name in FORMATS
-    ]
-    options += [
-        click.option(
-            "--fmt",
-            "table_format",
-            type=click.Choice(tabulate_formats),
-            metavar="STYLE",
-            help="Table style, e.g. github, grid, psql, rst (implies --table).",
-        ),
-        click.option(
-            "--no-headers", is_flag=True, help="Leave out the header row (CSV, TSV, table)."
-        ),
-        click.option(
-            "-c",
-            "--column",
-            multiple=True,
-            metavar="NAME",
-            help="Print only this column (repeatable; in the order given).",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    return decorate(command, OUTPUT)
 
 
 def output_of(
@@ -107,6 +84,8 @@ def output_of(
 ) -> Output:
     """The :class:`Output` the options describe; ``--fmt`` with another format is bad input."""
     if table_format is not None and fmt not in (None, "table"):
+        import click
+
         raise click.UsageError(f"--fmt styles tables; it cannot go with --{fmt}")
     return Output(
         format="table" if table_format is not None else fmt,
@@ -156,6 +135,10 @@ def _write(rows: Iterable[dict[str, Any]], columns: list[str], output: Output, o
         for row in rows:
             out.write(_json_line(row, columns) + "\n")
     elif fmt in ("csv", "tsv"):
+        import csv
+
+        from ficindex.index.cells import neutralise_cell
+
         writer = csv.writer(out, lineterminator="\n", delimiter="," if fmt == "csv" else "\t")
         if output.headers:
             writer.writerow(columns)
@@ -169,6 +152,8 @@ def _write(rows: Iterable[dict[str, Any]], columns: list[str], output: Output, o
 
 
 def _write_table(table: list[list[Any]], columns: list[str], output: Output, out: TextIO) -> None:
+    from ficindex.cli.table import draw
+
     # Only columns of numbers are read as numbers (right-aligned): a title "1e5" stays text.
     text_columns = [
         i for i in range(len(columns)) if not all(isinstance(r[i], (int, float)) for r in table)
@@ -215,6 +200,8 @@ def json_value(value: Any) -> Any:
         decoded = _decoded(value)
         return value if decoded is None else decoded
     if isinstance(value, bytes):
+        import base64
+
         return {"$base64": True, "encoded": base64.b64encode(value).decode("ascii")}
     if isinstance(value, list):
         return [json_value(v) for v in value]
@@ -239,6 +226,8 @@ def cell(value: Any) -> str:
     if isinstance(value, dict):
         return json.dumps(json_value(value), ensure_ascii=False)
     if isinstance(value, bytes):
+        import base64
+
         return base64.b64encode(value).decode("ascii")
     return str(value)
 

@@ -12,9 +12,13 @@ row is printed as a block of ``column | value`` lines, long values wrapped (as
 from __future__ import annotations
 
 import textwrap
-from typing import Any
 
-from tabulate import tabulate
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+# tabulate is imported only to draw a table: its import reads package metadata (60 ms), and
+# a search on a terminal usually prints blocks, which need no tabulate (see _overhead).
 
 #: Styles drawn as a grid of fixed-width text columns; others (html, latex, ...) are not fitted.
 GRID_STYLES = frozenset(
@@ -64,6 +68,8 @@ def draw(
     and a table would be unreadable."""
 
     def render(cells: list[list[Any]], heads: list[str]) -> str:
+        from tabulate import tabulate
+
         return tabulate(cells, headers=heads, tablefmt=style, disable_numparse=text_columns)
 
     count = len(columns)
@@ -105,8 +111,17 @@ def _widest(drawn: str) -> int:
     return max((len(line) for line in drawn.splitlines()), default=0)
 
 
+#: The default style's overhead per column: tabulate pads each header by 2 and puts 2 spaces
+#: between columns (``tests/test_output.py`` checks it against tabulate).
+SIMPLE_OVERHEAD = 4
+
+
 def _overhead(count: int, style: str) -> int:
     """Characters a table of ``count`` columns spends on borders and padding in ``style``."""
+    if style == "simple":  # known without importing tabulate
+        return SIMPLE_OVERHEAD * count - 2
+    from tabulate import tabulate
+
     return _widest(tabulate([["x"] * count], headers=["x"] * count, tablefmt=style)) - count
 
 

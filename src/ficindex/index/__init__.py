@@ -7,23 +7,35 @@ it turns on WAL so Datasette and ``search`` can read while a crawl writes,
 turns on foreign keys, and applies any pending migration so an older index is
 upgraded in place. Every refusal comes before the first write: a file that is
 not a ficindex index is never switched to WAL, migrated or given a lock file.
+
+Opening an index that is up to date needs nothing but :mod:`sqlite3`: the
+checks read ``_sqlite_migrations`` with plain SQL against the step names in
+:mod:`ficindex.index.layout`. sqlite-utils (50-900 ms to import: it loads
+pandas and numpy when they are installed) is imported only to build or upgrade
+an index, and to wrap the connection for the commands that use it, so
+``search`` and ``query`` (:func:`reading_connection`) start in milliseconds.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-
-from sqlite_utils import Database
 
 from ficindex.errors import BadInput, CannotStart
-from ficindex.index.schema import MIGRATION_NAMES, MIGRATIONS
-from ficindex.lock import index_lock
+from ficindex.index.layout import MIGRATION_SET, STEPS
 
-__all__ = ["open_index", "readable_index", "sqlite_errors", "writable_index"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from sqlite_utils import Database
+
+    #: What the read functions (search, filters, queries) take: either connection answers
+    #: ``execute(sql, params)`` alike.
+    Readable = sqlite3.Connection | Database
+
+__all__ = ["open_index", "readable_index", "reading_connection", "sqlite_errors", "writable_index"]
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -45,32 +57,61 @@ def open_index(
     and ``ATTACH`` on the connection, so user-supplied SQL (``query``,
     ``export --sql``) can only read.
     """
-    file = Path(path)
-    in_memory = str(path) == ":memory:"
+    from sqlite_utils import Database
+
+    db = Database(connect_index(path, create=create, timeout=timeout))  # it sets a PRAGMA
+    if read_only:
+        _forbid_writes(db.conn)
+    return db
+
+
+def connect_index(
+    path: str | os.PathLike[str],
+    *,
+    create: bool = True,
+    read_only: bool = False,
+    timeout: float = BUSY_TIMEOUT,
+) -> sqlite3.Connection:
+    """:func:`open_index` as a plain :mod:`sqlite3` connection (no sqlite-utils unless it
+    must build or upgrade the index)."""
+    name = os.fspath(path)
+    in_memory = name == ":memory:"
     if not in_memory:
-        _check_file(file, create)
-        if create and (not file.exists() or file.stat().st_size == 0):
-            _create(file)
-    conn = sqlite3.connect(str(file), timeout=timeout)
-    db = Database(conn)
+        _check_file(name, create)
+        if create and (not os.path.exists(name) or os.path.getsize(name) == 0):
+            _create(name)
+    conn = sqlite3.connect(name, timeout=timeout)
     try:
-        with sqlite_errors(str(path)):
-            _check_version(db, str(path))  # reads only: refuse before anything is written
-            db.execute("PRAGMA foreign_keys = ON")
-            if not in_memory and db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                db.execute("PRAGMA journal_mode = wal")
+        with sqlite_errors(name):
+            pending = _check_version(conn, name)  # reads only: refuse before anything is written
+            conn.execute("PRAGMA foreign_keys = ON")
+            if not in_memory and conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = wal")
             # WAL + NORMAL: a commit is durable against a crash of the process, and only
             # a power cut can lose the last transactions; commits stay cheap per file.
-            db.execute("PRAGMA synchronous = NORMAL")
-            if MIGRATIONS.pending(db):
-                MIGRATIONS.apply(db)
+            conn.execute("PRAGMA synchronous = NORMAL")
+            if pending:
+                _migrate(conn)
     except BaseException:
         conn.close()
         raise
     if read_only:
-        db.execute("PRAGMA query_only = 1")
-        conn.set_authorizer(_read_only_authorizer)
-    return db
+        _forbid_writes(conn)
+    return conn
+
+
+def _forbid_writes(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA query_only = 1")
+    conn.set_authorizer(_read_only_authorizer)
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Apply the pending schema steps (the only place an open needs sqlite-utils)."""
+    from sqlite_utils import Database
+
+    from ficindex.index.schema import MIGRATIONS
+
+    MIGRATIONS.apply(Database(conn))
 
 
 @contextmanager
@@ -82,10 +123,12 @@ def writable_index(path: str | os.PathLike[str], *, create: bool = True) -> Iter
     another run is writing. ``create=False`` refuses a missing index before a
     lock file would be created beside it. The connection is closed on the way out.
     """
+    from ficindex.lock import index_lock
+
     if os.path.exists(path) or not create:
         # Refuse a missing index (create=False), a file that is not SQLite and another
         # application's database before a lock file is created beside it.
-        _check_existing(Path(path), create)
+        _check_existing(os.fspath(path), create)
     with index_lock(path):
         db = open_index(path, create=create)
         try:
@@ -111,7 +154,22 @@ def readable_index(path: str | os.PathLike[str]) -> Iterator[Database]:
         db.close()
 
 
-def _create(file: Path) -> None:
+@contextmanager
+def reading_connection(path: str | os.PathLike[str]) -> Iterator[sqlite3.Connection]:
+    """:func:`readable_index` as a plain :mod:`sqlite3` connection, for ``search`` and ``query``.
+
+    Same checks, same read-only guard, same one-line errors; it only leaves out
+    the sqlite-utils wrapper, whose import would be most of a search's time.
+    """
+    conn = connect_index(path, create=False, read_only=True)
+    try:
+        with sqlite_errors(str(path)):
+            yield conn
+    finally:
+        conn.close()
+
+
+def _create(file: str) -> None:
     """Build a new index beside ``file``, then rename it into place.
 
     The first schema step cannot run in one transaction (sqlite-utils' FTS setup
@@ -120,29 +178,30 @@ def _create(file: Path) -> None:
     another application's database. Built aside and renamed, a new index is
     either whole or absent; a leftover of a killed attempt is removed first.
     """
-    building = file.with_name(f".{file.name}.creating")
-    for leftover in (building, *(Path(f"{building}{end}") for end in ("-wal", "-shm", "-journal"))):
-        leftover.unlink(missing_ok=True)
-    conn = sqlite3.connect(str(building))
+    folder, name = os.path.split(file)
+    building = os.path.join(folder, f".{name}.creating")
+    for leftover in (building, *(f"{building}{end}" for end in ("-wal", "-shm", "-journal"))):
+        if os.path.exists(leftover):
+            os.unlink(leftover)
+    conn = sqlite3.connect(building)
     try:
-        db = Database(conn)
-        db.execute("PRAGMA journal_mode = wal")
-        MIGRATIONS.apply(db)
+        conn.execute("PRAGMA journal_mode = wal")
+        _migrate(conn)
     finally:
         conn.close()
     os.replace(building, file)
 
 
-def _check_file(file: Path, create: bool) -> None:
-    if file.is_dir():
+def _check_file(file: str, create: bool) -> None:
+    if os.path.isdir(file):
         raise BadInput(f"{file} is a directory; give the path of an index file, e.g. fics.db")
-    if not file.exists():
+    if not os.path.exists(file):
         if not create:
             raise BadInput(
                 f"no index at {file}; create one with 'ficindex import' or 'ficindex crawl'"
             )
         return
-    with file.open("rb") as fh:
+    with open(file, "rb") as fh:
         head = fh.read(len(_SQLITE_MAGIC))
     if not head and not create:  # SQLite would quietly make an empty file into a new index
         raise BadInput(f"{file} is an empty file, not an index; give the path of a ficindex index")
@@ -150,38 +209,57 @@ def _check_file(file: Path, create: bool) -> None:
         raise BadInput(f"{file} is not a SQLite database; give the path of a ficindex index")
 
 
-def _check_existing(file: Path, create: bool) -> None:
+def _check_existing(file: str, create: bool) -> None:
     """Every refusal :func:`open_index` would make, through a connection that cannot write."""
     _check_file(file, create)
-    if file.stat().st_size == 0:
+    if os.path.getsize(file) == 0:
         return
-    conn = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT)
+    from pathlib import Path
+
+    conn = sqlite3.connect(
+        f"{Path(file).resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT
+    )
     try:
-        with sqlite_errors(str(file)):
-            _check_version(Database(conn), str(file))
+        with sqlite_errors(file):
+            _check_version(conn, file)
     finally:
         conn.close()
 
 
-def _check_version(db: Database, path: str) -> None:
+def _check_version(conn: sqlite3.Connection, path: str) -> bool:
     """Refuse an index of a newer ficindex, and a SQLite file of another application.
 
     An empty database is a new index; one with tables but no ficindex
     migration recorded belongs to someone else, and no command may add its
-    tables to it or switch it to WAL.
+    tables to it or switch it to WAL. True when a known step is still to apply.
     """
-    applied = [m.name for m in MIGRATIONS.applied(db)]
-    unknown = [name for name in applied if name not in MIGRATION_NAMES]
+    tables = {
+        name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    applied = []
+    if "_sqlite_migrations" in tables:
+        # NOT INDEXED: read the table itself, so that a damaged first page of the file is
+        # found here, before the command starts, as when sqlite-utils read it.
+        applied = [
+            name
+            for (name,) in conn.execute(
+                "SELECT name FROM _sqlite_migrations NOT INDEXED WHERE migration_set = ? "
+                "ORDER BY rowid",
+                [MIGRATION_SET],
+            )
+        ]
+    unknown = [name for name in applied if name not in STEPS]
     if unknown:
         raise BadInput(
             f"{path} was made by a newer ficindex (schema step {unknown[-1]!r} is unknown "
             "here); upgrade ficindex to use it"
         )
-    if not applied and db.table_names():
+    if not applied and tables:
         raise BadInput(
             f"{path} is a SQLite database of another application, not a ficindex index; "
             "give the path of a ficindex index or of a new file"
         )
+    return len(set(applied)) < len(STEPS)
 
 
 #: PRAGMAs that only read, even when given an argument (``PRAGMA table_info(works)``).

@@ -24,6 +24,7 @@ from sqlite_utils import Database
 from ficindex import AO3_URL
 from ficindex.errors import BadInput
 from ficindex.index.batch import HAS_RECORD_SQL, has_record, record_dicts
+from ficindex.index.cells import neutralise_cell
 from ficindex.index.engagement_export import engagement_lines, public_record
 from ficindex.index.engagement_privacy import Pseudonyms
 from ficindex.index.filters import Filters
@@ -65,7 +66,6 @@ CSV_COLUMNS = (
 WORK_URL = AO3_URL + "/works/{}"
 #: File names stay well under every filesystem's 255-byte limit.
 _MAX_NAME_BYTES = 120
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _UNSAFE_NAME_CHARS = set('/\\:*?"<>|')
 _DOTS = re.compile(r"\.{2,}")
 
@@ -176,13 +176,6 @@ def _write_lines(out: IO[str], raw: IO[bytes] | None, lines: list[bytes]) -> Non
         raw.write(data)
     else:
         out.write(data.decode())
-
-
-def neutralise_cell(value: Any) -> Any:
-    """Defuse spreadsheet formulas: text starting with = + - @ (or tab/CR) gets a leading '."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def csv_row(db: Database, work_id: int) -> dict[str, Any] | None:

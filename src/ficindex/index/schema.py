@@ -26,31 +26,21 @@ from collections.abc import Callable
 
 from sqlite_utils import Database, Migrations
 
-#: The migration set of the index. The crawler keeps its own set ("ficindex-crawl").
-MIGRATIONS = Migrations("ficindex")
+from ficindex.index.layout import (
+    CHAPTERS_FTS_COLUMNS,
+    CJK_RANGES,
+    MIGRATION_SET,
+    WORKS_FTS_COLUMNS,
+)
 
-#: Every migration name this version knows, in order (to recognise a newer index).
+#: The migration set of the index. The crawler keeps its own set ("ficindex-crawl").
+MIGRATIONS = Migrations(MIGRATION_SET)
+
+#: Every migration name registered below, in order (``layout.STEPS`` names the same).
 MIGRATION_NAMES: list[str] = []
 
 #: The tokenizer of both FTS5 tables (see the module docstring for why).
 TOKENIZER = "porter unicode61 remove_diacritics 2"
-
-#: ``works`` columns indexed in ``works_fts``. The list columns hold JSON arrays;
-#: the tokenizer drops the brackets and quotes, so each tag name is searchable as words.
-WORKS_FTS_COLUMNS = (
-    "title",
-    "authors",
-    "summary",
-    "notes",
-    "end_notes",
-    "fandoms",
-    "relationships",
-    "characters",
-    "freeforms",
-)
-
-#: ``chapters`` columns indexed in ``chapters_fts``; ``text`` is last (the snippet column).
-CHAPTERS_FTS_COLUMNS = ("title", "summary", "notes", "end_notes", "text")
 
 
 def _migration(fn: Callable[[Database], None]) -> Callable[[Database], None]:
@@ -228,23 +218,7 @@ def m002_filter_indexes(db: Database) -> None:
         db.execute(statement)
 
 
-#: Characters of the scripts written without spaces between words (Han, kana, Hangul), as a
-#: GLOB class and a regex class with the same ranges (CJK Unified Ideographs with extension A
-#: and the supplementary planes, compatibility ideographs, hiragana, katakana with its
-#: halfwidth forms and phonetic extensions, Hangul syllables and jamo).
-CJK_RANGES = (
-    ("\u1100", "\u11ff"),
-    ("\u3005", "\u3007"),
-    ("\u3040", "\u30ff"),
-    ("\u3130", "\u318f"),
-    ("\u31f0", "\u31ff"),
-    ("\u3400", "\u4dbf"),
-    ("\u4e00", "\u9fff"),
-    ("\uac00", "\ud7af"),
-    ("\uf900", "\ufaff"),
-    ("\uff66", "\uff9f"),
-    ("\U00020000", "\U0003134f"),
-)
+#: A GLOB class of the CJK characters (:data:`~ficindex.index.layout.CJK_RANGES`).
 CJK_GLOB = "*[" + "".join(f"{lo}-{hi}" for lo, hi in CJK_RANGES) + "]*"
 
 #: The trigram side index of each FTS table, over the same columns.

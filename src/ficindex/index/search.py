@@ -20,14 +20,17 @@ import functools
 import json
 import re
 import sqlite3
-from typing import Any
-
-from sqlite_utils import Database
 
 from ficindex.errors import BadInput
 from ficindex.index.filters import Filters
 from ficindex.index.fts import Query, hint, read_query
-from ficindex.index.queries import canned_queries
+from ficindex.index.queries import canned_query
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ficindex.index import Readable
 
 #: ``--sort`` choices and their fixed ORDER BY text (never built from user input).
 SORTS = {
@@ -61,40 +64,108 @@ MAX_LIMIT = 1_000_000
 _QUERY_CTE = re.compile(r"^with query as materialized \(.*?^\),  -- end of query$", re.M | re.S)
 _CLI_QUERY = (
     "with query as materialized (select :works_q as works_q, :chapters_q as chapters_q, "
-    ":works_cjk_q as works_cjk_q, :chapters_cjk_q as chapters_cjk_q, :cjk_word as cjk_word),"
+    ":works_cjk_q as works_cjk_q, :chapters_cjk_q as chapters_cjk_q, :cjk_word as cjk_word, "
+    "{cut} as cut),"
 )
+#: The sort orders that put a ``works`` column first: the column.
+_SORT_COLUMNS = {"kudos": "kudos", "hits": "hits", "updated": "updated", "words": "words"}
+#: The value of the sort column at the ``:limit``-th of the matching works that pass the
+#: filters, found without bm25: only works at or past it can be shown, so only they are ranked.
+_CUT = """(select w.{column} from works w
+    where w.id in (
+        select rowid from works_fts where works_fts match coalesce(:works_q, '""')
+        union all
+        select c.work from chapters_fts join chapters c on c.id = chapters_fts.rowid
+        where chapters_fts match coalesce(:chapters_q, '""') and c.vanished_at is null)
+    and {where}
+    order by w.{column} desc limit 1 offset :limit - 1)"""
 #: Trigram queries hold only runs of 3 characters; shorter words are looked up in the vocabulary.
 _TRIGRAM = 3
 
 
 @functools.cache
 def _canned_search() -> str:
-    """The body of ``queries/search.sql`` (read once: listing the queries costs milliseconds)."""
-    return canned_queries()["search"].body
+    """The body of ``queries/search.sql`` (read once per process)."""
+    query = canned_query("search")
+    if query is None:
+        raise RuntimeError("queries/search.sql is missing")
+    return query.body
 
 
-def search_sql(where: str, sort: str) -> str:
-    """The canned ``search`` query with the CLI's query parameters, filters and sort."""
-    body = _canned_search()
-    body, found = _QUERY_CTE.subn(_CLI_QUERY, body)
+#: The marked lines that filter matches before they are ranked, and the work id each one has.
+_EARLY_FILTERS = {"-- work filters": "works_fts.rowid", "-- chapter filters": "c.work"}
+
+
+#: Stands for the id of the work an early filter tests (each marked line names its own).
+WORK_ID = "$work"
+
+
+@functools.lru_cache(maxsize=64)
+def search_sql(
+    where: str, sort: str, *, cut: bool = False, early: tuple[str, str] | None = None
+) -> str:
+    """The canned ``search`` query with the CLI's query parameters, filters and sort.
+
+    The filters apply twice: to the word matches before bm25 ranks them (as a
+    plain FTS5 query joined to ``works`` would: ranking a match costs more than
+    testing a work), and to the ranked works (which also holds CJK matches, and
+    every work when there is no query). ``early`` is ``where`` split in two
+    (``Filters.split(ids="+" + WORK_ID)``): the tag, fandom and author filters,
+    tested on the id of a match, then the filters on the ``works`` row, which is
+    read only for the matches that pass the first (the ``+`` keeps SQLite from
+    handing the id test to FTS5, which would run a query per id). With ``cut``
+    (a sort by a works column, words only), the early filters also drop the
+    works that sort after the ``:limit``-th match, so bm25 ranks only the works
+    that can be shown (and their ties); the order and the scores stay those of
+    ranking every match.
+    """
+    column = _SORT_COLUMNS.get(sort) if cut else None
+    by_id, by_row = early or ("1", where)
+    if column is not None:
+        past = "(select cut from query)"
+        by_row = f"{by_row} and (w.{column} >= {past} or {past} is null)"
+    cte = _CLI_QUERY.format(cut=_CUT.format(column=column, where=where) if column else "null")
+    body, found = _QUERY_CTE.subn(cte, _canned_search())
     lines = body.splitlines()
     for i, line in enumerate(lines):
-        if line.endswith("-- filters"):
-            lines[i] = f"    where {where}"
+        written = _marked(line, sort, where, by_id, by_row)
+        if written is not None:
+            lines[i] = written
             found += 1
-        elif line.endswith("-- sort"):
-            lines[i] = line[: line.index("order by")] + f"order by {SORTS[sort]}"
-            found += 1
-        elif line.endswith("-- limit"):
-            lines[i] = "    limit :limit"
-            found += 1
-    if found != 5:
+    if found != 10:
         raise RuntimeError("queries/search.sql lost one of its marked lines")
     return "\n".join(lines)
 
 
+def _marked(line: str, sort: str, where: str, by_id: str, by_row: str) -> str | None:
+    """``line`` as the CLI writes it when it ends with one of the marks; None otherwise."""
+    mark = line[line.find("-- ") :] if "-- " in line else ""
+    if mark in _EARLY_FILTERS:
+        work = _EARLY_FILTERS[mark]
+        tests = [by_id.replace(WORK_ID, work)] if by_id != "1" else []
+        if by_row != "1":
+            tests.append(f"exists (select 1 from works w where w.id = {work} and {by_row})")
+        indent = line[: len(line) - len(line.lstrip())]
+        return f"{indent}and " + " and ".join(tests) if tests else line
+    if mark in ("-- filters", "-- listing filters"):
+        return f"    where {where}"
+    if mark == "-- listing limit":
+        return line[: line.index("then 100")] + "then :limit else 0 end from parts)"
+    if mark == "-- limit":
+        return "    limit :limit"
+    if mark in ("-- sort", "-- listing sort"):
+        order = SORTS[sort] if mark == "-- sort" else _unscored(sort)
+        return line[: line.index("order by")] + f"order by {order}"
+    return None
+
+
+def _unscored(sort: str) -> str:
+    """The ORDER BY of ``sort`` without the score (a listing has none: all are NULL)."""
+    return ", ".join(term for term in SORTS[sort].split(", ") if term != "score")
+
+
 def search(
-    db: Database,
+    db: Readable,
     text: str,
     filters: Filters | None = None,
     *,
@@ -116,12 +187,16 @@ def search(
     if not 1 <= limit <= MAX_LIMIT:
         raise BadInput(f"the limit must be between 1 and {MAX_LIMIT:,}")
     where, params = (filters or Filters()).where("w")
+    by_id, by_row, _ = (filters or Filters()).split("w", ids="+" + WORK_ID)
     named = {**_query_params(db, text, query), "limit": limit, **params}
     try:
-        rows = db.execute(search_sql(where, sort), named).fetchall()
+        cut = query.fts is not None and not query.cjk
+        sql = search_sql(where, sort, cut=cut, early=(by_id, by_row))
+        rows = db.execute(sql, named).fetchall()
     except sqlite3.OperationalError as exc:
         if _busy(exc):
             raise
+        _searchable(db, text, query.fts)  # says what is wrong with the query, if it can
         raise hint(text, "SQLite's full-text search could not read it") from exc
     results = []
     for row in rows:
@@ -137,9 +212,12 @@ def search(
     return results
 
 
-def _query_params(db: Database, text: str, query: Query) -> dict[str, str | None]:
+def _query_params(db: Readable, text: str, query: Query) -> dict[str, str | None]:
     """The ``query`` CTE's parameters for ``query``."""
-    works_q, chapters_q = _searchable(db, text, query.fts)
+    # A column filter names columns one index may lack: ask each index whether it can run the
+    # query. Other queries run on both; one SQLite refuses is explained after it fails.
+    fts = query.fts
+    works_q, chapters_q = _searchable(db, text, fts) if fts and ":" in fts else (fts, fts)
     return {
         "works_q": works_q,
         "chapters_q": chapters_q,
@@ -149,7 +227,7 @@ def _query_params(db: Database, text: str, query: Query) -> dict[str, str | None
     }
 
 
-def _cjk_expression(db: Database, table: str, words: list[str]) -> str | None:
+def _cjk_expression(db: Readable, table: str, words: list[str]) -> str | None:
     """An FTS5 query of the trigram index ``table`` requiring every word, None for none.
 
     A word of 3 or more characters is a phrase of its trigrams; a shorter one is
@@ -181,7 +259,7 @@ def _quoted(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def _searchable(db: Database, text: str, fts: str | None) -> tuple[str | None, str | None]:
+def _searchable(db: Readable, text: str, fts: str | None) -> tuple[str | None, str | None]:
     """``fts`` for each word index that can run it (a column filter names one table's columns).
 
     BadInput when neither can.
