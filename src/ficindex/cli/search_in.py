@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from ficindex.cli.output import emit
-from ficindex.index import readable_index
+from ficindex.index import reading_connection
 from ficindex.index.engagement_search import SEARCH_IN, result_columns, search_engagement
 from ficindex.index.filters import unmatched_filters
 
@@ -53,7 +53,7 @@ def _search_engagement(
     from ficindex.cli.search import filters_from  # that module applies this decorator
 
     filters = filters_from(options)
-    with readable_index(db) as index:
+    with reading_connection(db) as index:
         for line in unmatched_filters(index, filters):
             click.echo(f"Warning: {line}", err=True)
         rows = search_engagement(index, where, query, filters, sort=sort, limit=limit)

@@ -17,14 +17,15 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from ficindex import AO3_URL
 from ficindex.errors import BadInput
 from ficindex.index.filters import Filters
 from ficindex.index.fts import hint, read_query
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 #: ``search --in`` choices; ``works`` is the ordinary search.
 SEARCH_IN = ("works", "comments", "bookmarks")
@@ -96,7 +97,7 @@ def result_columns(where: str) -> tuple[str, ...]:
 
 
 def search_engagement(
-    db: Database,
+    db: Database | sqlite3.Connection,
     where: str,
     text: str,
     filters: Filters | None = None,
