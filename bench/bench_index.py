@@ -270,8 +270,27 @@ def utc(mtime: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(mtime))
 
 
-def floor_import(conn: sqlite3.Connection, c: Corpus) -> None:
-    """Bare parse of every file, then one transaction of executemany, then FTS rebuild."""
+def floor_connect(db_path: Path) -> sqlite3.Connection:
+    """The floor's connection, set up as ficindex sets up its own (WAL, synchronous NORMAL)."""
+    conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+def floor_import(db_path: Path, c: Corpus) -> None:
+    """Bare parse of every file, then one transaction of executemany, then FTS rebuild.
+
+    Opens and closes its connection, as a run of ``ficindex import`` does (closing
+    the last connection checkpoints the write-ahead log into the file).
+    """
+    conn = floor_connect(db_path)
+    try:
+        _floor_import(conn, c)
+    finally:
+        conn.close()
+
+
+def _floor_import(conn: sqlite3.Connection, c: Corpus) -> None:
     rows = FloorRows(conn)
     raw = []
     for record, path in zip(c.records, c.paths, strict=True):
@@ -291,8 +310,16 @@ def floor_import(conn: sqlite3.Connection, c: Corpus) -> None:
         rebuild_fts(conn)
 
 
-def floor_reparse(conn: sqlite3.Connection, c: Corpus) -> None:
+def floor_reparse(db_path: Path, c: Corpus) -> None:
     """Every raw page decompressed and parsed bare; every derived row rewritten; FTS rebuilt."""
+    conn = floor_connect(db_path)
+    try:
+        _floor_reparse(conn, c)
+    finally:
+        conn.close()
+
+
+def _floor_reparse(conn: sqlite3.Connection, c: Corpus) -> None:
     by_id = {r.work_id: r for r in c.records}
     rows = FloorRows(conn)
     for work_id, at, body in conn.execute(
@@ -339,7 +366,6 @@ def bench_import_reparse(c: Corpus, tmp: Path, rounds: int, goal: float) -> tupl
     share can be read without the parser's (printed as "excl. parse").
     """
     ours_db, floor_db = tmp / f"{c.name}-ficindex.db", tmp / f"{c.name}-floor.db"
-    conn: list[sqlite3.Connection] = []
 
     def fresh_ours() -> None:
         # An empty index made untimed, as the floor's is: both time the import alone.
@@ -347,11 +373,8 @@ def bench_import_reparse(c: Corpus, tmp: Path, rounds: int, goal: float) -> tupl
         open_index(ours_db).close()
 
     def fresh_floor() -> None:
-        for old in conn:
-            old.close()
-        conn.clear()
         remove_db(floor_db)
-        conn.append(prepare_floor(floor_db))
+        prepare_floor(floor_db).close()
 
     def nothing() -> None:
         pass
@@ -360,28 +383,26 @@ def bench_import_reparse(c: Corpus, tmp: Path, rounds: int, goal: float) -> tupl
         rounds,
         {
             "ficindex": (fresh_ours, lambda: ficindex_import(ours_db, c.paths)),
-            "floor": (fresh_floor, lambda: floor_import(conn[0], c)),
+            "floor": (fresh_floor, lambda: floor_import(floor_db, c)),
             "ficindex parse": (nothing, lambda: ficindex_parse(c.paths)),
             "floor parse": (nothing, lambda: floor_parse(c.paths)),
         },
     )
-    conn[0].commit()
     same_rows(ours_db, floor_db)
     unchanged = interleaved(
         rounds,
         {
             "ficindex": (nothing, lambda: ficindex_reparse(ours_db)),
-            "floor": (nothing, lambda: floor_reparse(conn[0], c)),
+            "floor": (nothing, lambda: floor_reparse(floor_db, c)),
         },
     )
     reparsed = interleaved(
         rounds,
         {
             "ficindex": (lambda: age_chapters(ours_db), lambda: ficindex_reparse(ours_db)),
-            "floor": (nothing, lambda: floor_reparse(conn[0], c)),
+            "floor": (nothing, lambda: floor_reparse(floor_db, c)),
         },
     )
-    conn[0].close()
     pages = len(c.records)
     load = os.getloadavg()[0]
     print(f"{c.name}: {pages} works, {c.megabytes:.1f} MB of chapter text, "
@@ -500,7 +521,7 @@ def count_statements(c: Corpus, tmp: Path, pages: int) -> None:
     floor_kinds: collections.Counter[str] = collections.Counter()
     conn = prepare_floor(path)
     conn.set_trace_callback(lambda sql: floor_kinds.update([statement_kind(sql)]))
-    floor_import(conn, subset)
+    _floor_import(conn, subset)
     conn.close()
     remove_db(path)
     total = sum(kinds.values())

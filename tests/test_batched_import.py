@@ -10,14 +10,19 @@ pages, which a rerun stores.
 from __future__ import annotations
 
 import os
+import random
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from ao3pages import render_work
-from ao3site import SiteChapter, make_site
+from ao3site import Site, SiteChapter, make_site
 from ficindex.index import writable_index
 from ficindex.index.bulk import fts_batched
 from ficindex.loader import Outcome, import_file, import_files
@@ -38,6 +43,8 @@ CONTENT = (
     "raw_pages",
 )
 FULL_TEXT = ("works_fts", "chapters_fts", "works_cjk", "chapters_cjk")
+#: ``FICINDEX_KILL_SEED`` picks the kill moments (default: a new seed each run, printed).
+SEED = int(os.environ.get("FICINDEX_KILL_SEED", str(random.randrange(1_000_000))))
 
 
 def index_state(path: Path) -> dict[str, list[tuple[object, ...]]]:
@@ -75,6 +82,14 @@ def saved(folder: Path, pages: list[tuple[str, str]]) -> list[Path]:
     return paths
 
 
+def site_of(works: int, multi_chapter_every: int) -> Site:
+    """The fake AO3's works; each shows a bookmarks link, so a saved page names its work."""
+    site = make_site(works, multi_chapter_every=multi_chapter_every)
+    for work in site.works.values():
+        work.bookmarks = max(work.bookmarks, 1)
+    return site
+
+
 def varied_pages(tmp_path: Path) -> list[Path]:
     """Pages that write every way a row can change, several times within one batch.
 
@@ -84,7 +99,7 @@ def varied_pages(tmp_path: Path) -> list[Path]:
     and every saved fixture (plain-text copies with stand-in chapter keys, error
     pages that fail).
     """
-    site = make_site(12, multi_chapter_every=2)
+    site = site_of(12, multi_chapter_every=2)
     cjk = site.works[1005]
     cjk.title = "茶館的故事"
     cjk.chapters[0].text = "她在茶館裡等了很久。雨一直下。"
@@ -261,3 +276,40 @@ def test_a_run_closed_between_batches_keeps_what_it_reported(tmp_path: Path) -> 
     batched(db_path, pages, 6)
     batched(tmp_path / "reference.db", pages, 6)
     assert index_state(db_path) == index_state(tmp_path / "reference.db")
+
+
+def test_import_killed_at_random_moments_then_rerun_loses_nothing(tmp_path: Path) -> None:
+    """``kill -9`` mid-import leaves a whole index (triggers, search indexes); a rerun ends
+    with the index an uninterrupted import makes."""
+    site = site_of(300, multi_chapter_every=3)
+    pages = saved(
+        tmp_path / "many", [(f"{w.id}.html", render_work(site, w)) for w in site.works.values()]
+    )
+    reference = tmp_path / "reference.db"
+    argv = [sys.executable, "-m", "ficindex", "import", "--silent"]
+    start = time.monotonic()  # an uninterrupted run: the reference, and how long a run takes
+    subprocess.run([*argv, str(reference), str(pages[0].parent)], check=True, timeout=120)
+    took = time.monotonic() - start
+    expected = index_state(reference)
+    db_path = tmp_path / "killed.db"
+    argv += [str(db_path), str(pages[0].parent)]
+    rng = random.Random(SEED)
+    kills = 0
+    for _ in range(4):
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(rng.uniform(0.2, 0.9) * took)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait(timeout=60)
+        if not db_path.exists():  # killed before it made the index (made aside, then renamed)
+            continue
+        state = index_state(db_path)  # FTS5 integrity checks pass, every trigger is there
+        assert state["triggers"] == expected["triggers"], f"seed {SEED}"
+        with sqlite3.connect(db_path) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    done = subprocess.run(argv, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert index_state(db_path) == expected, f"seed {SEED}"
+    print(f"{kills} kills (seed {SEED})")
+    assert kills >= 1, f"seed {SEED}: no run was killed"
