@@ -78,7 +78,7 @@ from ficindex.index import open_index, writable_index
 from ficindex.index.filters import Filters
 from ficindex.index.search import search
 from ficindex.index.store import RAW_PAGE_LEVEL
-from ficindex.loader import reparse_pages
+from ficindex.loader import IMPORT_CHECKPOINT_PAGES, RUN_CACHE_KIB, reparse_pages
 from ficindex.parser import parse_page
 from ficindex.record import Record
 
@@ -271,9 +271,12 @@ def utc(mtime: float) -> str:
 
 
 def floor_connect(db_path: Path) -> sqlite3.Connection:
-    """The floor's connection, set up as ficindex sets up its own (WAL, synchronous NORMAL)."""
+    """The floor's connection, set as ficindex sets its own for an import: WAL with
+    synchronous NORMAL, the same page cache and the same checkpoint interval."""
     conn = sqlite3.connect(db_path)
     conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute(f"PRAGMA cache_size = -{RUN_CACHE_KIB}")
+    conn.execute(f"PRAGMA wal_autocheckpoint = {IMPORT_CHECKPOINT_PAGES}")
     return conn
 
 
