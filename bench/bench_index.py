@@ -78,7 +78,7 @@ from ficindex.index import open_index, writable_index
 from ficindex.index.filters import Filters
 from ficindex.index.search import search
 from ficindex.index.store import RAW_PAGE_LEVEL
-from ficindex.loader import IMPORT_CHECKPOINT_PAGES, RUN_CACHE_KIB, reparse_pages
+from ficindex.loader import IMPORT_CHECKPOINT_PAGES, reparse_pages
 from ficindex.parser import parse_page
 from ficindex.record import Record
 
@@ -92,6 +92,11 @@ TAG_TYPES = {
     "freeforms": "freeform",
 }
 COUNTERS = ("words", "chapters_posted", "comments", "kudos", "bookmarks", "hits")
+try:  # the page cache of ficindex's runs, which the floor gets too
+    from ficindex.loader import RUN_CACHE_KIB
+except ImportError:  # a ficindex from before it set one: SQLite's default
+    RUN_CACHE_KIB = 2000
+
 #: zlib level of the floor's raw pages: the store's own (``--zlib-level`` changes it), so
 #: both contenders compress the same bytes the same way.
 ZLIB_LEVEL = [RAW_PAGE_LEVEL]
