@@ -92,10 +92,12 @@ TAG_TYPES = {
     "freeforms": "freeform",
 }
 COUNTERS = ("words", "chapters_posted", "comments", "kudos", "bookmarks", "hits")
-try:  # the page cache of ficindex's runs, which the floor gets too
-    from ficindex.loader import RUN_CACHE_KIB
+#: SQLite's default page cache (KiB), which ficindex's import keeps.
+DEFAULT_CACHE_KIB = 2000
+try:  # the page cache of ficindex's reparse, which the floor's reparse gets too
+    from ficindex.loader import REPARSE_CACHE_KIB
 except ImportError:  # a ficindex from before it set one: SQLite's default
-    RUN_CACHE_KIB = 2000
+    REPARSE_CACHE_KIB = DEFAULT_CACHE_KIB
 
 #: zlib level of the floor's raw pages: the store's own (``--zlib-level`` changes it), so
 #: both contenders compress the same bytes the same way.
@@ -275,12 +277,12 @@ def utc(mtime: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(mtime))
 
 
-def floor_connect(db_path: Path) -> sqlite3.Connection:
-    """The floor's connection, set as ficindex sets its own for an import: WAL with
-    synchronous NORMAL, the same page cache and the same checkpoint interval."""
+def floor_connect(db_path: Path, cache_kib: int) -> sqlite3.Connection:
+    """The floor's connection, set as ficindex sets its own: WAL with synchronous NORMAL,
+    the same checkpoint interval, and the page cache ficindex's run uses."""
     conn = sqlite3.connect(db_path)
     conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute(f"PRAGMA cache_size = -{RUN_CACHE_KIB}")
+    conn.execute(f"PRAGMA cache_size = -{cache_kib}")
     conn.execute(f"PRAGMA wal_autocheckpoint = {IMPORT_CHECKPOINT_PAGES}")
     return conn
 
@@ -291,7 +293,7 @@ def floor_import(db_path: Path, c: Corpus) -> None:
     Opens and closes its connection, as a run of ``ficindex import`` does (closing
     the last connection checkpoints the write-ahead log into the file).
     """
-    conn = floor_connect(db_path)
+    conn = floor_connect(db_path, DEFAULT_CACHE_KIB)
     try:
         _floor_import(conn, c)
     finally:
@@ -320,7 +322,7 @@ def _floor_import(conn: sqlite3.Connection, c: Corpus) -> None:
 
 def floor_reparse(db_path: Path, c: Corpus) -> None:
     """Every raw page decompressed and parsed bare; every derived row rewritten; FTS rebuilt."""
-    conn = floor_connect(db_path)
+    conn = floor_connect(db_path, REPARSE_CACHE_KIB)
     try:
         _floor_reparse(conn, c)
     finally:
