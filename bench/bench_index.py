@@ -350,23 +350,35 @@ def _floor_reparse(conn: sqlite3.Connection, c: Corpus) -> None:
 def interleaved(
     rounds: int, contenders: dict[str, tuple[Callable[[], None], Callable[[], None]]]
 ) -> dict[str, float]:
-    """Median seconds of each contender's ``run`` (after its untimed ``setup``), interleaved."""
+    """Median seconds of each contender's ``run`` (after its untimed ``setup``), interleaved.
+
+    Also the median CPU seconds of this process, under ``"<name> cpu"``: every contender
+    runs in this process, and on a machine shared with other work CPU time moves far
+    less with the load than the wall clock does.
+    """
     times: dict[str, list[float]] = {name: [] for name in contenders}
+    cpu: dict[str, list[float]] = {name: [] for name in contenders}
     names = list(contenders)
     for r in range(rounds):
         for name in names if r % 2 == 0 else reversed(names):
             setup, run = contenders[name]
             setup()
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             run()
             times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
+            cpu[name].append(time.process_time() - start_cpu)
+    medians = {name: statistics.median(t) for name, t in times.items()}
+    return medians | {f"{name} cpu": statistics.median(t) for name, t in cpu.items()}
 
 
-def show(label: str, c: Corpus, ours: float, floor: float, goal: float) -> None:
+def show(label: str, c: Corpus, timed: dict[str, float], goal: float) -> None:
+    """One line: each side's median time and throughput, the ratio, and the CPU-time ratio."""
     mb = c.megabytes
+    ours, floor = timed["ficindex"], timed["floor"]
+    cpu = timed["floor cpu"] / timed["ficindex cpu"]
     print(f"  {label:8} ficindex {ours:8.2f} s {mb / ours:6.2f} MB/s   floor {floor:7.2f} s "
-          f"{mb / floor:6.2f} MB/s   ratio {floor / ours:5.2f} (goal >= {goal})")  # fmt: skip
+          f"{mb / floor:6.2f} MB/s   ratio {floor / ours:5.2f} (goal >= {goal}; "
+          f"CPU time {cpu:4.2f})")  # fmt: skip
 
 
 def bench_import_reparse(c: Corpus, tmp: Path, rounds: int, goal: float) -> tuple[Path, Path]:
@@ -417,16 +429,19 @@ def bench_import_reparse(c: Corpus, tmp: Path, rounds: int, goal: float) -> tupl
     load = os.getloadavg()[0]
     print(f"{c.name}: {pages} works, {c.megabytes:.1f} MB of chapter text, "
           f"median of {rounds} interleaved rounds, load average {load:.2f}")  # fmt: skip
-    show("import", c, imported["ficindex"], imported["floor"], goal)
-    show("reparse", c, reparsed["ficindex"], reparsed["floor"], goal)
-    show("reparse=", c, unchanged["ficindex"], unchanged["floor"], goal)
+    show("import", c, imported, goal)
+    show("reparse", c, reparsed, goal)
+    show("reparse=", c, unchanged, goal)
     ours_parse, floor_parse_s = imported["ficindex parse"], imported["floor parse"]
     print(f"  parse alone: ficindex {ours_parse:.3f} s, floor {floor_parse_s:.3f} s "
           f"(ratio {floor_parse_s / ours_parse:.2f})")  # fmt: skip
     for label, timed in (("import", imported), ("reparse", reparsed)):
         ours, floor = timed["ficindex"] - ours_parse, timed["floor"] - floor_parse_s
+        cpu = (timed["floor cpu"] - imported["floor parse cpu"]) / (
+            timed["ficindex cpu"] - imported["ficindex parse cpu"]
+        )
         print(f"  {label} excl. parse: ficindex {ours:.2f} s, floor {floor:.2f} s, "
-              f"ratio {floor / ours:.2f}")  # fmt: skip
+              f"ratio {floor / ours:.2f} (CPU time {cpu:.2f})")  # fmt: skip
     print(f"  per work: import {imported['ficindex'] / pages * 1000:.1f} ms "
           f"(floor {imported['floor'] / pages * 1000:.1f} ms), reparse "
           f"{reparsed['ficindex'] / pages * 1000:.1f} ms "

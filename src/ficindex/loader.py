@@ -39,9 +39,10 @@ PAGE_SUFFIXES = (".html", ".htm", ".xhtml", ".txt")
 IMPORT_CHECKPOINT_PAGES = 10_000
 
 #: Pages an import commits at once, and the bytes of saved pages after which a batch is
-#: committed sooner (large works). Each commit ends an FTS5 write and leaves index
-#: segments to merge, so a commit per page cost about a third of an import of small
-#: works; past a few dozen pages the gain flattens, and a kill loses at most one batch.
+#: committed sooner (large works). A batch is one commit and one update of the search
+#: indexes (see :func:`~ficindex.index.bulk.fts_batched`): a commit per page cost about a
+#: sixth of an import of small works, and search-index writes per row about a third.
+#: Past a few dozen pages the gain flattens; a kill loses at most the open batch.
 IMPORT_BATCH_PAGES = 64
 IMPORT_BATCH_BYTES = 16 * 2**20
 
@@ -125,17 +126,6 @@ def import_files(
         with db.atomic(), fts_batched(db.conn):
             outcomes = [_import_one(db, path) for path in batch]
         yield from outcomes
-
-
-@contextlib.contextmanager
-def _run_cache(db: Database) -> Iterator[None]:
-    """The connection's page cache at :data:`REPARSE_CACHE_KIB` for a run, then as it was."""
-    before = db.conn.execute("PRAGMA cache_size").fetchone()[0]
-    db.conn.execute(f"PRAGMA cache_size = -{REPARSE_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        db.conn.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 def _batches(paths: Iterable[Path], pages: int, size: int) -> Iterator[list[Path]]:
@@ -236,6 +226,17 @@ def reparse_pages(db: Database) -> Iterator[Outcome]:
             outcome = _reparse_one(db, page_id)
             deferred.changed |= outcome.result not in _NO_CONTENT_CHANGE
             yield outcome
+
+
+@contextlib.contextmanager
+def _run_cache(db: Database) -> Iterator[None]:
+    """The connection's page cache at :data:`REPARSE_CACHE_KIB` for a reparse, then as it was."""
+    before = db.conn.execute("PRAGMA cache_size").fetchone()[0]
+    db.conn.execute(f"PRAGMA cache_size = -{REPARSE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        db.conn.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 #: ``save_record`` results after which no searchable column can have changed.
