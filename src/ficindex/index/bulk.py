@@ -92,6 +92,9 @@ def _writes(sql: str, table: str) -> bool:
 
 
 _EVENT = re.compile(r"\bAFTER\s+(INSERT|DELETE|UPDATE)\b", re.IGNORECASE)
+#: ``new.rowid`` in a trigger body: a view has no rowid, so on the view the id column
+#: (the table's rowid, see :func:`_defer`) stands for it.
+_ROWID = re.compile(r"\b(new)\.rowid\b", re.IGNORECASE)
 #: A trigger's SQL: its head (with the event), then its statements between BEGIN and END.
 _TRIGGER = re.compile(r"(.*?)\bBEGIN\b(.*)\bEND\s*$", re.IGNORECASE | re.DOTALL)
 
@@ -181,8 +184,9 @@ def _start(conn: sqlite3.Connection, d: _Deferred) -> None:
     others = ", ".join(f'"{c}"' for c in d.columns if c != "id")
     for name, _ in d.dropped:
         conn.execute(f'DROP TRIGGER main."{name}"')
-    for kind in ("old", "new"):
-        conn.execute(f'CREATE TEMP TABLE "fts_{kind}_{t}" (id INTEGER PRIMARY KEY, {others})')
+    conn.execute(f'CREATE TEMP TABLE "fts_old_{t}" (id INTEGER PRIMARY KEY, {others})')
+    # Rows put back go through a view, so they are not copied anywhere on the way.
+    conn.execute(f'CREATE TEMP VIEW "fts_new_{t}" AS SELECT {cols} FROM main."{t}" WHERE 0')
     for kind in ("seen", "fresh"):
         conn.execute(f'CREATE TEMP TABLE "fts_{kind}_{t}" (id INTEGER PRIMARY KEY)')
     keep = (
@@ -213,8 +217,8 @@ def _start(conn: sqlite3.Connection, d: _Deferred) -> None:
         + " END"
     )
     conn.execute(
-        f'CREATE TEMP TRIGGER "fts_replay_{t}_ai" AFTER INSERT ON "fts_new_{t}" BEGIN '
-        + " ".join(d.inserts)
+        f'CREATE TEMP TRIGGER "fts_replay_{t}_ai" INSTEAD OF INSERT ON "fts_new_{t}" BEGIN '
+        + " ".join(_ROWID.sub(r'\1."id"', body) for body in d.inserts)
         + " END"
     )
 
@@ -244,7 +248,8 @@ def _finish(conn: sqlite3.Connection, d: _Deferred) -> None:
         f'INSERT INTO "fts_new_{t}" ({cols}) SELECT {cols} FROM main."{t}" '
         f'WHERE id IN (SELECT id FROM "fts_seen_{t}")'
     )
-    for kind in ("old", "new", "seen", "fresh"):
+    conn.execute(f'DROP VIEW temp."fts_new_{t}"')
+    for kind in ("old", "seen", "fresh"):
         conn.execute(f'DROP TABLE temp."fts_{kind}_{t}"')
     for _, sql in d.dropped:
         conn.execute(sql)
