@@ -47,9 +47,10 @@ IMPORT_BATCH_PAGES = 64
 IMPORT_BATCH_BYTES = 16 * 2**20
 
 #: SQLite's page cache (KiB) while a reparse runs. A reparse is one transaction over the
-#: whole index; at the default, 2 MB, SQLite spilled its pages to the log mid-transaction
-#: and read them back, and reparse of large works ran 2-3x slower. (Import batches measured
-#: no gain from it, so import keeps the default and its memory stays where it was.)
+#: whole index; at the default, 2 MB, SQLite spills its pages to the log mid-transaction
+#: and reads them back. Measured: the same CPU time, a shorter wall clock (about 15 % on
+#: 1,000 small works, more on one run of large works). Import batches gained nothing from
+#: it, so import keeps the default and its memory stays where it was.
 REPARSE_CACHE_KIB = 32 * 1024
 
 #: Kinds whose page holds nothing to store; importing one is reported as a failure.
