@@ -262,6 +262,29 @@ def test_every_reported_page_is_stored_and_a_stop_mid_batch_loses_only_that_batc
     assert index_state(db_path) == index_state(reference)
 
 
+def test_an_error_that_ends_the_batch_stops_the_run_and_keeps_the_index_whole(
+    tmp_path: Path,
+) -> None:
+    pages = varied_pages(tmp_path)[:12]
+    db_path = tmp_path / "fics.db"
+    with writable_index(db_path) as db:  # an error that rolls back the whole transaction
+        db.execute(
+            "CREATE TRIGGER gone BEFORE INSERT ON works WHEN new.id = 1010 "
+            "BEGIN SELECT RAISE(ROLLBACK, 'gone'); END"
+        )
+        db.conn.commit()
+    reported: list[Outcome] = []
+    with writable_index(db_path) as db:
+        with pytest.raises(sqlite3.OperationalError, match="ended the transaction of its batch"):
+            reported.extend(import_files(db, pages, batch_pages=4))
+        assert not db.conn.in_transaction
+    assert len(reported) == 8  # the first two batches, reported and stored
+    state = index_state(db_path)  # FTS5 integrity checks pass
+    assert {"works_ai", "chapters_ai", "works_cjk_ai"} <= {n for n, _ in state["triggers"]}
+    with sqlite3.connect(db_path) as conn:  # and none of the third
+        assert conn.execute("SELECT count(*) FROM raw_pages").fetchone() == (8,)
+
+
 def test_a_run_closed_between_batches_keeps_what_it_reported(tmp_path: Path) -> None:
     pages = varied_pages(tmp_path)[:20]
     db_path = tmp_path / "fics.db"

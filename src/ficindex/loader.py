@@ -125,8 +125,24 @@ def import_files(
     db.conn.execute(f"PRAGMA wal_autocheckpoint = {IMPORT_CHECKPOINT_PAGES}")
     for batch in _batches(paths, batch_pages, batch_bytes):
         with db.atomic(), fts_batched(db.conn):
-            outcomes = [_import_one(db, path) for path in batch]
+            outcomes = [_in_batch(db, path) for path in batch]
         yield from outcomes
+
+
+def _in_batch(db: Database, path: Path) -> Outcome:
+    """:func:`_import_one` inside a batch; stops the run if the page's error ended the batch.
+
+    An error that rolls back the whole transaction (a trigger's ``RAISE(ROLLBACK)``, SQLite
+    out of memory) takes the batch's earlier pages with it; going on would store the rest
+    outside any batch and report pages that are not stored.
+    """
+    outcome = _import_one(db, path)
+    if not db.conn.in_transaction:
+        raise sqlite3.OperationalError(
+            f"storing {outcome.name} ended the transaction of its batch ({outcome.error}); "
+            "the pages of that batch were not stored: run the import again"
+        )
+    return outcome
 
 
 def _batches(paths: Iterable[Path], pages: int, size: int) -> Iterator[list[Path]]:
