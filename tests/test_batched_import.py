@@ -25,7 +25,8 @@ from ao3pages import render_work
 from ao3site import Site, SiteChapter, make_site
 from ficindex.index import writable_index
 from ficindex.index.bulk import fts_batched
-from ficindex.loader import Outcome, import_file, import_files
+from ficindex.loader import Outcome, import_file, import_files, reparse_pages
+from index_fixtures import dump
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CONTENT = (
@@ -283,6 +284,27 @@ def test_an_error_that_ends_the_batch_stops_the_run_and_keeps_the_index_whole(
     assert {"works_ai", "chapters_ai", "works_cjk_ai"} <= {n for n, _ in state["triggers"]}
     with sqlite3.connect(db_path) as conn:  # and none of the third
         assert conn.execute("SELECT count(*) FROM raw_pages").fetchone() == (8,)
+
+
+def test_a_reparse_whose_page_error_ends_its_transaction_stops_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    db_path = tmp_path / "fics.db"
+    batched(db_path, varied_pages(tmp_path)[:12], 64)
+    with sqlite3.connect(db_path) as conn:  # as an older parser would have read them
+        conn.execute("UPDATE chapters SET text = text || ' older'")
+        conn.execute(
+            "CREATE TRIGGER gone BEFORE UPDATE ON chapters WHEN new.work = 1010 "
+            "BEGIN SELECT RAISE(ROLLBACK, 'gone'); END"
+        )
+    before = dump(db_path)
+    with (
+        writable_index(db_path) as db,
+        pytest.raises(sqlite3.OperationalError, match="ended the transaction of the reparse"),
+    ):
+        for _ in reparse_pages(db):
+            pass
+    assert dump(db_path) == before
 
 
 def test_a_run_closed_between_batches_keeps_what_it_reported(tmp_path: Path) -> None:

@@ -130,17 +130,21 @@ def import_files(
 
 
 def _in_batch(db: Database, path: Path) -> Outcome:
-    """:func:`_import_one` inside a batch; stops the run if the page's error ended the batch.
+    """:func:`_import_one` inside a batch; stops the run if the page's error ended the batch."""
+    return _still_open(db, _import_one(db, path), "its batch", "the pages of that batch")
 
-    An error that rolls back the whole transaction (a trigger's ``RAISE(ROLLBACK)``, SQLite
-    out of memory) takes the batch's earlier pages with it; going on would store the rest
-    outside any batch and report pages that are not stored.
+
+def _still_open(db: Database, outcome: Outcome, run: str, lost: str) -> Outcome:
+    """``outcome``, unless its page's error rolled back the whole transaction of ``run``.
+
+    Such an error (a trigger's ``RAISE(ROLLBACK)``, SQLite out of memory) takes the
+    earlier pages with it; going on would store the rest outside the transaction and
+    report pages that are not stored, so the run stops with one line instead.
     """
-    outcome = _import_one(db, path)
     if not db.conn.in_transaction:
         raise sqlite3.OperationalError(
-            f"storing {outcome.name} ended the transaction of its batch ({outcome.error}); "
-            "the pages of that batch were not stored: run the import again"
+            f"storing {outcome.name} ended the transaction of {run} ({outcome.error}); "
+            f"{lost} were not stored: run it again"
         )
     return outcome
 
@@ -240,7 +244,7 @@ def reparse_pages(db: Database) -> Iterator[Outcome]:
     ids = [r[0] for r in db.execute("SELECT id FROM raw_pages ORDER BY fetched_at, id")]
     with _run_cache(db), db.atomic(), fts_deferred(db.conn) as deferred:
         for page_id in ids:
-            outcome = _reparse_one(db, page_id)
+            outcome = _still_open(db, _reparse_one(db, page_id), "the reparse", "its changes")
             deferred.changed |= outcome.result not in _NO_CONTENT_CHANGE
             yield outcome
 
