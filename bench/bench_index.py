@@ -15,14 +15,20 @@ written as saved page files; ``--large N`` adds N works of 50 chapters
 (about 1.4 MB each).
 
 * **import**: ficindex as ``ficindex import`` runs it: the index opened by
-  ``writable_index``, then ``loader.import_file`` per file, one transaction a
-  page. The floor: read each file, a bare ``LexborHTMLParser`` parse and one
-  ``.text()`` per chapter node, then ONE transaction of ``executemany`` for
-  the same rows (works, chapters, tags, authors, their links, stats history,
-  zlib-compressed raw pages) into the same tables with the FTS triggers
-  dropped, then an FTS5 ``rebuild``. The floor takes the metadata from the
+  ``writable_index``, then ``exchange.commands.import_outcomes`` over the
+  files (batches of pages, a savepoint a page). The floor: read each file, a
+  bare ``LexborHTMLParser`` parse and one ``.text()`` per chapter node, then
+  ONE transaction of ``executemany`` for the same rows (works, chapters,
+  tags, authors, their links, stats history, raw pages compressed at
+  ficindex's own zlib level) into the same tables with the triggers dropped,
+  then a ``rebuild`` of every full-text index (both FTS5 tables and the
+  trigram side indexes of CJK rows). The floor takes the metadata from the
   generator (it parses no metadata): it is the cost of the storage work done
-  the plain way, plus the cheapest parse that reads all the text.
+  the plain way, plus the cheapest parse that reads all the text. After the
+  import rounds both indexes are compared (row counts of every table, rows of
+  every full-text index, bytes of compressed raw pages) and a difference is
+  printed as a WARNING. The parse alone of each side is timed in the same
+  rounds, so the figures are also printed without it ("excl. parse").
 * **reparse**: ``loader.reparse_pages`` over ficindex's index after every
   stored chapter was made to differ (as after a parser upgrade that reads text
   differently: every chapter is rewritten), and ``reparse=`` over an index
@@ -67,10 +73,13 @@ from typing import Any
 from selectolax.lexbor import LexborHTMLParser
 
 import corpus
+from ficindex.exchange.commands import import_outcomes
 from ficindex.index import open_index, writable_index
 from ficindex.index.filters import Filters
 from ficindex.index.search import search
-from ficindex.loader import import_file, reparse_pages
+from ficindex.index.store import RAW_PAGE_LEVEL
+from ficindex.loader import IMPORT_CHECKPOINT_PAGES, reparse_pages
+from ficindex.parser import parse_page
 from ficindex.record import Record
 
 #: Tag list field of a record -> ``tags.type``.
@@ -83,8 +92,19 @@ TAG_TYPES = {
     "freeforms": "freeform",
 }
 COUNTERS = ("words", "chapters_posted", "comments", "kudos", "bookmarks", "hits")
-#: zlib level of the floor's raw pages: the store's today (``--zlib-level`` changes it).
-ZLIB_LEVEL = [6]
+#: SQLite's default page cache (KiB), which ficindex's import keeps.
+DEFAULT_CACHE_KIB = 2000
+try:  # the page cache of ficindex's reparse, which the floor's reparse gets too
+    from ficindex.loader import REPARSE_CACHE_KIB
+except ImportError:  # a ficindex from before it set one: SQLite's default
+    REPARSE_CACHE_KIB = DEFAULT_CACHE_KIB
+
+#: zlib level of the floor's raw pages: the store's own (``--zlib-level`` changes it), so
+#: both contenders compress the same bytes the same way.
+ZLIB_LEVEL = [RAW_PAGE_LEVEL]
+#: The full-text tables the floor rebuilds: both FTS5 tables and the trigram side indexes
+#: of CJK rows, so its index holds what ficindex's triggers write.
+FTS_TABLES = ("works_fts", "chapters_fts", "works_cjk", "chapters_cjk")
 
 
 @dataclass
@@ -108,10 +128,21 @@ def make_corpus(name: str, records: list[Record], folder: Path) -> Corpus:
 def ficindex_import(db_path: Path, paths: list[Path]) -> None:
     """What ``ficindex import DB FILES`` does, minus the progress bar."""
     with writable_index(db_path) as db:
-        for path in paths:
-            outcome = import_file(db, path)
+        for outcome in import_outcomes(db, paths):
             if outcome.error:
-                raise SystemExit(f"ficindex could not import {path}: {outcome.error}")
+                raise SystemExit(f"ficindex could not import {outcome.name}: {outcome.error}")
+
+
+def ficindex_parse(paths: list[Path]) -> None:
+    """ficindex's share of an import that is the parser's: read and parse every page."""
+    for path in paths:
+        parse_page(path.read_bytes())
+
+
+def floor_parse(paths: list[Path]) -> None:
+    """The floor's parse alone: read every page, bare lexbor and the chapter texts."""
+    for path in paths:
+        bare_texts(path.read_bytes())
 
 
 def ficindex_reparse(db_path: Path) -> None:
@@ -238,16 +269,38 @@ class FloorRows:
 
 
 def rebuild_fts(conn: sqlite3.Connection) -> None:
-    conn.execute("INSERT INTO works_fts (works_fts) VALUES ('rebuild')")
-    conn.execute("INSERT INTO chapters_fts (chapters_fts) VALUES ('rebuild')")
+    for table in FTS_TABLES:
+        conn.execute(f"INSERT INTO {table} ({table}) VALUES ('rebuild')")
 
 
 def utc(mtime: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(mtime))
 
 
-def floor_import(conn: sqlite3.Connection, c: Corpus) -> None:
-    """Bare parse of every file, then one transaction of executemany, then FTS rebuild."""
+def floor_connect(db_path: Path, cache_kib: int) -> sqlite3.Connection:
+    """The floor's connection, set as ficindex sets its own: WAL with synchronous NORMAL,
+    the same checkpoint interval, and the page cache ficindex's run uses."""
+    conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute(f"PRAGMA cache_size = -{cache_kib}")
+    conn.execute(f"PRAGMA wal_autocheckpoint = {IMPORT_CHECKPOINT_PAGES}")
+    return conn
+
+
+def floor_import(db_path: Path, c: Corpus) -> None:
+    """Bare parse of every file, then one transaction of executemany, then FTS rebuild.
+
+    Opens and closes its connection, as a run of ``ficindex import`` does (closing
+    the last connection checkpoints the write-ahead log into the file).
+    """
+    conn = floor_connect(db_path, DEFAULT_CACHE_KIB)
+    try:
+        _floor_import(conn, c)
+    finally:
+        conn.close()
+
+
+def _floor_import(conn: sqlite3.Connection, c: Corpus) -> None:
     rows = FloorRows(conn)
     raw = []
     for record, path in zip(c.records, c.paths, strict=True):
@@ -267,8 +320,16 @@ def floor_import(conn: sqlite3.Connection, c: Corpus) -> None:
         rebuild_fts(conn)
 
 
-def floor_reparse(conn: sqlite3.Connection, c: Corpus) -> None:
+def floor_reparse(db_path: Path, c: Corpus) -> None:
     """Every raw page decompressed and parsed bare; every derived row rewritten; FTS rebuilt."""
+    conn = floor_connect(db_path, REPARSE_CACHE_KIB)
+    try:
+        _floor_reparse(conn, c)
+    finally:
+        conn.close()
+
+
+def _floor_reparse(conn: sqlite3.Connection, c: Corpus) -> None:
     by_id = {r.work_id: r for r in c.records}
     rows = FloorRows(conn)
     for work_id, at, body in conn.execute(
@@ -289,29 +350,44 @@ def floor_reparse(conn: sqlite3.Connection, c: Corpus) -> None:
 def interleaved(
     rounds: int, contenders: dict[str, tuple[Callable[[], None], Callable[[], None]]]
 ) -> dict[str, float]:
-    """Median seconds of each contender's ``run`` (after its untimed ``setup``), interleaved."""
+    """Median seconds of each contender's ``run`` (after its untimed ``setup``), interleaved.
+
+    Also the median CPU seconds of this process, under ``"<name> cpu"``: every contender
+    runs in this process, and on a machine shared with other work CPU time moves far
+    less with the load than the wall clock does.
+    """
     times: dict[str, list[float]] = {name: [] for name in contenders}
+    cpu: dict[str, list[float]] = {name: [] for name in contenders}
     names = list(contenders)
     for r in range(rounds):
         for name in names if r % 2 == 0 else reversed(names):
             setup, run = contenders[name]
             setup()
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             run()
             times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
+            cpu[name].append(time.process_time() - start_cpu)
+    medians = {name: statistics.median(t) for name, t in times.items()}
+    return medians | {f"{name} cpu": statistics.median(t) for name, t in cpu.items()}
 
 
-def show(label: str, c: Corpus, ours: float, floor: float, goal: float) -> None:
+def show(label: str, c: Corpus, timed: dict[str, float], goal: float) -> None:
+    """One line: each side's median time and throughput, the ratio, and the CPU-time ratio."""
     mb = c.megabytes
+    ours, floor = timed["ficindex"], timed["floor"]
+    cpu = timed["floor cpu"] / timed["ficindex cpu"]
     print(f"  {label:8} ficindex {ours:8.2f} s {mb / ours:6.2f} MB/s   floor {floor:7.2f} s "
-          f"{mb / floor:6.2f} MB/s   ratio {floor / ours:5.2f} (goal >= {goal})")  # fmt: skip
+          f"{mb / floor:6.2f} MB/s   ratio {floor / ours:5.2f} (goal >= {goal}; "
+          f"CPU time {cpu:4.2f})")  # fmt: skip
 
 
 def bench_import_reparse(c: Corpus, tmp: Path, rounds: int, goal: float) -> tuple[Path, Path]:
-    """Import and reparse, both contenders; returns the last index each built."""
+    """Import and reparse, both contenders; returns the last index each built.
+
+    The parse alone of each contender is timed in the same rounds, so the store's
+    share can be read without the parser's (printed as "excl. parse").
+    """
     ours_db, floor_db = tmp / f"{c.name}-ficindex.db", tmp / f"{c.name}-floor.db"
-    conn: list[sqlite3.Connection] = []
 
     def fresh_ours() -> None:
         # An empty index made untimed, as the floor's is: both time the import alone.
@@ -319,45 +395,95 @@ def bench_import_reparse(c: Corpus, tmp: Path, rounds: int, goal: float) -> tupl
         open_index(ours_db).close()
 
     def fresh_floor() -> None:
-        for old in conn:
-            old.close()
-        conn.clear()
         remove_db(floor_db)
-        conn.append(prepare_floor(floor_db))
+        prepare_floor(floor_db).close()
+
+    def nothing() -> None:
+        pass
 
     imported = interleaved(
         rounds,
         {
             "ficindex": (fresh_ours, lambda: ficindex_import(ours_db, c.paths)),
-            "floor": (fresh_floor, lambda: floor_import(conn[0], c)),
+            "floor": (fresh_floor, lambda: floor_import(floor_db, c)),
+            "ficindex parse": (nothing, lambda: ficindex_parse(c.paths)),
+            "floor parse": (nothing, lambda: floor_parse(c.paths)),
         },
     )
+    same_rows(ours_db, floor_db)
     unchanged = interleaved(
         rounds,
         {
-            "ficindex": (lambda: None, lambda: ficindex_reparse(ours_db)),
-            "floor": (lambda: None, lambda: floor_reparse(conn[0], c)),
+            "ficindex": (nothing, lambda: ficindex_reparse(ours_db)),
+            "floor": (nothing, lambda: floor_reparse(floor_db, c)),
         },
     )
     reparsed = interleaved(
         rounds,
         {
             "ficindex": (lambda: age_chapters(ours_db), lambda: ficindex_reparse(ours_db)),
-            "floor": (lambda: None, lambda: floor_reparse(conn[0], c)),
+            "floor": (nothing, lambda: floor_reparse(floor_db, c)),
         },
     )
-    conn[0].close()
     pages = len(c.records)
+    load = os.getloadavg()[0]
     print(f"{c.name}: {pages} works, {c.megabytes:.1f} MB of chapter text, "
-          f"median of {rounds} interleaved rounds")  # fmt: skip
-    show("import", c, imported["ficindex"], imported["floor"], goal)
-    show("reparse", c, reparsed["ficindex"], reparsed["floor"], goal)
-    show("reparse=", c, unchanged["ficindex"], unchanged["floor"], goal)
+          f"median of {rounds} interleaved rounds, load average {load:.2f}")  # fmt: skip
+    show("import", c, imported, goal)
+    show("reparse", c, reparsed, goal)
+    show("reparse=", c, unchanged, goal)
+    ours_parse, floor_parse_s = imported["ficindex parse"], imported["floor parse"]
+    print(f"  parse alone: ficindex {ours_parse:.3f} s, floor {floor_parse_s:.3f} s "
+          f"(ratio {floor_parse_s / ours_parse:.2f})")  # fmt: skip
+    for label, timed in (("import", imported), ("reparse", reparsed)):
+        ours, floor = timed["ficindex"] - ours_parse, timed["floor"] - floor_parse_s
+        cpu = (timed["floor cpu"] - imported["floor parse cpu"]) / (
+            timed["ficindex cpu"] - imported["ficindex parse cpu"]
+        )
+        print(f"  {label} excl. parse: ficindex {ours:.2f} s, floor {floor:.2f} s, "
+              f"ratio {floor / ours:.2f} (CPU time {cpu:.2f})")  # fmt: skip
     print(f"  per work: import {imported['ficindex'] / pages * 1000:.1f} ms "
           f"(floor {imported['floor'] / pages * 1000:.1f} ms), reparse "
           f"{reparsed['ficindex'] / pages * 1000:.1f} ms "
           f"(floor {reparsed['floor'] / pages * 1000:.1f} ms)")  # fmt: skip
     return ours_db, floor_db
+
+
+#: What both imports must hold alike for the floor to be the same work: row counts of
+#: every table written, rows of each full-text index, and the raw pages' compressed bytes
+#: (equal only when both compressed at the same level).
+SAME_ROWS = {
+    **{
+        t: f"SELECT count(*) FROM {t}"
+        for t in (
+            "works",
+            "chapters",
+            "tags",
+            "authors",
+            "work_tags",
+            "work_authors",
+            "stats_history",
+            "raw_pages",
+        )
+    },
+    **{f"{t} rows": f"SELECT count(*) FROM {t}_docsize" for t in FTS_TABLES},
+    "raw page bytes": "SELECT sum(length(body)) FROM raw_pages",
+}
+
+
+def same_rows(ours: Path, floor: Path) -> None:
+    """Say whether the floor's index holds what ficindex's does (counts, see SAME_ROWS)."""
+    got = []
+    for path in (ours, floor):
+        conn = sqlite3.connect(path)
+        got.append({k: conn.execute(q).fetchone()[0] for k, q in SAME_ROWS.items()})
+        conn.close()
+    differ = [f"{k}: {got[0][k]} vs {got[1][k]}" for k in SAME_ROWS if got[0][k] != got[1][k]]
+    if differ:
+        print("  WARNING: the floor's index differs from ficindex's: " + "; ".join(differ))
+    else:
+        print(f"  same rows in both indexes ({got[0]['works']} works, {got[0]['chapters']} "
+              f"chapters, {got[0]['raw page bytes'] / 1e6:.1f} MB of raw pages)")  # fmt: skip
 
 
 def age_chapters(db_path: Path) -> None:
@@ -413,14 +539,14 @@ def count_statements(c: Corpus, tmp: Path, pages: int) -> None:
     remove_db(path)
     with writable_index(path) as db:
         db.conn.set_trace_callback(lambda sql: kinds.update([statement_kind(sql)]))
-        for p in subset.paths:
-            import_file(db, p)
+        for _ in import_outcomes(db, subset.paths):
+            pass
         db.conn.set_trace_callback(None)
     remove_db(path)
     floor_kinds: collections.Counter[str] = collections.Counter()
     conn = prepare_floor(path)
     conn.set_trace_callback(lambda sql: floor_kinds.update([statement_kind(sql)]))
-    floor_import(conn, subset)
+    _floor_import(conn, subset)
     conn.close()
     remove_db(path)
     total = sum(kinds.values())
@@ -559,23 +685,20 @@ def chapter_matches(db_path: Path, queries: dict[str, str]) -> dict[str, int]:
 
 #: Functions whose cumulative time the profile summary shows per work (by name).
 PROFILE_PARTS = (
-    "import_file",
+    "import_files",
     "parse_page",
     "save_raw_page",
     "compress",
     "save_record",
-    "_save_work",
+    "save_work",
     "work_row",
-    "_save_related",
-    "_sync",
-    "lookup",
-    "_save_chapters",
-    "upsert_all",
-    "_record_stats",
-    "insert",
-    "update",
-    "table_names",
-    "indexes",
+    "save_related",
+    "_lookup",
+    "save_chapters",
+    "record_stats",
+    "insert_work",
+    "update_work",
+    "_finish",
     "__exit__",
 )
 
@@ -666,7 +789,7 @@ def main() -> None:
     )
     parser.add_argument("--sizes", default="1000,5000", help="corpus sizes (1000,5000)")
     parser.add_argument("--rounds", type=int, default=3, help="import/reparse rounds (3)")
-    parser.add_argument("--search-rounds", type=int, default=7, help="search rounds (7)")
+    parser.add_argument("--search-rounds", type=int, default=7, help="search rounds, or 0 (7)")
     parser.add_argument("--large", type=int, default=4, help="large works, 0 for none (4)")
     parser.add_argument("--seed", type=int, default=1, help="corpus seed (1)")
     parser.add_argument("--no-memory", action="store_true", help="skip the RSS processes")
@@ -676,7 +799,10 @@ def main() -> None:
     )
     parser.add_argument("--only-profile", action="store_true", help="just the profile")
     parser.add_argument(
-        "--zlib-level", type=int, default=6, help="zlib level of the floor's raw pages (6)"
+        "--zlib-level",
+        type=int,
+        default=RAW_PAGE_LEVEL,
+        help=f"zlib level of the floor's raw pages (ficindex's own: {RAW_PAGE_LEVEL})",
     )
     args = parser.parse_args()
     ZLIB_LEVEL[0] = args.zlib_level
@@ -693,7 +819,7 @@ def main() -> None:
             if first:
                 count_statements(c, tmp, min(args.trace_pages, len(c.paths)))
             ours_db, _ = bench_import_reparse(c, tmp, args.rounds, goal)
-            if "large" not in c.name:
+            if "large" not in c.name and args.search_rounds:
                 bench_search(c, ours_db, args.search_rounds)
             if first and not args.no_memory:
                 bench_memory(c, tmp)

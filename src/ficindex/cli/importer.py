@@ -25,10 +25,12 @@ def import_command(db: str, paths: tuple[str, ...], silent: bool) -> None:
     PATH is a saved page (AO3 HTML or a plain-text copy of a work page), a
     WARC file (*.warc, *.warc.gz: its AO3 pages are indexed, other sites'
     records counted and skipped), or a directory, searched recursively for
-    *.html, *.htm, *.xhtml and *.txt. Each
-    page is stored in its own transaction, with its raw bytes for 'reparse'.
-    Importing the same pages again leaves the index unchanged. A page that
-    cannot be stored is named on stderr and the run exits 1 at the end.
+    *.html, *.htm, *.xhtml and *.txt. Each page is stored with its raw bytes
+    for 'reparse'; pages are committed in batches, and a page is counted only
+    once its batch is stored, so an interrupted import keeps every page it
+    counted (run it again for the rest). Importing the same pages again leaves
+    the index unchanged. A page that cannot be stored is named on stderr (the
+    others are stored) and the run exits 1 at the end.
 
     \b
     Example:

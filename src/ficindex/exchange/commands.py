@@ -7,6 +7,7 @@ the command prints on stderr, so the click layer stays a dispatch.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from sqlite_utils import Database
 from ficindex.index import readable_index
 from ficindex.index.export import select_work_ids
 from ficindex.index.filters import Filters
-from ficindex.loader import Outcome, import_file
+from ficindex.loader import Outcome, import_files
 from ficindex.wording import plural
 
 #: ``export --format`` values handled here; each writes to ``-o``, never stdout.
@@ -75,12 +76,15 @@ def import_outcomes(index: Database, files: Iterable[Path]) -> Iterator[Outcome]
     """``import``'s outcomes: one per saved page, one per response record of a WARC file.
 
     WARC files are told apart by name (``.warc``, ``.warc.gz``); every other
-    file is a saved page, as before.
+    file is a saved page. Runs of saved pages between WARC files are imported
+    in batches (:func:`~ficindex.loader.import_files`), each outcome yielded
+    once its batch is committed.
     """
     from ficindex.exchange.warc import import_warc, is_warc
 
-    for path in files:
-        if is_warc(path):
-            yield from import_warc(index, path)
+    for warc, run in itertools.groupby(files, key=is_warc):
+        if warc:
+            for path in run:
+                yield from import_warc(index, path)
         else:
-            yield import_file(index, path)
+            yield from import_files(index, run)
