@@ -106,7 +106,7 @@ def import_pages(
     could not be stored, which does not stop the others). An index given by
     path is created if missing, locked for writing and closed afterwards.
     """
-    from ficindex.loader import PAGE_SUFFIXES, collect_files, import_file
+    from ficindex.loader import PAGE_SUFFIXES, collect_files, import_files
 
     named = [Path(p) for p in paths]
     for path in named:
@@ -118,7 +118,7 @@ def import_pages(
             f"no page files ({', '.join(PAGE_SUFFIXES)}) under {', '.join(map(str, named))}"
         )
     with writing(index, create=True) as db:
-        return [import_file(db, file) for file in files]
+        return list(import_files(db, files))
 
 
 def reparse(index: str | os.PathLike[str] | Database) -> list[Outcome]:
