@@ -52,6 +52,7 @@ def test_crawl_to_a_refused_port_exits_3_at_once_naming_the_cause(tmp_path: Path
     code, out, err, took = ficindex("crawl", tmp_path / "fics.db", "123", "--base-url", base)
     assert code == 3
     assert out == ""
+    assert not (tmp_path / "fics.db").exists()  # a first run offline leaves no empty index
     host = base.removeprefix("http://")
     assert err == (
         f"Error: cannot reach {host}: connection refused; check the base URL's host and port, "

@@ -245,6 +245,9 @@ def run_crawl(
     before robots.txt has been read raises KeyboardInterrupt at once.
     """
     progress = progress or Progress(silent=True)
+    if not os.path.exists(db_path):
+        # A first run that cannot reach the site must not leave an empty index behind.
+        asyncio.run(check_reachable(config.base_url))
     with writable_index(db_path) as db:
         return run_with_stop_signals(
             progress,
