@@ -8,7 +8,8 @@ Tables (created by :func:`m_engagement`, a migration step of the index):
   longer lists come after every listed one (see :func:`save_kudos`).
 * ``comments`` (id = AO3's comment id): thread structure (``parent``,
   ``thread``), chapter id, commenter kind and name, UTC times, text, ``state``
-  (visible, deleted, hidden). ``comments_fts`` indexes the text.
+  (visible, deleted, hidden: AO3 shows a placeholder; removed: AO3 shows it
+  no more, see :func:`mark_removed`). ``comments_fts`` indexes the text.
 * ``bookmarks`` (work, user, pseud: one public bookmark per pseud), with
   ``bookmark_tags`` and ``bookmark_collections``; ``bookmarks_fts`` indexes the notes.
 * ``engagement_salt``: one secret row, never published (see :func:`m_engagement`).
@@ -41,6 +42,7 @@ __all__ = [
     "save_bookmarks",
     "save_bookmarks_page",
     "save_comments",
+    "mark_removed",
     "save_comments_page",
     "save_kudos",
     "save_kudos_page",
@@ -235,6 +237,24 @@ def save_comments(
         # real thread. Rows come parents first, so one pass in page order fixes a chain.
         db.conn.executemany(_RETHREAD, [(row[0],) for row in rows if row[3] is not None])
     return len(rows)
+
+
+def mark_removed(db: Database, work_id: int, *, seen_since: str | None) -> int:
+    """Stored comments of the work not seen since ``seen_since`` (None: any) become ``removed``.
+
+    Called once a pass has read every page of the work's comments: AO3 drops a
+    comment deleted without replies from its pages, so a stored one the pass
+    did not see is gone. As for a deleted comment's placeholder, its text and
+    commenter go (the index keeps what AO3 publishes); its place in the thread
+    stays, and a later page that shows it again makes it visible again.
+    """
+    where = "work = ? AND state != 'removed'" + (" AND last_seen < ?" if seen_since else "")
+    params: list[object] = [work_id] + ([utc_iso(seen_since)] if seen_since else [])
+    return db.execute(
+        "UPDATE comments SET state = 'removed', commenter_kind = NULL, user = NULL, "
+        f"pseud = NULL, name = NULL, posted = NULL, edited = NULL, text = NULL WHERE {where}",
+        params,
+    ).rowcount
 
 
 def save_comments_page(db: Database, page: CommentsPage, *, fetched_at: str) -> int:
