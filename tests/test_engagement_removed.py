@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from ao3engagement import comment, reactions
+from ao3engagement import bookmark, comment, reactions
 from ao3server import AO3Server, Site
 from test_engagement_export import export, record_schema
 from test_engagement_wire import BIG, FULL, crawl, engaged_site, engagement_paths, refresh
@@ -117,3 +117,30 @@ def test_a_removed_comment_is_exported_with_its_state_and_the_line_validates(
     (line,) = [x for x in lines if x["kind"] == "comment" and x["comment_id"] == gone]
     assert line["state"] == "removed" and line["text"] is None
     assert list(jsonschema.Draft202012Validator(record_schema()).iter_errors(line)) == []
+
+
+GONE_BOOKMARKS = (
+    "SELECT b.user FROM bookmarks b JOIN crawl_engagement e ON e.work_id = b.work "
+    "AND e.kind = 'bookmarks' WHERE b.last_seen < e.started_at"
+)
+
+
+def test_bookmarks_no_longer_listed_at_the_last_full_pass_are_found_by_its_start(
+    site: Site, ao3: AO3Server, tmp_path: Path
+) -> None:
+    """Bookmarks have no state: the ones gone at the last pass over every page are those
+    seen before it started, and stay so through later passes that read only new pages."""
+    db = tmp_path / "fics.db"
+    assert crawl(ao3, db) == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE bookmarks SET last_seen = '2026-01-01T00:00:00Z'")
+    with site.lock:
+        reactions(site).bookmarks[BIG].pop()  # the oldest, marker00, deleted: the count falls
+        site.works[BIG].bookmarks -= 1
+    assert refresh(ao3, db).exit_code == 0
+    assert rows(db, GONE_BOOKMARKS) == [("marker00",)]
+    bookmark(site, BIG, "latecomer")
+    ao3.clear_log()
+    assert refresh(ao3, db).exit_code == 0
+    assert engagement_paths(ao3) == [f"/works/{BIG}/bookmarks"]  # a new pass: page 1 only
+    assert rows(db, GONE_BOOKMARKS) == [("marker00",)]

@@ -25,9 +25,9 @@ read every page of a work's comments (page 1 on, every thread page), the
 stored comments it did not see are marked ``removed``
 (:func:`~ficindex.index.engagement.mark_removed`), so they no longer count as
 visible. Kudos AO3 no longer lists end after every listed login
-(:func:`~ficindex.index.engagement.save_kudos`); bookmarks no longer listed
-keep a ``last_seen`` older than the ``started_at`` of the kind's last complete
-pass.
+(:func:`~ficindex.index.engagement.save_kudos`); bookmarks (and kudos) no
+longer listed at the last pass over every page have a ``last_seen`` older than
+that pass's ``started_at`` in ``crawl_engagement``.
 
 A pass whose page fails is recorded as that work's failure (never the
 crawl's) and kept ``failed`` at that page; the next run retries from there.
@@ -192,7 +192,7 @@ class EngagementRunner:
                     return
             elif not self._short_of_comments(cursor):
                 with self.db.atomic():
-                    if cursor.kind == "comments" and cursor.started_at is not None:
+                    if cursor.kind == "comments" and cursor.mode == "all" and cursor.started_at:
                         mark_removed(self.db, cursor.work_id, seen_since=cursor.started_at)
                     queue.finish(self.db, cursor, at=utc_now())
                 return

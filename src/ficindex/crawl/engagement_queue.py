@@ -11,9 +11,10 @@ One ``crawl_engagement`` row per (work, kind) ever asked for (migration
   answers; a later stat that differs makes the kind due again;
 * ``next_path``: the next page to fetch (NULL: the paged list is walked),
   ``pending``: thread pages (``/comments/CID``) still to fetch, as JSON;
-* ``started_at`` (migration ``m005_engagement_started``): when an ``all`` pass
-  read its page 1. Every row the pass sees gets a ``last_seen`` at or after it,
-  so once the pass is complete a stored row seen before it is no longer on AO3.
+* ``started_at`` (migration ``m005_engagement_started``): when the latest
+  ``all`` pass read its page 1 (kept through later ``new`` passes). Every row
+  that pass saw got a ``last_seen`` at or after it, so once it is complete a
+  stored row with an older ``last_seen`` was no longer on AO3 at that pass.
 
 Each page's rows are written in the same transaction as the row's new
 position, so after a kill the index never holds less than the cursor says.
@@ -175,7 +176,7 @@ def queue(
         "queued_at) VALUES (?, ?, 'queued', ?, ?, ?, ?) "
         "ON CONFLICT(work_id, kind) DO UPDATE SET state = 'queued', mode = excluded.mode, "
         "counter = excluded.counter, next_path = excluded.next_path, pending = '[]', pages = 0, "
-        "reason = NULL, queued_at = excluded.queued_at, done_at = NULL, started_at = NULL",
+        "reason = NULL, queued_at = excluded.queued_at, done_at = NULL",
         [work_id, kind, mode, counter, cursor.next_path, at],
     )
     return cursor
