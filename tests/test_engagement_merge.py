@@ -69,6 +69,10 @@ def test_merging_into_a_new_index_carries_every_row_and_where_each_pass_stands(
     merged = tmp_path / "lab.db"
     cli("merge", merged, theirs, "--silent")
     assert snapshot(merged) == snapshot(theirs)
+    found = "SELECT rowid FROM comments_fts WHERE comments_fts MATCH 'thread' ORDER BY rowid"
+    with sqlite3.connect(merged) as a, sqlite3.connect(theirs) as b:
+        assert len(a.execute(found).fetchall()) == 25  # searchable in the merged index
+        assert a.execute(found).fetchall() == b.execute(found).fetchall()
     cli("merge", merged, theirs, "--silent")  # a second merge changes nothing
     assert snapshot(merged) == snapshot(theirs)
     # The cursors came along: a refresh of the merged index fetches no engagement page.
