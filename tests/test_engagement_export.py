@@ -100,7 +100,7 @@ def test_every_line_validates_against_the_shipped_schema(db: Path, tmp_path: Pat
             assert [e.message for e in validator.iter_errors(line)] == [], line
     broken = {**next(line for line in lines if line["kind"] == "comment"), "state": "gone"}
     assert [e.message for e in validator.iter_errors(broken)] == [
-        "'gone' is not one of ['visible', 'deleted', 'hidden']"
+        "'gone' is not one of ['visible', 'deleted', 'hidden', 'removed']"
     ]
 
 

@@ -303,8 +303,9 @@ def test_crawl_with_on_the_command_line(ao3: AO3Server, tmp_path: Path) -> None:
 def test_refresh_dry_run_states_the_engagement_cost(
     site: Site, ao3: AO3Server, tmp_path: Path
 ) -> None:
-    """Costed from the stats the index holds: 65 kudos (no guest count on these pages) are
-    2 kudos pages, 22 bookmarks 2 bookmark pages."""
+    """Costed from the stats the listing shows and the index holds: 65 kudos (no guest count
+    on these pages) are 2 kudos pages, 22 bookmarks 2 bookmark pages; SMALL, listed and
+    unchanged, gets its one kudos page (the fake work page names no giver)."""
     db = tmp_path / "fics.db"
     assert crawl(ao3, db, kinds=()) == 0
     site.post_chapter(BIG, on="2025-01-01")  # changed: the refresh fetches it again
@@ -317,9 +318,9 @@ def test_refresh_dry_run_states_the_engagement_cost(
         "4 more requests"
     )
     assert lines[-1] == (
-        "engagement pages (--with): about 4 more requests for 1 work, from the counts in the "
-        "index (not counted: listed works whose counts moved or whose pages were never "
-        "fetched, and works new to the index)"
+        "engagement pages (--with): about 5 more requests for 2 works, from the counts on "
+        "the listing pages and in the index (not foreseeable: a reply to an old thread makes "
+        "a comments pass read every page again)"
     )
     assert engagement_paths(ao3) == []  # the dry run reads listing pages only
     assert rows(db, "SELECT engagement FROM crawl_targets") == [("",)]  # and writes nothing

@@ -115,7 +115,8 @@ def refresh_command(
     )
     if dry_run:
         plan = run_plan(db, config, options)
-        _print_plan(plan, options, run_engagement_plan(db, list(plan.fetch), options.with_kinds))
+        engage = run_engagement_plan(db, list(plan.fetch), options.with_kinds, plan.listed)
+        _print_plan(plan, options, engage)
         return
     silent = silent or quiet()
     with logging_to(log_file, "refresh"):
@@ -139,10 +140,8 @@ def _print_plan(plan: RefreshPlan, options: RefreshOptions, engage: EngagementPl
     """The dry run's answer on stdout: one line per work, then the totals."""
     for work_id, why in plan.fetch.items():
         click.echo(f"fetch work {work_id}: {why}{_engagement(engage, work_id)}")
-    for work_id in engage.requests.keys() - plan.fetch.keys():
-        click.echo(
-            f"engagement of work {work_id}: left by an earlier run{_engagement(engage, work_id)}"
-        )
+    for work_id, why in engage.why.items():
+        click.echo(f"engagement of work {work_id}: {why}{_engagement(engage, work_id)}")
     reasons: dict[str, int] = {}
     for why in plan.fetch.values():
         key = why if not why.startswith(("last fetched", "never fetched")) else "due"
@@ -160,9 +159,9 @@ def _print_plan(plan: RefreshPlan, options: RefreshOptions, engage: EngagementPl
     if engage.asked:
         click.echo(
             f"engagement pages (--with): about {plural(engage.total, 'more request')} "
-            f"for {plural(len(engage.requests), 'work')}, from the counts in the index (not "
-            "counted: listed works whose counts moved or whose pages were never fetched, "
-            "and works new to the index)"
+            f"for {plural(len(engage.requests), 'work')}, from the counts on the listing "
+            "pages and in the index (not foreseeable: a reply to an old thread makes a "
+            "comments pass read every page again)"
         )
     for warning in plan.warnings:
         click.echo(f"warning: {warning}", err=True)

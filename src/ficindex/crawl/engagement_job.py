@@ -20,6 +20,15 @@ that fell is read whole again, ``all``):
   when the stored visible comments still fall short of the stat afterwards,
   the pass reads every page again (AO3-MARKUP 7.5).
 
+A comment deleted without replies vanishes from AO3's pages. Once a pass has
+read every page of a work's comments (page 1 on, every thread page), the
+stored comments it did not see are marked ``removed``
+(:func:`~ficindex.index.engagement.mark_removed`), so they no longer count as
+visible. Kudos AO3 no longer lists end after every listed login
+(:func:`~ficindex.index.engagement.save_kudos`); bookmarks (and kudos) no
+longer listed at the last pass over every page have a ``last_seen`` older than
+that pass's ``started_at`` in ``crawl_engagement``.
+
 A pass whose page fails is recorded as that work's failure (never the
 crawl's) and kept ``failed`` at that page; the next run retries from there.
 """
@@ -49,7 +58,13 @@ from ficindex.crawl.judge import describe
 from ficindex.crawl.robots import Robots
 from ficindex.engagement_record import BookmarksPage, CommentsPage, KudosPage
 from ficindex.errors import ParseError
-from ficindex.index.engagement import KUDOS_PER_PAGE, save_bookmarks, save_comments, save_kudos
+from ficindex.index.engagement import (
+    KUDOS_PER_PAGE,
+    mark_removed,
+    save_bookmarks,
+    save_comments,
+    save_kudos,
+)
 from ficindex.parser.comments import parse_comments_page
 from ficindex.parser.engagement import parse_bookmarks_page, parse_kudos_page
 from ficindex.record import Record
@@ -177,6 +192,8 @@ class EngagementRunner:
                     return
             elif not self._short_of_comments(cursor):
                 with self.db.atomic():
+                    if cursor.kind == "comments" and cursor.mode == "all" and cursor.started_at:
+                        mark_removed(self.db, cursor.work_id, seen_since=cursor.started_at)
                     queue.finish(self.db, cursor, at=utc_now())
                 return
 
@@ -213,6 +230,8 @@ class EngagementRunner:
         with self.db.atomic():
             if users:
                 save_kudos(self.db, cursor.work_id, users, fetched_at=utc_now())
+            if cursor.kind == "comments":  # AO3 shows none: every stored one is gone
+                mark_removed(self.db, cursor.work_id, seen_since=None)
             cursor.next_path, cursor.pending = None, []
             queue.finish(self.db, cursor, at=utc_now())
         return True
@@ -272,6 +291,10 @@ class EngagementRunner:
         """One transaction: the page's rows, the cursor's next position, the fetch log row
         (``logged``: the work's own transaction writes it)."""
         at = result.fetched_at
+        if cursor.mode == "all" and cursor.next_path == queue.start_path(
+            self.db, cursor.work_id, cursor.kind, "all"
+        ):
+            cursor.started_at = at  # page 1 of a pass over every page
         with self.db.atomic():
             if isinstance(page, KudosPage):
                 self._store_kudos(cursor, page, at)

@@ -4,23 +4,32 @@ The cost of a work's engagement pages follows from its stats
 (:func:`~ficindex.crawl.engagement.cost`: one page per 20 comment threads, 50
 kudos logins and 20 bookmarks). A crawl knows, when it starts a listing, its
 heading total and the stats of page 1's works, so it extrapolates from those;
-a refresh's dry run knows each planned work's stored stats and what is already
-stored, so it states the cost per work (``new`` passes read only the pages
-that can have changed, see :mod:`.engagement_job`).
+a refresh's dry run knows the counters on the listing pages it read, the
+stored ones and what is already stored, so it states the cost per work
+(``new`` passes read only the pages that can have changed, see
+:mod:`.engagement_job`).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlite_utils
 
 from ficindex.crawl import engagement_queue as queue
-from ficindex.crawl.engagement import BOOKMARKS_PER_PAGE, KINDS, THREADS_PER_PAGE, cost
+from ficindex.crawl.engagement import (
+    BOOKMARKS_PER_PAGE,
+    KINDS,
+    THREADS_PER_PAGE,
+    cost,
+    paragraph_is_complete,
+)
+from ficindex.crawl.refresh_policy import Listed
 from ficindex.index import readable_index
 from ficindex.index.engagement import KUDOS_PER_PAGE
 from ficindex.progress import about
@@ -62,12 +71,18 @@ def listing_estimate(
 class EngagementPlan:
     """The engagement pages a refresh would fetch: requests per work, and why.
 
-    ``asked``: some kinds are in play (given now, or remembered by a target).
+    ``asked``: some kinds are in play (given now, or remembered by a target);
+    ``fetched``: the works the refresh would fetch;
+    ``passes``: per work, its passes (``kudos (new pages)``...); ``why``: for a
+    work the refresh would not fetch, why its passes run (``listed``: its
+    listing page queues them; ``left by an earlier run``).
     """
 
     requests: dict[int, int] = field(default_factory=dict)
     reasons: dict[int, str] = field(default_factory=dict)
+    why: dict[int, str] = field(default_factory=dict)
     asked: bool = False
+    fetched: set[int] = field(default_factory=set)  # the works the refresh would fetch
 
     @property
     def total(self) -> int:
@@ -75,36 +90,97 @@ class EngagementPlan:
 
 
 def plan_engagement(
-    db: sqlite_utils.Database, work_ids: Sequence[int], with_kinds: Sequence[str]
+    db: sqlite_utils.Database,
+    work_ids: Sequence[int],
+    with_kinds: Sequence[str],
+    listed: Mapping[int, Listed] | None = None,
 ) -> EngagementPlan:
-    """The cost of the passes due for ``work_ids`` (the works a refresh would fetch), and of
-    the passes an earlier run left queued or failed. Reads the index only.
+    """The cost of the passes a refresh would run, reading the index only.
 
-    A work the index does not hold yet is costed once its page is read: it has no stats.
+    ``work_ids``: the works it would fetch (their passes are decided on their
+    page's counters, which the listing showed: ``listed``); the other works of
+    ``listed``: their listing page queues the passes the listed counters make
+    due, as the real run's does; and the passes an earlier run left queued or
+    failed. A work new to the index is costed from its blurb's counters.
     """
-    plan = EngagementPlan(asked=bool(with_kinds) or _remembered(db))
+    listed = listed or {}
+    plan = EngagementPlan(asked=bool(with_kinds) or _remembered(db), fetched=set(work_ids))
     if not plan.asked:
         return plan
     waiting = _waiting(db)
     planned = set(work_ids)
-    for work_id in dict.fromkeys([*work_ids, *waiting]):
-        stats = queue.counters(db, work_id)
-        if stats is None or stats["status"] != "ok":
-            continue
-        chosen = set(with_kinds) | set(queue.target_kinds(db, _target(db, work_id)))
-        kinds = tuple(k for k in KINDS if k in chosen)
-        passes = _due(db, work_id, kinds, stats) + waiting.get(work_id, [])
-        fetched = work_id in planned
-        requests = sum(
-            _pass_cost(db, work_id, kind, mode, stats, fetched=fetched) for kind, mode in passes
-        )
-        if passes:
-            plan.requests[work_id] = requests
-            plan.reasons[work_id] = ", ".join(
-                f"{kind} ({'every page' if mode == 'all' else 'new pages'})"
-                for kind, mode in passes
-            )
+    for work_id in dict.fromkeys([*work_ids, *listed, *waiting]):
+        _plan_work(db, plan, work_id, with_kinds, listed.get(work_id), waiting.get(work_id))
+        if work_id not in planned and work_id in plan.requests:
+            plan.why[work_id] = "left by an earlier run" if work_id in waiting else "listed"
     return plan
+
+
+def _plan_work(
+    db: sqlite_utils.Database,
+    plan: EngagementPlan,
+    work_id: int,
+    with_kinds: Sequence[str],
+    seen: Listed | None,
+    waiting: list[tuple[str, str]] | None,
+) -> None:
+    """Add one work's passes to ``plan``: fetched when it is in ``plan``'s fetch list."""
+    fetched = work_id in plan.fetched
+    stats = _stats(db, work_id, seen, fetched=fetched)
+    if stats is None:
+        return
+    kinds = _kinds(db, work_id, with_kinds, seen, fetched=fetched)
+    passes = _due(db, work_id, kinds, stats) + (waiting or [])
+    requests = sum(
+        _pass_cost(db, work_id, kind, mode, stats, fetched=fetched) for kind, mode in passes
+    )
+    if not passes or not (fetched or requests or waiting):
+        return  # a pass the work page or a stat of 0 answers costs nothing to mention
+    plan.requests[work_id] = requests
+    plan.reasons[work_id] = ", ".join(
+        f"{kind} ({'every page' if mode == 'all' else 'new pages'})" for kind, mode in passes
+    )
+
+
+def _kinds(
+    db: sqlite_utils.Database,
+    work_id: int,
+    with_kinds: Sequence[str],
+    seen: Listed | None,
+    *,
+    fetched: bool,
+) -> tuple[str, ...]:
+    """The run's kinds and those of the target that decides: for a fetched work the one
+    that queued it (its listing, when new to the index), else the listing showing it."""
+    target = _target(db, work_id) if fetched or seen is None else seen.target
+    if target is None and seen is not None:
+        target = seen.target
+    chosen = set(with_kinds) | set(queue.target_kinds(db, target))
+    return tuple(k for k in KINDS if k in chosen)
+
+
+def _stats(
+    db: sqlite_utils.Database, work_id: int, seen: Listed | None, *, fetched: bool
+) -> dict[str, Any] | None:
+    """The counters the run would judge the work's passes on: the stored ones, with those
+    its listing shows; None when no pass can run (not visible, or unknown and not fetched)."""
+    stored = queue.counters(db, work_id)
+    if stored is None:
+        if not (fetched and seen):
+            return None
+        # Its page was never read: whether it names every login is unknown (None).
+        stats: dict[str, Any] = {"status": "ok", "kudos_users": None, "kudos_guests": None}
+    else:
+        stats = dict(stored)
+        if fetched and seen is not None:
+            stats["status"] = "ok"  # listed again: the fetch finds it visible
+    if stats["status"] != "ok":
+        return None
+    for kind in KINDS:
+        value = getattr(seen, queue.COUNTER[kind]) if seen is not None else None
+        if value is not None:
+            stats[queue.COUNTER[kind]] = value
+    return stats
 
 
 def _due(
@@ -151,10 +227,15 @@ def _pass_cost(
     fetched: bool,
 ) -> int:
     """Requests of one pass: :func:`cost` for every page (comments page 1 is free when the
-    work is fetched); a ``new`` pass, the pages the stat's rise fills (at least one;
-    comments may need every page again if replies went to old threads).
+    work is fetched); a ``new`` pass, the pages the stat's rise fills (see :func:`_new_pages`).
     """
     counter = stats[queue.COUNTER[kind]] or 0
+    if mode == "all" and kind == "kudos" and stats["kudos_users"] is not None:
+        # As the pass decides: no request when the work page named every login.
+        users = list(json.loads(stats["kudos_users"]))
+        if paragraph_is_complete(counter, users, stats["kudos_guests"]):
+            return 0
+        return max(1, math.ceil(max(counter - (stats["kudos_guests"] or 0), 0) / KUDOS_PER_PAGE))
     if mode == "all":
         guests = stats["kudos_guests"] if kind == "kudos" else None
         every = cost(
@@ -165,12 +246,38 @@ def _pass_cost(
         "SELECT counter FROM crawl_engagement WHERE work_id = ? AND kind = ?", [work_id, kind]
     ).fetchone()
     before = row[0] if row and row[0] is not None else 0
-    return max(1, math.ceil(max(counter - before, 0) / _PER_PAGE[kind]))
+    return _new_pages(db, work_id, kind, counter, max(counter - before, 0), fetched=fetched)
+
+
+def _new_pages(
+    db: sqlite_utils.Database, work_id: int, kind: str, counter: int, rise: int, *, fetched: bool
+) -> int:
+    """Pages a ``new`` pass reads when the stat rose by ``rise`` (each a new item).
+
+    Kudos and bookmarks: page 1 on, through the first page holding a known item
+    (``rise`` new ones fill ``rise // per_page`` pages, the next one holds the first
+    known one), and never more than the list has. Comments: from the page where the
+    stored threads end through the page the new threads reach; that first page is the
+    work fetch itself when it is page 1 and the work is fetched. A reply to an old
+    thread can make the pass read every page again: that is not foreseeable.
+    """
+    per_page = _PER_PAGE[kind]
+    if kind != "comments":
+        return min(math.ceil((rise + 1) / per_page), max(1, math.ceil(counter / per_page)))
+    (threads,) = db.execute(
+        "SELECT count(*) FROM comments WHERE work = ? AND parent IS NULL", [work_id]
+    ).fetchone()
+    first = queue.newest_comments_page(db, work_id)
+    last = max(first, math.ceil((int(threads) + rise) / per_page))
+    return last - first + 1 - (1 if fetched and first == 1 else 0)
 
 
 def run_engagement_plan(
-    db_path: str | os.PathLike[str], work_ids: Sequence[int], with_kinds: Sequence[str]
+    db_path: str | os.PathLike[str],
+    work_ids: Sequence[int],
+    with_kinds: Sequence[str],
+    listed: Mapping[int, Listed] | None = None,
 ) -> EngagementPlan:
     """:func:`plan_engagement` on an index file, read-only (the dry run writes nothing)."""
     with readable_index(db_path) as db:
-        return plan_engagement(db, work_ids, with_kinds)
+        return plan_engagement(db, work_ids, with_kinds, listed)

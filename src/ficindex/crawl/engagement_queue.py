@@ -10,7 +10,11 @@ One ``crawl_engagement`` row per (work, kind) ever asked for (migration
 * ``counter``: the work's stat (kudos, comments or bookmarks) this pass
   answers; a later stat that differs makes the kind due again;
 * ``next_path``: the next page to fetch (NULL: the paged list is walked),
-  ``pending``: thread pages (``/comments/CID``) still to fetch, as JSON.
+  ``pending``: thread pages (``/comments/CID``) still to fetch, as JSON;
+* ``started_at`` (migration ``m005_engagement_started``): when the latest
+  ``all`` pass read its page 1 (kept through later ``new`` passes). Every row
+  that pass saw got a ``last_seen`` at or after it, so once it is complete a
+  stored row with an older ``last_seen`` was no longer on AO3 at that pass.
 
 Each page's rows are written in the same transaction as the row's new
 position, so after a kill the index never holds less than the cursor says.
@@ -53,6 +57,7 @@ class Cursor:
     next_path: str | None
     pending: list[str] = field(default_factory=list)
     pages: int = 0
+    started_at: str | None = None
 
     @classmethod
     def of_row(cls, row: dict[str, Any]) -> Cursor:
@@ -64,6 +69,7 @@ class Cursor:
             row["next_path"],
             list(json.loads(row["pending"])),
             row["pages"],
+            row.get("started_at"),
         )
 
 
@@ -211,13 +217,14 @@ def queued_count(db: sqlite_utils.Database) -> int:
 def advance(db: sqlite_utils.Database, cursor: Cursor) -> None:
     """Write the cursor's new position (in the transaction that stored its page)."""
     db.execute(
-        "UPDATE crawl_engagement SET mode = ?, next_path = ?, pending = ?, pages = ? "
-        "WHERE work_id = ? AND kind = ?",
+        "UPDATE crawl_engagement SET mode = ?, next_path = ?, pending = ?, pages = ?, "
+        "started_at = ? WHERE work_id = ? AND kind = ?",
         [
             cursor.mode,
             cursor.next_path,
             json.dumps(cursor.pending),
             cursor.pages,
+            cursor.started_at,
             cursor.work_id,
             cursor.kind,
         ],

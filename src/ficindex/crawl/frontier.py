@@ -364,3 +364,10 @@ def m004_engagement(db: sqlite_utils.Database) -> None:
         """
     )
     db.execute("CREATE INDEX crawl_engagement_state ON crawl_engagement(state, queued_at)")
+
+
+@migrations()
+def m005_engagement_started(db: sqlite_utils.Database) -> None:
+    """When a pass over every page of a kind read its page 1: once it is complete, the
+    stored rows not seen since are no longer on AO3 (see :mod:`ficindex.crawl.engagement_job`)."""
+    db.execute("ALTER TABLE crawl_engagement ADD COLUMN started_at TEXT")

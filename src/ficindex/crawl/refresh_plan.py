@@ -24,6 +24,7 @@ from ficindex.crawl.fetcher import Fetcher, FetchResult
 from ficindex.crawl.partition import Window, plan_windows
 from ficindex.crawl.read_on import ReadOn, day_reached, read_below
 from ficindex.crawl.refresh_policy import (
+    Listed,
     RefreshOptions,
     RefreshPolicy,
     due_before,
@@ -45,6 +46,9 @@ class RefreshPlan:
     pages: int = 0  # listing pages the dry run read (the real run reads the same)
     requests: int = 0  # requests the dry run itself made
     warnings: list[str] = field(default_factory=list)
+    #: Works the listing pages showed that the refresh would not leave queued unfetched:
+    #: their listing and counters (the engagement cost is judged from them).
+    listed: dict[int, Listed] = field(default_factory=dict)
 
     @property
     def cost(self) -> int:
@@ -82,6 +86,10 @@ async def plan_refresh(
     plan.blurbs = policy.blurbs
     if not options.metadata_only:
         _plan_fetches(db, options, policy, waiting, plan)
+        # A work queued but past --max-works is not fetched, and a listing page does not
+        # queue the engagement passes of a queued work: it has none this run.
+        unfetched = (set(policy.planned) | set(waiting)) - set(plan.fetch)
+        plan.listed = {w: seen for w, seen in policy.listed.items() if w not in unfetched}
     return plan
 
 

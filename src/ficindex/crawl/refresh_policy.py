@@ -117,18 +117,32 @@ def _stored(db: sqlite_utils.Database, ids: list[int]) -> dict[int, dict[str, An
     return {row["id"]: row for row in rows}
 
 
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A work as a listing page showed it: the listing (whose ``--with`` kinds apply to
+    the work) and the engagement counters of its blurb, for the dry run's cost."""
+
+    target: str
+    kudos: int | None
+    comments: int | None
+    bookmarks: int | None
+
+
 @dataclass(slots=True)
 class RefreshPolicy:
     """The crawler's :class:`~ficindex.crawl.walk.ListingPolicy` for a refresh.
 
-    Also remembers every work id it saw listed (``seen``) and what it decided
-    to fetch and why (``planned``), for the summary and the dry run.
+    Also remembers every work id it saw listed (``seen``), what it decided to
+    fetch and why (``planned``), and each work's first listing and counters
+    (``listed``): the dry run costs engagement passes from the counters the
+    listing shows, which the index does not hold yet.
     """
 
     metadata_only: bool = False
     everything: bool = False
     seen: set[int] = field(default_factory=set)
     planned: dict[int, str] = field(default_factory=dict)
+    listed: dict[int, Listed] = field(default_factory=dict)
     blurbs: int = 0
 
     def on_page(self, db: sqlite_utils.Database, target: Target, page: Record) -> PageDecision:
@@ -140,6 +154,10 @@ class RefreshPolicy:
         for blurb in works:
             if self._take(blurb, stored, decision):
                 quiet = False
+            assert blurb.work_id is not None
+            self.listed.setdefault(
+                blurb.work_id, Listed(target.key, blurb.kudos, blurb.comments, blurb.bookmarks)
+            )
         self.blurbs += len(decision.blurbs)
         decision.stop = quiet and not self.everything and newest_first(target)
         return decision

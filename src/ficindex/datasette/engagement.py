@@ -32,8 +32,10 @@ _COMMENTS = {
     "name": "A guest's name" + _PSEUDONYM + ", or the fixed byline of the other kinds",
     "posted": "When it was posted (UTC)",
     "edited": "When it was last edited (UTC); null when never",
-    "text": "The comment, one paragraph per line; null for placeholders and in a public copy",
-    "state": "visible, deleted (AO3 shows a placeholder) or hidden (under review)",
+    "text": "The comment, one paragraph per line; null for placeholders, removed comments "
+    "and in a public copy",
+    "state": "visible, deleted (AO3 shows a placeholder), hidden (under review) or removed "
+    "(no longer on AO3's pages at a full re-read)",
     "frozen": "1 when the thread is frozen (no replies possible)",
     **_FIRST_LAST,
 }

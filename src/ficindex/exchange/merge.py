@@ -16,7 +16,9 @@ What raw pages cannot carry is then merged from the other index's tables:
 * works no raw page brought (an index whose pages were dropped), from their rows;
 * the crawl bookkeeping: listing targets with the further-walked progress,
   walked listing pages, the work queue (a finished fetch beats a queued one)
-  and the fetch log, so ``refresh`` of this index covers both crawls.
+  and the fetch log, so ``refresh`` of this index covers both crawls;
+* the engagement rows (kudos, comments, bookmarks) and where their passes
+  stand (:mod:`ficindex.exchange.merge_engagement`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from sqlite_utils import Database
 
 from ficindex.crawl import frontier
 from ficindex.errors import BadInput, ParseError
+from ficindex.exchange.merge_engagement import merge_engagement
 from ficindex.index.export import work_record
 from ficindex.index.store import mark_status, save_record, work_row
 from ficindex.loader import Outcome
@@ -55,6 +58,7 @@ class TableMerge:
     statuses: int = 0
     works_from_rows: int = 0
     crawl_rows: dict[str, int] = field(default_factory=dict)
+    engagement: dict[str, int] = field(default_factory=dict)
 
 
 def check_mergeable(db_path: str | os.PathLike[str], other_path: str | os.PathLike[str]) -> None:
@@ -144,6 +148,7 @@ def merge_tables(db: Database, other: Database) -> TableMerge:
                 "crawl_works": _crawl_works(db, other),
                 "fetch_log": _fetch_log(db, other),
             }
+        result.engagement = merge_engagement(db, other)
     return result
 
 

@@ -3,10 +3,13 @@
 Tables (created by :func:`m_engagement`, a migration step of the index):
 
 * ``kudos`` (work, user): one row per login that left kudos; ``position`` is its
-  place in AO3's newest-first list at the last fetch (0 = newest).
+  place in AO3's newest-first list (0 = newest), a strict order: logins a
+  pass did not re-read move down by the kudos given since, logins AO3 no
+  longer lists come after every listed one (see :func:`save_kudos`).
 * ``comments`` (id = AO3's comment id): thread structure (``parent``,
   ``thread``), chapter id, commenter kind and name, UTC times, text, ``state``
-  (visible, deleted, hidden). ``comments_fts`` indexes the text.
+  (visible, deleted, hidden: AO3 shows a placeholder; removed: AO3 shows it
+  no more, see :func:`mark_removed`). ``comments_fts`` indexes the text.
 * ``bookmarks`` (work, user, pseud: one public bookmark per pseud), with
   ``bookmark_tags`` and ``bookmark_collections``; ``bookmarks_fts`` indexes the notes.
 * ``engagement_salt``: one secret row, never published (see :func:`m_engagement`).
@@ -23,6 +26,7 @@ stored one, and a reply's thread is its stored parent's thread.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterable
 
@@ -38,6 +42,7 @@ __all__ = [
     "save_bookmarks",
     "save_bookmarks_page",
     "save_comments",
+    "mark_removed",
     "save_comments_page",
     "save_kudos",
     "save_kudos_page",
@@ -126,13 +131,40 @@ def m_engagement(db: Database) -> None:
     db.table("bookmarks").enable_fts(["notes"], tokenize=TOKENIZER, create_triggers=True)
 
 
+_MAKE_ROOM = (
+    "UPDATE kudos SET position = ? + moved.rank FROM ("
+    "SELECT user, row_number() OVER (ORDER BY position, user) - 1 AS rank FROM kudos "
+    "WHERE work = ? AND position >= ? AND user NOT IN (SELECT value FROM json_each(?))"
+    ") AS moved WHERE kudos.work = ? AND kudos.user = moved.user "
+    "AND kudos.position != ? + moved.rank"
+)
+_CROWDED = (
+    "SELECT 1 FROM kudos WHERE work = ? AND position >= ? AND position < ? "
+    "AND user NOT IN (SELECT value FROM json_each(?)) LIMIT 1"
+)
+
+
 def save_kudos(
     db: Database, work_id: int, users: Iterable[str], *, start: int = 0, fetched_at: str
 ) -> int:
-    """Upsert logins in AO3's newest-first order from position ``start``; returns how many."""
+    """Upsert logins in AO3's newest-first order from position ``start``; returns how many.
+
+    Positions stay a strict order. AO3's list is newest first, so kudos given
+    since the last fetch push every older login down: when a stored login not on
+    this page sits where the page's logins go, every stored login from ``start``
+    on that is not on the page moves to just after them, in its stored order.
+    Pages stored in order therefore leave the logins a pass did not re-read (a
+    pass that stopped at the first known login) exactly where a full re-read
+    would put them, and the logins AO3 no longer lists after every listed one.
+    """
     at = utc_iso(fetched_at)
-    rows = [(work_id, user, start + offset, at, at) for offset, user in enumerate(users)]
+    names = list(dict.fromkeys(users))
+    listed = json.dumps(names)
+    end = start + len(names)
+    rows = [(work_id, user, start + offset, at, at) for offset, user in enumerate(names)]
     with db.atomic():
+        if names and db.execute(_CROWDED, [work_id, start, end, listed]).fetchone():
+            db.execute(_MAKE_ROOM, [end, work_id, start, listed, work_id, end])
         db.conn.executemany(
             "INSERT INTO kudos (work, user, position, first_seen, last_seen) VALUES (?,?,?,?,?) "
             "ON CONFLICT (work, user) DO UPDATE SET position = excluded.position, "
@@ -205,6 +237,24 @@ def save_comments(
         # real thread. Rows come parents first, so one pass in page order fixes a chain.
         db.conn.executemany(_RETHREAD, [(row[0],) for row in rows if row[3] is not None])
     return len(rows)
+
+
+def mark_removed(db: Database, work_id: int, *, seen_since: str | None) -> int:
+    """Stored comments of the work not seen since ``seen_since`` (None: any) become ``removed``.
+
+    Called once a pass has read every page of the work's comments: AO3 drops a
+    comment deleted without replies from its pages, so a stored one the pass
+    did not see is gone. As for a deleted comment's placeholder, its text and
+    commenter go (the index keeps what AO3 publishes); its place in the thread
+    stays, and a later page that shows it again makes it visible again.
+    """
+    where = "work = ? AND state != 'removed'" + (" AND last_seen < ?" if seen_since else "")
+    params: list[object] = [work_id] + ([utc_iso(seen_since)] if seen_since else [])
+    return db.execute(
+        "UPDATE comments SET state = 'removed', commenter_kind = NULL, user = NULL, "
+        f"pseud = NULL, name = NULL, posted = NULL, edited = NULL, text = NULL WHERE {where}",
+        params,
+    ).rowcount
 
 
 def save_comments_page(db: Database, page: CommentsPage, *, fetched_at: str) -> int:
