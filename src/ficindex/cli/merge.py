@@ -61,6 +61,7 @@ def merge_command(db: str, others: tuple[str, ...], silent: bool) -> None:
                     f"{sum(result.counts.values()) - present} merged; "
                     f"{plural(tables.works_from_rows, 'work')} from rows, "
                     f"{plural(tables.stats_history, 'history row')}, "
+                    f"{plural(sum(tables.engagement.values()), 'engagement row')}, "
                     f"{plural(tables.statuses, 'status', 'statuses')}, "
                     f"{plural(crawl, 'crawl row')}",
                     err=True,
