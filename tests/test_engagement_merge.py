@@ -8,6 +8,7 @@ passes' cursors), ``reparse`` leaves them as they are.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -67,7 +68,8 @@ def test_merging_into_a_new_index_carries_every_row_and_where_each_pass_stands(
     theirs = tmp_path / "alice.db"
     assert crawl(ao3, theirs) == 0
     merged = tmp_path / "lab.db"
-    cli("merge", merged, theirs, "--silent")
+    summary = cli("merge", merged, theirs).stderr
+    assert int(re.search(r"(\d+) engagement rows?,", summary)[1]) > 0  # type: ignore[index]
     assert snapshot(merged) == snapshot(theirs)
     found = "SELECT rowid FROM comments_fts WHERE comments_fts MATCH 'thread' ORDER BY rowid"
     with sqlite3.connect(merged) as a, sqlite3.connect(theirs) as b:
