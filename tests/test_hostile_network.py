@@ -17,11 +17,13 @@ import sqlite3
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import pytest
 
 from ao3server import AO3Server, Site, gzipped_zeros, make_site
+from ficindex.api import reparse
 from ficindex.crawl.config import FetchConfig
 from ficindex.crawl.crawler import CrawlOptions, open_robots, run_crawl
 from ficindex.crawl.fetcher import Fetcher, FetchResult
@@ -216,6 +218,35 @@ def test_a_work_is_decoded_in_the_charset_its_http_header_names(
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT title FROM works WHERE id = ?", [work_id]).fetchone() == (title,)
     conn.close()
+    # The header is kept with the raw page, so a reparse reads the bytes as the crawl did;
+    # and a WARC record's Content-Type is read the same way on import.
+    reparse(db)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT title FROM works").fetchall() == [(title,)]
+        kept, body = conn.execute("SELECT content_type, body FROM raw_pages").fetchone()
+    assert kept == f"text/html; charset={charset}"
+    warc = tmp_path / "pages.warc.gz"
+    write_warc(warc, f"https://archiveofourown.org/works/{work_id}", zlib.decompress(body), kept)
+    again = tmp_path / "again.db"
+    subprocess.run(
+        [sys.executable, "-m", "ficindex", "import", again, warc, "--silent"], check=True
+    )
+    with sqlite3.connect(again) as conn:
+        assert conn.execute("SELECT title FROM works").fetchall() == [(title,)]
+
+
+def write_warc(path: Path, url: str, body: bytes, content_type: str) -> None:
+    """One HTTP response record, as an archiver writes it."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    with path.open("wb") as out:
+        writer = WARCWriter(out, gzip=True)
+        http = StatusAndHeaders("200 OK", [("Content-Type", content_type)], protocol="HTTP/1.1")
+        record = writer.create_warc_record(
+            url, "response", payload=io.BytesIO(body), http_headers=http
+        )
+        writer.write_record(record)
 
 
 #: The most a crawl may hold resident, whatever the server sends (issue: 300 MB).

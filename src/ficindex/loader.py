@@ -201,15 +201,17 @@ def store_page(
     url: str | None = None,
     source: str | None = None,
     http_status: int | None = None,
+    content_type: str | None = None,
 ) -> tuple[Record, str] | Outcome:
     """Parse one page and store it with its raw bytes, in one transaction.
 
     Returns the record and what storing it did, or the page's failure (named
     ``name``): one page's failure is never the run's, as its transaction rolls
-    back. A ``url`` supplies the work id of a page that names none.
+    back. A ``url`` supplies the work id of a page that names none; a
+    ``content_type`` (an HTTP header) the charset of a page that declares none.
     """
     try:
-        record = parse_page(body, url)
+        record = parse_page(body, url, content_type)
     except ParseError as exc:
         return Outcome(name, error=str(exc))
     try:
@@ -222,6 +224,7 @@ def store_page(
                 body=body,
                 work_id=record.work_id,
                 source=source,
+                content_type=content_type,
             )
             result = save_record(db, record, fetched_at=fetched_at, work_id=work_id_from_href(url))
     except Exception as exc:
@@ -266,12 +269,13 @@ _NO_CONTENT_CHANGE = (None, "unchanged", "stale", "skipped", "status")
 
 def _reparse_one(db: Database, page_id: int) -> Outcome:
     """Parse one kept raw page and merge its record, in a savepoint of its own."""
-    url, source, fetched_at, body = db.execute(
-        "SELECT url, source, fetched_at, body FROM raw_pages WHERE id = ?", [page_id]
+    url, source, fetched_at, body, content_type = db.execute(
+        "SELECT url, source, fetched_at, body, content_type FROM raw_pages WHERE id = ?",
+        [page_id],
     ).fetchone()
     name = url or source or f"raw page {page_id}"
     try:
-        record = parse_page(zlib.decompress(body), url)
+        record = parse_page(zlib.decompress(body), url, content_type)
     except (ParseError, zlib.error) as exc:
         return Outcome(name, error=str(exc))
     try:

@@ -1,11 +1,10 @@
 """The bookkeeping of a crawl job: who walks, who fetches, and what each step writes.
 
-One walker follows the listing targets (:class:`~ficindex.crawl.walk.ListingWalk`),
-staying only a few pages ahead of the fetchers; ``concurrency`` workers take
-queued works oldest first. Every step is one SQLite transaction, its frontier
-row written with the data it stands for: a work's record, its raw page and its
-``crawl_works`` row; a listing page's blurbs, the works it queued and where
-the walk stands. A run killed at any moment loses at most the step in flight.
+One walker follows the listing targets (:class:`~ficindex.crawl.walk.ListingWalk`), staying
+only a few pages ahead of the fetchers; ``concurrency`` workers take queued works oldest first.
+Every step is one SQLite transaction, its frontier row written with the data it stands for: a
+work's record, its raw page and its ``crawl_works`` row; a listing page's blurbs, the works it
+queued and where the walk stands. A run killed at any moment loses at most the step in flight.
 
 One work's failure is never the crawl's: whatever fetching, parsing or storing
 a work raises is recorded as that work's failure, and the crawl goes on.
@@ -393,6 +392,7 @@ class CrawlJob:
             http_status=result.status or 0,
             body=result.body,
             work_id=work_id,
+            content_type=result.content_type or None,
         )
 
     def _note(self, work_id: int, answer: str, status: str) -> None:

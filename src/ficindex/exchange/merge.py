@@ -44,7 +44,17 @@ from ficindex.record import COUNTER_FIELDS
 
 #: The migration sets an index of this ficindex may carry.
 _KNOWN_SETS = {"ficindex", "ficindex-crawl"}
-_RAW_COLUMNS = ("url", "source", "fetched_at", "http_status", "work_id", "sha256", "size", "body")
+_RAW_COLUMNS = (
+    "url",
+    "source",
+    "fetched_at",
+    "http_status",
+    "work_id",
+    "sha256",
+    "size",
+    "body",
+    "content_type",
+)
 _CRAWL_TABLES = ("crawl_targets", "crawl_pages", "crawl_works", "fetch_log")
 _PROGRESS = ("next_url", "pages_done", "total", "unreachable", "last_page_ids", "done_at")
 _STATE_RANK = {"queued": 0, "failed": 1, "done": 2}

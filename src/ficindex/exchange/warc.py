@@ -113,14 +113,18 @@ def _page_ids(db: Database, work_ids: Collection[int] | None) -> list[int]:
 
 
 def _write_page(warcio: ModuleType, writer: Any, db: Database, page_id: int) -> None:
-    url, source, fetched_at, status, work_id, sha256, body = db.execute(
-        "SELECT url, source, fetched_at, http_status, work_id, sha256, body "
+    url, source, fetched_at, status, work_id, sha256, body, kept_type = db.execute(
+        "SELECT url, source, fetched_at, http_status, work_id, sha256, body, content_type "
         "FROM raw_pages WHERE id = ?",
         [page_id],
     ).fetchone()
     payload = zlib.decompress(body)
     plain = (source or "").lower().endswith(".txt")
-    content_type = "text/plain; charset=utf-8" if plain else "text/html; charset=utf-8"
+    # The header the page came with, else what an imported file is: the bytes are kept as they
+    # were, so a page fetched in another charset must not be labelled UTF-8.
+    content_type = kept_type or (
+        "text/plain; charset=utf-8" if plain else "text/html; charset=utf-8"
+    )
     uri = page_uri(url, work_id, sha256)
     headers = {"WARC-Date": fetched_at}
     if uri.startswith("urn:"):
@@ -190,20 +194,36 @@ def _import_stream(
             continue
         http = record.http_headers if record.rec_type == "response" else None
         headers = http or record.rec_headers
-        if "html" not in (headers.get_header("Content-Type") or "").lower():
+        content_type = headers.get_header("Content-Type") or ""
+        if "html" not in content_type.lower():
             yield Outcome(uri, result="not a page")
             continue
         status = int(http.get_statuscode() or 0) or None if http else None
         fetched_at = utc_iso(record.rec_headers.get_header("WARC-Date"))
-        yield _store(db, uri, fetched_at, status, record.content_stream().read(), name)
+        body = record.content_stream().read()
+        yield _store(db, uri, fetched_at, status, body, name, content_type)
 
 
 def _store(
-    db: Database, uri: str, fetched_at: str, status: int | None, body: bytes, source: str
+    db: Database,
+    uri: str,
+    fetched_at: str,
+    status: int | None,
+    body: bytes,
+    source: str,
+    content_type: str,
 ) -> Outcome:
-    """One page, as ``import`` stores a file: raw bytes and record in one transaction."""
+    """One page, as ``import`` stores a file: raw bytes and record in one transaction; the
+    record's Content-Type gives the charset of a page that declares none, as in a crawl."""
     stored = store_page(
-        db, body, name=uri, fetched_at=fetched_at, url=uri, source=source, http_status=status
+        db,
+        body,
+        name=uri,
+        fetched_at=fetched_at,
+        url=uri,
+        source=source,
+        http_status=status,
+        content_type=content_type,
     )
     if isinstance(stored, Outcome):
         return stored

@@ -14,7 +14,13 @@ MIGRATION_SET = "ficindex"
 
 #: Every schema step this version knows, in the order they are applied. The schema module
 #: registers one function per name (``tests/test_index_schema.py`` checks they agree).
-STEPS = ("m001_initial", "m002_filter_indexes", "m003_cjk_side_index", "m004_engagement")
+STEPS = (
+    "m001_initial",
+    "m002_filter_indexes",
+    "m003_cjk_side_index",
+    "m004_engagement",
+    "m005_raw_content_type",
+)
 
 #: ``works`` columns indexed in ``works_fts``. The list columns hold JSON arrays;
 #: the tokenizer drops the brackets and quotes, so each tag name is searchable as words.

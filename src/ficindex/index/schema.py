@@ -326,3 +326,10 @@ def m004_engagement(db: Database) -> None:
     from ficindex.index.engagement import m_engagement  # it takes TOKENIZER from this module
 
     m_engagement(db)
+
+
+@_migration
+def m005_raw_content_type(db: Database) -> None:
+    """The ``Content-Type`` a kept page came with: its charset decides how ``reparse`` reads
+    a page that has no byte order mark or ``<meta charset>`` (NULL: unknown, as for files)."""
+    db.execute("ALTER TABLE raw_pages ADD COLUMN content_type TEXT")

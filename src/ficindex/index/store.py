@@ -165,18 +165,21 @@ def save_raw_page(
     body: bytes,
     work_id: int | None,
     source: str | None = None,
+    content_type: str | None = None,
 ) -> None:
     """Keep a fetched (or imported) page, zlib-compressed, so ``reparse`` needs no network.
 
-    ``source`` names where an imported page came from (its file name). The same
+    ``source`` names where an imported page came from (its file name);
+    ``content_type`` is the HTTP header it came with, whose charset ``reparse``
+    needs to read the bytes as the crawl did. The same
     bytes fetched at the same time are stored once. Level :data:`RAW_PAGE_LEVEL`:
     see its comment; pages stored at any other level read back the same.
     """
     digest = hashlib.sha256(body).hexdigest()
     db.conn.execute(
         "INSERT OR IGNORE INTO raw_pages "
-        "(url, source, fetched_at, http_status, work_id, sha256, size, body) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "(url, source, fetched_at, http_status, work_id, sha256, size, body, content_type) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             url,
             source,
@@ -186,6 +189,7 @@ def save_raw_page(
             digest,
             len(body),
             zlib.compress(body, RAW_PAGE_LEVEL),
+            content_type,
         ],
     )
 
