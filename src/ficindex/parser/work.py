@@ -64,10 +64,15 @@ _OWN_WORK_LINKS = (
 )
 
 
-def parse_work(main: LexborNode, url: str | None) -> Record:
-    """Read a work page (any layout) into a record of kind ``work``."""
+def parse_work(main: LexborNode, url: str | None, meta: LexborNode | None = None) -> Record:
+    """Read a work page (any layout) into a record of kind ``work``.
+
+    ``meta``, when given, is ``main``'s first ``dl.work.meta`` (found while
+    telling the page's kind); else it is looked up here.
+    """
     record = Record(kind="work", work_id=find_work_id(main, url))
-    meta = main.css_first("dl.work.meta")
+    if meta is None:
+        meta = main.css_first("dl.work.meta")
     if meta is not None:
         _read_meta(record, meta)
     sections = work_sections(main)
