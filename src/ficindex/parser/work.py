@@ -200,14 +200,16 @@ def _read_stats(record: Record, stats: LexborNode) -> None:
     status_label = ""
     for node in stats.iter():
         tag = node.tag
-        if tag != "dd" and tag != "dt":
-            continue
-        name = class_among(node, _STATS)
-        if name is None:
-            continue
         if tag == "dd":
-            values[name] = clean(node.text())
-        elif name == "status":
+            name = class_among(node, _STATS)
+            if name is not None:
+                values[name] = clean(node.text())
+        # Only the status label is read: other labels' classes need no splitting.
+        elif (
+            tag == "dt"
+            and "status" in (node.attributes.get("class") or "")
+            and class_among(node, _STATS) == "status"
+        ):
             status_label = clean(node.text())
     record.published = iso_date(values.get("published"))
     read_counts(record, values)
