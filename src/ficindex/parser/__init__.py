@@ -138,14 +138,14 @@ def _parse_text(text: str) -> Record:
 
 def _parse_html(tree: LexborHTMLParser, url: str | None, ends_like_a_page: bool) -> Record:
     main = tree.css_first("div#main")  # looked up once: each lookup walks the page
-    kind = detect.page_kind(tree, main)
+    kind, meta = detect.page_kind_and_meta(tree, main)
     if kind in detect.COMPLETE_PAGE_KINDS and not detect.is_complete(tree, ends_like_a_page):
         # A page cut off in transfer: never a silently shortened record.
         work_id = find_work_id(main, url) if main is not None and kind == "work" else None
         return Record(kind="error_page", work_id=work_id)
     root = main or tree.body or tree.root
     if kind == "work" and root is not None:
-        return parse_work(root, url)
+        return parse_work(root, url, meta if root is main else None)
     if kind == "listing":
         return parse_listing(tree, url, main=main)
     if kind == "adult_interstitial" and main is not None:  # (page_kind needs div#main for it)

@@ -99,7 +99,8 @@ def refuse_binary_text(text: str) -> None:
 
 
 def _checked(raw: bytes) -> bytes:
-    _refuse_binary(raw[:SAMPLE], len(raw[:SAMPLE]))
+    head = raw[:SAMPLE]
+    _refuse_binary(head, len(head))
     return raw
 
 

@@ -40,18 +40,29 @@ _PLAINTEXT_WORK_LABELS = frozenset(
 
 def page_kind(tree: LexborHTMLParser, main: LexborNode | None) -> str:
     """One of ``ficindex.record.KINDS`` for a parsed HTML page whose ``div#main`` is ``main``."""
+    return page_kind_and_meta(tree, main)[0]
+
+
+def page_kind_and_meta(
+    tree: LexborHTMLParser, main: LexborNode | None
+) -> tuple[str, LexborNode | None]:
+    """:func:`page_kind`, and ``main``'s first ``dl.work.meta`` when telling the kind found it.
+
+    (A work page's kind is told by its meta list: handing it on spares the work
+    parser a second lookup.) None when the kind was told without it.
+    """
     if main is None:
-        return _kind_without_main(tree, page_title(tree))
+        return _kind_without_main(tree, page_title(tree)), None
     classes = classes_of(main)
     code = _error_code(classes)
     if code is not None:
-        return {"404": "not_found", "429": "rate_limited"}.get(code, "error_page")
+        return {"404": "not_found", "429": "rate_limited"}.get(code, "error_page"), None
     if "sessions-new" in classes or "sessions-create" in classes:
-        return "restricted" if _is_restricted_login(main) else "unknown"
+        return ("restricted" if _is_restricted_login(main) else "unknown"), None
     if any(action in classes for action in WORK_ACTIONS):
         return _work_action_kind(tree, main)
     if is_listing(tree, main=main):
-        return "listing"
+        return "listing", None
     return _kind_by_structure(main)
 
 
@@ -106,35 +117,39 @@ def _is_restricted_login(main: LexborNode) -> bool:
     return False
 
 
-def _work_action_kind(tree: LexborHTMLParser, main: LexborNode) -> str:
+def _work_action_kind(tree: LexborHTMLParser, main: LexborNode) -> tuple[str, LexborNode | None]:
     # The work markers come first: they are near the top of a work page, where a
     # miss for the interstitial's caution would walk the whole (long) page.
-    if main.css_first("dl.work.meta, div#chapters") is not None:
-        return "work"
+    marker = main.css_first("dl.work.meta, div#chapters")
+    if marker is not None:
+        # The first match in page order: a dl is the first dl.work.meta (div#chapters
+        # is a div); after div#chapters a dl.work.meta may still follow.
+        return "work", (marker if marker.tag == "dl" else None)
     if main.css_first("p.caution") is not None and (
         main.css_first("a[href*='view_adult=true']") is not None
     ):
-        return "adult_interstitial"
+        return "adult_interstitial", None
     if page_title(tree).startswith("Mystery Work") or _has_unrevealed_notice(main):
-        return "unrevealed"
-    return "unknown"
+        return "unrevealed", None
+    return "unknown", None
 
 
 def _has_unrevealed_notice(main: LexborNode) -> bool:
     return any("will be revealed" in clean(p.text()) for p in main.css("p.notice"))
 
 
-def _kind_by_structure(main: LexborNode) -> str:
+def _kind_by_structure(main: LexborNode) -> tuple[str, LexborNode | None]:
     """An AO3 page whose action is not one we know: read what it contains."""
-    if main.css_first("dl.work.meta") is not None:
-        return "work"
+    meta = main.css_first("dl.work.meta")
+    if meta is not None:
+        return "work", meta
     heading = main.css_first("h2.heading")
     heading_text = clean(heading.text()) if heading is not None else ""
     if heading_text == "Error 429":
-        return "rate_limited"
+        return "rate_limited", None
     if heading_text.startswith("Error "):
-        return "error_page"
-    return "unknown"
+        return "error_page", None
+    return "unknown", None
 
 
 def _kind_without_main(tree: LexborHTMLParser, title: str) -> str:

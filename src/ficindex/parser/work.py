@@ -64,10 +64,15 @@ _OWN_WORK_LINKS = (
 )
 
 
-def parse_work(main: LexborNode, url: str | None) -> Record:
-    """Read a work page (any layout) into a record of kind ``work``."""
+def parse_work(main: LexborNode, url: str | None, meta: LexborNode | None = None) -> Record:
+    """Read a work page (any layout) into a record of kind ``work``.
+
+    ``meta``, when given, is ``main``'s first ``dl.work.meta`` (found while
+    telling the page's kind); else it is looked up here.
+    """
     record = Record(kind="work", work_id=find_work_id(main, url))
-    meta = main.css_first("dl.work.meta")
+    if meta is None:
+        meta = main.css_first("dl.work.meta")
     if meta is not None:
         _read_meta(record, meta)
     sections = work_sections(main)
@@ -195,14 +200,16 @@ def _read_stats(record: Record, stats: LexborNode) -> None:
     status_label = ""
     for node in stats.iter():
         tag = node.tag
-        if tag != "dd" and tag != "dt":
-            continue
-        name = class_among(node, _STATS)
-        if name is None:
-            continue
         if tag == "dd":
-            values[name] = clean(node.text())
-        elif name == "status":
+            name = class_among(node, _STATS)
+            if name is not None:
+                values[name] = clean(node.text())
+        # Only the status label is read: other labels' classes need no splitting.
+        elif (
+            tag == "dt"
+            and "status" in (node.attributes.get("class") or "")
+            and class_among(node, _STATS) == "status"
+        ):
             status_label = clean(node.text())
     record.published = iso_date(values.get("published"))
     read_counts(record, values)
