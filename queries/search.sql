@@ -52,7 +52,7 @@ parts as (
 -- A work's score: its bm25 in the works index plus that of its best chapter, for the
 -- words and for the CJK words; kind 1-4 says which of the four a row is. One pass, and
 -- the HAVING reuses the SELECT's aggregates (each aggregate is a step per row).
-matched as (
+matched as not materialized (  -- a co-routine: its rows are sorted once, by ranked
     select work,
         coalesce(sum(case when kind = 1 then score end), 0)
             + coalesce(min(case when kind = 2 then score end), 0)
@@ -88,14 +88,31 @@ listed as (
     order by id  -- listing sort
     limit (select case when needed = 0 then 100 else 0 end from parts)  -- listing limit
 ),
+shown as materialized (select * from ranked union all select * from listed),
+-- Snippets of the shown chapters. Each snippet query of its own costs a full-text lookup, so
+-- when few chapters match (fewer than 50 per row shown) one pass over the matches takes the
+-- snippets of those shown; when many do, each shown chapter is looked up.
+few as (
+    select count(*) < 50 * (select count(*) from shown) as few from (select 1 from chapters_fts
+        where chapters_fts match (select coalesce(chapters_q, '""') from query)
+        limit 50 * (select count(*) from shown))
+),
+snippets as materialized (
+    select chapters_fts.rowid as chapter, snippet(chapters_fts, 4, '[', ']', '…', 16) as snippet
+    from chapters_fts
+    where chapters_fts match (select case when few then coalesce(chapters_q, '""') else '""' end
+            from query, few)
+        and +chapters_fts.rowid in (select chapter from shown)
+),
 texts as materialized (
     select w.id as id, w.title as title, w.authors as authors, w.fandoms as fandoms,
         w.rating as rating, w.words as words, w.kudos as kudos, w.hits as hits,
         w.updated as updated, w.completed as completed, r.score as score,
         r.chapter as chapter, r.cjk_chapter as cjk_chapter,
-        (select snippet(chapters_fts, 4, '[', ']', '…', 16) from chapters_fts
-            where chapters_fts match (select coalesce(chapters_q, '""') from query)
-                and rowid = r.chapter) as chapter_snippet,
+        case when (select few from few) then s.snippet
+            else (select snippet(chapters_fts, 4, '[', ']', '…', 16) from chapters_fts
+                where chapters_fts match (select coalesce(chapters_q, '""') from query)
+                    and rowid = r.chapter) end as chapter_snippet,
         case when (select cjk_word from query) is not null then coalesce(
             (select c.text || ' ' || coalesce(c.title, '') || ' ' || coalesce(c.summary, '')
                 || ' ' || coalesce(c.notes, '') || ' ' || coalesce(c.end_notes, '')
@@ -106,7 +123,7 @@ texts as materialized (
                 || w.freeforms
                 from works w where w.id = r.id)
         ) end as cjk_text
-    from (select * from ranked union all select * from listed) r join works w on w.id = r.id
+    from shown r join works w on w.id = r.id left join snippets s on s.chapter = r.chapter
 ),
 found as materialized (
     select t.*, (select cjk_word from query) as word,
