@@ -116,6 +116,8 @@ def baseline() -> set[str]:
         ["query", "{db}", "tag_cooccurrence", "-p", "tag", "Slow Burn"],
         ["search", "{db}", "burn", "--csv"],  # csv itself, but not the export module
         ["search", "{db}", "burn", "--table"],  # too wide for 100 columns: blocks, no tabulate
+        ["search", "{db}", "burn", "--table", "-c", "id", "-c", "title", "-c", "score"],  # a table
+        ["query", "{db}", "select id, title, kudos, null as x from works", "--table"],
     ],
 )
 def test_read_commands_load_no_heavy_module(db: Path, baseline: set[str], args: list[str]) -> None:
@@ -192,6 +194,7 @@ FAST = [
     ["search", "{db}", "burn", "--nl", "--json"],
     ["search", "{db}", "burn", "--table"],
     ["search", "{db}", "burn", "--fmt", "github", "-c", "id", "-c", "score"],
+    ["search", "{db}", "burn", "--table", "-c", "id", "-c", "title", "-c", "score"],
     ["search", "{db}", "--fandom", "Good Omens*", "--complete"],
     ["search", "{db}", "", "--tag", "slow burn", "--incomplete", "--kudos-min", "5"],
     ["search", "{db}", "*", "--author", "angelwriter", "--words-min", "1_000", "--sort", "words"],
