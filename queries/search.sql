@@ -89,19 +89,20 @@ listed as (
     limit (select case when needed = 0 then 100 else 0 end from parts)  -- listing limit
 ),
 shown as materialized (select * from ranked union all select * from listed),
--- Snippets of the shown chapters. Each snippet query of its own costs a full-text lookup, so
--- when few chapters match (fewer than 50 per row shown) one pass over the matches takes the
--- snippets of those shown; when many do, each shown chapter is looked up.
+-- Snippets of the shown chapters. Each snippet query of its own costs a full-text lookup, and
+-- so does each full-text cursor opened. When 6 or more rows are shown and few chapters match
+-- (fewer than 50 per row shown), one pass over the matches takes the snippets of those shown
+-- (snippets is read only then); otherwise each shown chapter is looked up.
 few as (
-    select count(*) < 50 * (select count(*) from shown) as few from (select 1 from chapters_fts
-        where chapters_fts match (select coalesce(chapters_q, '""') from query)
-        limit 50 * (select count(*) from shown))
+    select case when (select count(*) from shown) < 6 then 0 else (
+        select count(*) < 50 * (select count(*) from shown) from (select 1 from chapters_fts
+            where chapters_fts match (select coalesce(chapters_q, '""') from query)
+            limit 50 * (select count(*) from shown))) end as few
 ),
 snippets as materialized (
     select chapters_fts.rowid as chapter, snippet(chapters_fts, 4, '[', ']', '…', 16) as snippet
     from chapters_fts
-    where chapters_fts match (select case when few then coalesce(chapters_q, '""') else '""' end
-            from query, few)
+    where chapters_fts match (select coalesce(chapters_q, '""') from query)
         and +chapters_fts.rowid in (select chapter from shown)
 ),
 texts as materialized (
@@ -109,7 +110,8 @@ texts as materialized (
         w.rating as rating, w.words as words, w.kudos as kudos, w.hits as hits,
         w.updated as updated, w.completed as completed, r.score as score,
         r.chapter as chapter, r.cjk_chapter as cjk_chapter,
-        case when (select few from few) then s.snippet
+        case when (select few from few)
+            then (select s.snippet from snippets s where s.chapter = r.chapter)
             else (select snippet(chapters_fts, 4, '[', ']', '…', 16) from chapters_fts
                 where chapters_fts match (select coalesce(chapters_q, '""') from query)
                     and rowid = r.chapter) end as chapter_snippet,
@@ -123,7 +125,7 @@ texts as materialized (
                 || w.freeforms
                 from works w where w.id = r.id)
         ) end as cjk_text
-    from shown r join works w on w.id = r.id left join snippets s on s.chapter = r.chapter
+    from shown r join works w on w.id = r.id
 ),
 found as materialized (
     select t.*, (select cjk_word from query) as word,
