@@ -63,8 +63,8 @@ matched as not materialized (  -- a co-routine: its rows are sorted once, by ran
     from (
         select work, score, null as chapter, 1 as kind from work_hits
         union all select work, score, chapter, 2 from chapter_scores
-        union all select work, score, null, 3 from cjk_work_hits
-        union all select work, score, chapter, 4 from cjk_chapter_scores
+        union all select work, score, null, 3 from cjk_work_hits  -- cjk
+        union all select work, score, chapter, 4 from cjk_chapter_scores  -- cjk
     )
     group by work
     having (sum(case when kind = 1 then score end) is not null
@@ -91,13 +91,13 @@ listed as (
 shown as materialized (select * from ranked union all select * from listed),
 -- Snippets of the shown chapters. Each snippet query of its own costs a full-text lookup, and
 -- so does each full-text cursor opened. When 6 or more rows are shown and few chapters match
--- (fewer than 50 per row shown), one pass over the matches takes the snippets of those shown
--- (snippets is read only then); otherwise each shown chapter is looked up.
+-- (fewer than 50 per row shown, and under 1,000), one pass over the matches takes the snippets
+-- of those shown (snippets is read only then); otherwise each shown chapter is looked up.
 few as (
-    select case when (select count(*) from shown) < 6 then 0 else (
-        select count(*) < 50 * (select count(*) from shown) from (select 1 from chapters_fts
-            where chapters_fts match (select coalesce(chapters_q, '""') from query)
-            limit 50 * (select count(*) from shown))) end as few
+    select case when n < 6 then 0 else (select count(*) from (select 1 from chapters_fts
+            where chapters_fts match (select coalesce(chapters_q, '""') from query) limit 1000))
+        < min(50 * n, 1000) end as few
+    from (select count(*) as n from shown)
 ),
 snippets as materialized (
     select chapters_fts.rowid as chapter, snippet(chapters_fts, 4, '[', ']', '…', 16) as snippet
@@ -115,7 +115,7 @@ texts as materialized (
             else (select snippet(chapters_fts, 4, '[', ']', '…', 16) from chapters_fts
                 where chapters_fts match (select coalesce(chapters_q, '""') from query)
                     and rowid = r.chapter) end as chapter_snippet,
-        case when (select cjk_word from query) is not null then coalesce(
+        case when (select cjk_word from query) is not null then coalesce(  -- cjk text
             (select c.text || ' ' || coalesce(c.title, '') || ' ' || coalesce(c.summary, '')
                 || ' ' || coalesce(c.notes, '') || ' ' || coalesce(c.end_notes, '')
                 from chapters c where c.id = r.cjk_chapter),
