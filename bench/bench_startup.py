@@ -18,7 +18,8 @@ Contenders, each a fresh process with its output discarded:
   runs one FTS5 query (bm25 and snippet, LIMIT 20) for the rare word;
 * ``ficindex search DB RAREWORD`` and ``ficindex query DB "select 1"`` (the
   fast start, ``ficindex.cli.fast``), the same search through click
-  (``FICINDEX_CLICK=1``), the search with no ``.pyc`` for ficindex, and
+  (``FICINDEX_CLICK=1``), the search with no ``.pyc`` for ficindex, the search
+  printed as a table narrow enough to draw (``--table -c id -c title -c score``), and
   ``ficindex --version``.
 
 Medians in ms, and each ficindex command as a ratio of the floor (issue 14:
@@ -171,6 +172,10 @@ def main() -> None:
             "  the search, no .pyc of ficindex": (
                 [*script, "search", db, rare],
                 without_pyc(tmp / "nopyc"),
+            ),
+            "  the search as a narrow table": (
+                [*script, "search", db, rare, "--table", "-c", "id", "-c", "title", "-c", "score"],
+                {},
             ),
             "ficindex --version": ([*script, "--version"], {}),
         }

@@ -52,7 +52,7 @@ parts as (
 -- A work's score: its bm25 in the works index plus that of its best chapter, for the
 -- words and for the CJK words; kind 1-4 says which of the four a row is. One pass, and
 -- the HAVING reuses the SELECT's aggregates (each aggregate is a step per row).
-matched as (
+matched as not materialized (  -- a co-routine: its rows are sorted once, by ranked
     select work,
         coalesce(sum(case when kind = 1 then score end), 0)
             + coalesce(min(case when kind = 2 then score end), 0)
@@ -63,8 +63,8 @@ matched as (
     from (
         select work, score, null as chapter, 1 as kind from work_hits
         union all select work, score, chapter, 2 from chapter_scores
-        union all select work, score, null, 3 from cjk_work_hits
-        union all select work, score, chapter, 4 from cjk_chapter_scores
+        union all select work, score, null, 3 from cjk_work_hits  -- cjk
+        union all select work, score, chapter, 4 from cjk_chapter_scores  -- cjk
     )
     group by work
     having (sum(case when kind = 1 then score end) is not null
@@ -88,15 +88,34 @@ listed as (
     order by id  -- listing sort
     limit (select case when needed = 0 then 100 else 0 end from parts)  -- listing limit
 ),
+shown as materialized (select * from ranked union all select * from listed),
+-- Snippets of the shown chapters. Each snippet query of its own costs a full-text lookup, and
+-- so does each full-text cursor opened. When 6 or more rows are shown and few chapters match
+-- (fewer than 50 per row shown, and under 1,000), one pass over the matches takes the snippets
+-- of those shown (snippets is read only then); otherwise each shown chapter is looked up.
+few as (
+    select case when n < 6 then 0 else (select count(*) from (select 1 from chapters_fts
+            where chapters_fts match (select coalesce(chapters_q, '""') from query) limit 1000))
+        < min(50 * n, 1000) end as few
+    from (select count(*) as n from shown)
+),
+snippets as materialized (
+    select chapters_fts.rowid as chapter, snippet(chapters_fts, 4, '[', ']', '…', 16) as snippet
+    from chapters_fts
+    where chapters_fts match (select coalesce(chapters_q, '""') from query)
+        and +chapters_fts.rowid in (select chapter from shown)
+),
 texts as materialized (
     select w.id as id, w.title as title, w.authors as authors, w.fandoms as fandoms,
         w.rating as rating, w.words as words, w.kudos as kudos, w.hits as hits,
         w.updated as updated, w.completed as completed, r.score as score,
         r.chapter as chapter, r.cjk_chapter as cjk_chapter,
-        (select snippet(chapters_fts, 4, '[', ']', '…', 16) from chapters_fts
-            where chapters_fts match (select coalesce(chapters_q, '""') from query)
-                and rowid = r.chapter) as chapter_snippet,
-        case when (select cjk_word from query) is not null then coalesce(
+        case when (select few from few)
+            then (select s.snippet from snippets s where s.chapter = r.chapter)
+            else (select snippet(chapters_fts, 4, '[', ']', '…', 16) from chapters_fts
+                where chapters_fts match (select coalesce(chapters_q, '""') from query)
+                    and rowid = r.chapter) end as chapter_snippet,
+        case when (select cjk_word from query) is not null then coalesce(  -- cjk text
             (select c.text || ' ' || coalesce(c.title, '') || ' ' || coalesce(c.summary, '')
                 || ' ' || coalesce(c.notes, '') || ' ' || coalesce(c.end_notes, '')
                 from chapters c where c.id = r.cjk_chapter),
@@ -106,7 +125,7 @@ texts as materialized (
                 || w.freeforms
                 from works w where w.id = r.id)
         ) end as cjk_text
-    from (select * from ranked union all select * from listed) r join works w on w.id = r.id
+    from shown r join works w on w.id = r.id
 ),
 found as materialized (
     select t.*, (select cjk_word from query) as word,

@@ -106,3 +106,10 @@ def test_the_early_filters_are_the_filters_split(db: Path) -> None:
     by_id, by_row, split_params = filters.split("w", ids="+" + WORK_ID)
     assert split_params == params
     assert f"{by_id} AND {by_row}".replace("+" + WORK_ID, "w.id") == where
+
+
+def test_a_query_without_cjk_words_leaves_the_side_indexes_out() -> None:
+    words_only = search_sql("1", "relevance", cjk=False)
+    assert "from cjk_work_hits" not in words_only and "from cjk_chapter_scores" not in words_only
+    assert "null as cjk_text" in words_only
+    assert "from cjk_work_hits" in search_sql("1", "relevance")

@@ -14,13 +14,16 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
 from tabulate import tabulate
 
-from ficindex.cli.fast import FORCE_CLICK, parse
+import ficindex
+from ficindex.cli import FORCE_CLICK
+from ficindex.cli.fast import parse
 from ficindex.cli.table import _overhead
 from ficindex.index import reading_connection
 from ficindex.index.layout import STEPS
@@ -113,6 +116,8 @@ def baseline() -> set[str]:
         ["query", "{db}", "tag_cooccurrence", "-p", "tag", "Slow Burn"],
         ["search", "{db}", "burn", "--csv"],  # csv itself, but not the export module
         ["search", "{db}", "burn", "--table"],  # too wide for 100 columns: blocks, no tabulate
+        ["search", "{db}", "burn", "--table", "-c", "id", "-c", "title", "-c", "score"],  # a table
+        ["query", "{db}", "select id, title, kudos, null as x from works", "--table"],
     ],
 )
 def test_read_commands_load_no_heavy_module(db: Path, baseline: set[str], args: list[str]) -> None:
@@ -189,6 +194,7 @@ FAST = [
     ["search", "{db}", "burn", "--nl", "--json"],
     ["search", "{db}", "burn", "--table"],
     ["search", "{db}", "burn", "--fmt", "github", "-c", "id", "-c", "score"],
+    ["search", "{db}", "burn", "--table", "-c", "id", "-c", "title", "-c", "score"],
     ["search", "{db}", "--fandom", "Good Omens*", "--complete"],
     ["search", "{db}", "", "--tag", "slow burn", "--incomplete", "--kudos-min", "5"],
     ["search", "{db}", "*", "--author", "angelwriter", "--words-min", "1_000", "--sort", "words"],
@@ -277,3 +283,32 @@ def test_a_command_line_left_to_click_gets_clicks_answer(
 def test_an_option_set_in_the_environment_goes_to_click(files: dict[str, str]) -> None:
     code, out, _ = program(["search", files["db"], "burn"], FICINDEX_SEARCH_LIMIT="1")
     assert code == 0 and len(json.loads(out)) == 1
+
+
+# ------------------------------------------------------------------------------ --version
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_the_version_is_answered_without_click_or_package_metadata(
+    baseline: set[str], flag: str
+) -> None:
+    code, modules = loaded(flag)
+    assert code == 0
+    assert sorted(m for m in HEAVY if m in modules and m not in baseline) == []
+    assert "click" not in modules
+
+
+@pytest.mark.parametrize("args", [["--version"], ["-V"], ["-v", "--version"]], ids=str)
+def test_the_version_reads_as_clicks_answer(args: list[str]) -> None:
+    answer = program(args)
+    assert answer == (0, f"ficindex, version {ficindex.__version__}\n", "")
+    assert answer == program(args, **{FORCE_CLICK: "1"})
+
+
+def test_the_version_is_written_once_and_pyproject_reads_it() -> None:
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert "version" not in pyproject["project"]
+    assert "version" in pyproject["project"]["dynamic"]
+    read = pyproject["tool"]["setuptools"]["dynamic"]["version"]
+    assert read == {"attr": "ficindex.__version__"}
+    assert ficindex.__version__.count(".") == 2

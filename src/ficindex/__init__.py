@@ -48,7 +48,10 @@ if TYPE_CHECKING:
     from ficindex.index.filters import Filters
     from ficindex.record import Record
 
-    __version__: str
+#: The version, written only here: pyproject.toml reads it (``[tool.setuptools.dynamic]``,
+#: statically, without importing), and ``ficindex --version`` prints it without reading package
+#: metadata (``importlib.metadata`` costs a start-up tens of milliseconds).
+__version__ = "0.1.0"
 
 PROJECT_URL = "https://github.com/ficindex/ficindex"
 #: Archive of Our Own, whose works the index holds (links in exports and Datasette views).
@@ -119,9 +122,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     """Load a public name on first use, and keep it (later lookups never come here)."""
-    if name == "__version__":
-        value: Any = _version()
-    elif name in _LAZY:
+    if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
     else:
         raise AttributeError(f"module 'ficindex' has no attribute {name!r}")
@@ -131,13 +132,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
-
-
-def _version() -> str:
-    """The installed version; reading package metadata costs tens of milliseconds, so lazily."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("ficindex")
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        return "0.0.0+unknown"

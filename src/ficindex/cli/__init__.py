@@ -60,11 +60,32 @@ import sqlite3  # noqa: E402
 
 from ficindex.errors import FicindexError  # noqa: E402
 
-__all__ = ["COMMANDS", "EXIT_INTERRUPTED", "INTERRUPTED", "FicindexGroup", "cli", "main"]
+__all__ = [
+    "COMMANDS",
+    "EXIT_INTERRUPTED",
+    "FORCE_CLICK",
+    "INTERRUPTED",
+    "FicindexGroup",
+    "cli",
+    "main",
+]
+
+
+#: Set (to anything) to send every command line to click (the tests compare both readings).
+FORCE_CLICK = "FICINDEX_CLICK"
 
 
 def main() -> None:
-    """The ``ficindex`` program: the fast start when it reads the command line, else click."""
+    """The ``ficindex`` program: the fast start when it reads the command line, else click.
+
+    ``ficindex --version`` (or ``-V``) alone is answered first, from the version written in
+    :mod:`ficindex`: neither click nor package metadata is needed for it.
+    """
+    if sys.argv[1:] in (["--version"], ["-V"]) and FORCE_CLICK not in os.environ:
+        from ficindex import __version__
+
+        sys.stdout.write(f"ficindex, version {__version__}\n")
+        sys.exit(0)
     from ficindex.cli.fast import run
 
     code = run(sys.argv[1:])

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ficindex.cli import EXIT_INTERRUPTED, INTERRUPTED, failure, internal_error
+from ficindex.cli import EXIT_INTERRUPTED, FORCE_CLICK, INTERRUPTED, failure, internal_error
 from ficindex.cli import raise_on_stop_signals as _raise_on_stop_signals
 from ficindex.cli.options import FILTERS, OUTPUT, QUERY, SEARCH, Option
 from ficindex.cli.output import Output
@@ -32,9 +32,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Any
-
-#: Set (to anything) to send every command line to click.
-FORCE_CLICK = "FICINDEX_CLICK"
 
 
 def _search(values: dict[str, Any]) -> None:

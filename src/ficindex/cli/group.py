@@ -85,7 +85,7 @@ def show_envvars(command: click.Command) -> None:
 
 
 def _version(ctx: click.Context, wanted: bool) -> None:
-    """``--version``: the installed version, read only when asked (package metadata is slow)."""
+    """``--version`` with other arguments (alone it is answered by :func:`ficindex.cli.main`)."""
     if not wanted or ctx.resilient_parsing:
         return
     from ficindex import __version__

@@ -15,10 +15,11 @@ import textwrap
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
-# tabulate is imported only to draw a table: its import reads package metadata (60 ms), and
-# a search on a terminal usually prints blocks, which need no tabulate (see _overhead).
+# tabulate is imported only to draw a table in another style than ``simple`` (or a cell
+# :func:`simple` leaves to it): its import reads package metadata (60 ms).
 
 #: Styles drawn as a grid of fixed-width text columns; others (html, latex, ...) are not fitted.
 GRID_STYLES = frozenset(
@@ -68,6 +69,9 @@ def draw(
     and a table would be unreadable."""
 
     def render(cells: list[list[Any]], heads: list[str]) -> str:
+        drawn = simple(cells, heads, text_columns) if style == "simple" else None
+        if drawn is not None:
+            return drawn
         from tabulate import tabulate
 
         return tabulate(cells, headers=heads, tablefmt=style, disable_numparse=text_columns)
@@ -145,3 +149,108 @@ def _cut(cells: list[Any], limits: list[int]) -> list[Any]:
         c if not isinstance(c, str) or len(c) <= n else c[: n - 1] + "…"
         for c, n in zip(cells, limits, strict=True)
     ]
+
+
+#: Characters one column wide however tabulate measures them (``len``, or ``wcwidth`` when that
+#: is installed): Latin-1 signs and letters (not the soft hyphen), Latin Extended-A, Greek and
+#: Cyrillic letters (not the combining marks), dashes, quotes, bullets, the ellipsis, the euro.
+#: Printable ASCII is plain too; anything else goes to tabulate.
+_NARROW = frozenset(
+    chr(c)
+    for span in ((0xA1, 0xAD), (0xAE, 0x180), (0x370, 0x483), (0x48A, 0x500), (0x2010, 0x2028))
+    for c in range(*span)
+    if chr(c).isprintable()  # not the unassigned code points between Greek letters
+) | {"\u20ac"}
+
+
+def _plain(text: str) -> bool:
+    """Whether ``text`` is drawn by :func:`simple` as tabulate draws it: one line, no
+    escape codes, every character one column wide."""
+    return text.isprintable() and (text.isascii() or all(c < "\x7f" or c in _NARROW for c in text))
+
+
+def simple(rows: list[list[Any]], headers: list[str], text_columns: list[int]) -> str | None:
+    """``rows`` as tabulate draws them in its ``simple`` style (with ``disable_numparse`` set to
+    ``text_columns``), without importing tabulate; None when a cell is not one drawn here.
+
+    Drawn here: text of :func:`_plain` characters, and numbers (``int`` or ``float``). As
+    tabulate does: a column of numbers is right-aligned, its decimal points lined up, floats
+    written with ``format(x, "g")`` (an int among floats too); text is stripped and
+    left-aligned; a column is at least as wide as its header plus 2; lines end without
+    spaces. ``tests/test_table_simple.py`` compares the two over many row sets.
+    """
+    columns = _columns(rows, headers, text_columns)
+    if columns is None:
+        return None if rows or headers else ""
+    widths = [max([len(h) + 2 for h in headers[i : i + 1]] + [len(c) for c in column])
+              for i, column in enumerate(columns)]  # fmt: skip
+    right = [bool(rows) and i not in text_columns for i in range(len(columns))]
+    rule = "  ".join("-" * width for width in widths)
+    lines = [_line(headers, widths, right), rule] if headers else [rule]
+    lines += [_line(cells, widths, right) for cells in zip(*columns, strict=True)]
+    if not headers:
+        lines.append(rule)
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _columns(
+    rows: list[list[Any]], headers: list[str], text_columns: list[int]
+) -> list[list[str]] | None:
+    """Each column's cells as tabulate writes them, before padding; None: not drawn here."""
+    count = len(headers) if headers else len(rows[0]) if rows else 0
+    if not count or any(len(row) != count for row in rows) or not all(map(_plain, headers)):
+        return None
+    columns = []
+    for i in range(count):
+        cells = [row[i] for row in rows]
+        column = _text_column(cells) if i in text_columns or not rows else _number_column(cells)
+        if column is None:
+            return None
+        columns.append(column)
+    return columns
+
+
+def _line(cells: Sequence[str], widths: list[int], right: list[bool]) -> str:
+    return "  ".join(
+        cell.rjust(width) if flush else cell.ljust(width)
+        for cell, width, flush in zip(cells, widths, right, strict=True)
+    )
+
+
+def _text_column(cells: list[Any]) -> list[str] | None:
+    """A column tabulate reads as text: each cell stripped (None is empty)."""
+    out = []
+    for cell in cells:
+        if cell is None:
+            out.append("")
+        elif type(cell) in (int, float):
+            out.append(f"{cell}")
+        elif isinstance(cell, str) and _plain(cell):
+            out.append(cell.strip())
+        else:
+            return None
+    return out
+
+
+def _number_column(cells: list[Any]) -> list[str] | None:
+    """A column of numbers: ints as written, or all as ``g`` floats when one is a float; then
+    padded on the right so that the decimal points line up."""
+    if not all(type(cell) in (int, float) for cell in cells):
+        return None
+    if all(type(cell) is int for cell in cells):
+        return [str(cell) for cell in cells]
+    texts = [format(float(cell), "g") for cell in cells]
+    decimals = [_after_point(text) for text in texts]
+    most = max(decimals)
+    return [text + " " * (most - d) for text, d in zip(texts, decimals, strict=True)]
+
+
+def _after_point(number: str) -> int:
+    """Characters after the decimal point (or the exponent's ``e``) of a ``g`` float; -1 for
+    a whole number written without either."""
+    if number.lstrip("-").isdigit():
+        return -1
+    point = number.rfind(".")
+    if point < 0:
+        point = number.lower().rfind("e")
+    return len(number) - point - 1 if point >= 0 else -1
