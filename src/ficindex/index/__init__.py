@@ -288,6 +288,12 @@ def _read_only_authorizer(action: int, arg1: str | None, arg2: str | None, *_: o
     return sqlite3.SQLITE_OK
 
 
+def is_busy(exc: sqlite3.OperationalError) -> bool:
+    """True for a lock held by a writer past the busy timeout: not a bad query or a bad file."""
+    text = str(exc)
+    return "locked" in text or "busy" in text
+
+
 @contextmanager
 def sqlite_errors(path: str) -> Iterator[None]:
     """Turn SQLite's lock and corruption errors into ficindex's one-line errors.
@@ -298,10 +304,9 @@ def sqlite_errors(path: str) -> Iterator[None]:
     try:
         yield
     except sqlite3.OperationalError as exc:
-        text = str(exc)
-        if "locked" in text or "busy" in text:
+        if is_busy(exc):
             raise CannotStart(
-                f"{path} is being written by another process ({text}); "
+                f"{path} is being written by another process ({exc}); "
                 "wait for it to finish and try again"
             ) from exc
         raise

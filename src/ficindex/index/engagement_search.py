@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ficindex import AO3_URL
 from ficindex.errors import BadInput
+from ficindex.index import is_busy
 from ficindex.index.filters import Filters
 from ficindex.index.fts import hint, read_query
 
@@ -123,7 +124,7 @@ def search_engagement(
     try:
         rows = db.execute(sql, {**params, "limit": limit}).fetchall()
     except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
+        if is_busy(exc):
             raise
         if "no such column" in str(exc):
             reason = f"a column filter names a column --in {where} lacks (only {source.text})"

@@ -22,6 +22,7 @@ import re
 import sqlite3
 
 from ficindex.errors import BadInput
+from ficindex.index import is_busy
 from ficindex.index.filters import Filters
 from ficindex.index.fts import Query, hint, read_query
 from ficindex.index.queries import canned_query
@@ -219,7 +220,7 @@ def search(
         sql = search_sql(where, sort, cut=cut, early=(by_id, by_row), cjk=bool(query.cjk))
         rows = db.execute(sql, named).fetchall()
     except sqlite3.OperationalError as exc:
-        if _busy(exc):
+        if is_busy(exc):
             raise
         _searchable(db, text, query.fts)  # says what is wrong with the query, if it can
         raise hint(text, "SQLite's full-text search could not read it") from exc
@@ -297,7 +298,7 @@ def _searchable(db: Readable, text: str, fts: str | None) -> tuple[str | None, s
             db.execute(f"SELECT 1 FROM {table} WHERE {table} MATCH ? LIMIT 1", [fts]).fetchall()
             usable.append(fts)
         except sqlite3.OperationalError as exc:
-            if _busy(exc):
+            if is_busy(exc):
                 raise
             if "no such column" not in str(exc):
                 raise hint(text, _reason(str(exc))) from exc
@@ -305,11 +306,6 @@ def _searchable(db: Readable, text: str, fts: str | None) -> tuple[str | None, s
     if usable == [None, None]:
         raise hint(text, "a column filter names a column no index has")
     return usable[0], usable[1]
-
-
-def _busy(exc: sqlite3.OperationalError) -> bool:
-    """True for a lock held by a writer (reported as such, not as a bad query)."""
-    return "locked" in str(exc) or "busy" in str(exc)
 
 
 def _reason(message: str) -> str:
