@@ -58,13 +58,7 @@ def fts_deferred(conn: sqlite3.Connection) -> Iterator[Deferred]:
     """
     if not conn.in_transaction:
         raise RuntimeError("fts_deferred needs an open transaction")
-    marks = ", ".join("?" * len(CONTENT_TABLES))
-    rows = conn.execute(
-        "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger' "
-        f"AND tbl_name IN ({marks}) ORDER BY name",
-        CONTENT_TABLES,
-    ).fetchall()
-    kept = [(name, sql) for name, table, sql in rows if sql and _writes(sql, table)]
+    kept = sorted(trigger for table in CONTENT_TABLES for trigger in _fts_triggers(conn, table))
     state = Deferred(
         triggers=kept,
         indexes=[
@@ -84,6 +78,16 @@ def fts_deferred(conn: sqlite3.Connection) -> Iterator[Deferred]:
         # (A page whose error ended the whole transaction has brought them back already.)
         if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [name]).fetchone():
             conn.execute(sql)
+
+
+def _fts_triggers(conn: sqlite3.Connection, table: str) -> list[tuple[str, str]]:
+    """The triggers of ``table`` (name, SQL) that write one of its full-text indexes."""
+    rows = conn.execute(
+        "SELECT name, sql FROM main.sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
+        "ORDER BY name",
+        [table],
+    ).fetchall()
+    return [(name, sql) for name, sql in rows if sql and _writes(sql, table)]
 
 
 def _writes(sql: str, table: str) -> bool:
@@ -144,12 +148,7 @@ def fts_batched(conn: sqlite3.Connection) -> Iterator[None]:
 
 def _defer(conn: sqlite3.Connection, table: str) -> _Deferred | None:
     """The triggers of ``table`` to defer, with their replay bodies (None: leave it alone)."""
-    rows = conn.execute(
-        "SELECT name, sql FROM main.sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
-        "ORDER BY name",
-        [table],
-    ).fetchall()
-    dropped = [(name, sql) for name, sql in rows if sql and _writes(sql, table)]
+    dropped = _fts_triggers(conn, table)
     bodies = _bodies(dropped)
     info = conn.execute(f'PRAGMA main.table_info("{table}")').fetchall()
     key = [(r[1], r[2].upper()) for r in info if r[5]]
