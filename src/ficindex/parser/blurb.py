@@ -110,7 +110,7 @@ def parse_blurb(li: LexborNode) -> Record:
     _read_heading(record, head.get("heading"), "anonymous" in classes)
     record.fandoms = tag_names(head.get("fandoms"))
     date = head.get("date")
-    record.updated = iso_date(date.text()) if date is not None else None
+    record.updated = iso_date(date.text_lexbor()) if date is not None else None
     saw_completion = _read_required_tags(record, head.get("required"))
     _read_tag_list(record, parts.get("tags"))
     record.series = _series(parts.get("series"))
@@ -180,11 +180,11 @@ def _read_heading_link(record: Record, link: LexborNode) -> None:
         if author is not None and author not in record.authors:
             record.authors.append(author)
     elif "/gifts" in href:
-        name = clean(link.text())
+        name = clean(link.text_lexbor())
         if name:
             record.gifts.append(name)
     elif record.title is None:
-        record.title = clean(link.text()) or None
+        record.title = clean(link.text_lexbor()) or None
 
 
 def _read_required_tags(record: Record, required: LexborNode | None) -> bool:
@@ -199,7 +199,7 @@ def _read_required_tags(record: Record, required: LexborNode | None) -> bool:
     saw_completion = False
     for span in required.css("span.rating, span.warnings, span.category, span.iswip"):
         css = classes_of(span)
-        label = clean(span.attributes.get("title")) or clean(span.text())
+        label = clean(span.attributes.get("title")) or clean(span.text_lexbor())
         if "rating" in css:
             record.rating = label or None
         elif "warnings" in css:
@@ -229,7 +229,7 @@ def _read_tag_list(record: Record, tags: LexborNode | None) -> None:
         field_name = class_among(item, _TAG_LIST_FIELDS)
         if field_name is None or "id" in item.attributes:
             continue
-        name = clean(item.text())
+        name = clean(item.text_lexbor())
         if name:
             found.setdefault(field_name, []).append(name)
     for field_name, names in found.items():
@@ -252,8 +252,8 @@ def _series(series_list: LexborNode | None) -> list[SeriesRef]:
         refs.append(
             SeriesRef(
                 id=series_id,
-                title=clean(link.text()),
-                position=to_int(position.text()) if position is not None else None,
+                title=clean(link.text_lexbor()),
+                position=to_int(position.text_lexbor()) if position is not None else None,
             )
         )
     return refs
@@ -266,7 +266,7 @@ def _read_stats(record: Record, stats: LexborNode | None) -> None:
         for node in stats.iter():
             name = class_among(node, _STATS) if node.tag == "dd" else None
             if name is not None:
-                values[name] = node.text()
+                values[name] = node.text_lexbor()
     record.language = clean(values.get("language")) or None
     read_counts(record, values)
 

@@ -66,7 +66,7 @@ def parse_comments_page(html: str | bytes, url: str | None = None) -> CommentsPa
     scope = main.css_first("div#comments_placeholder") or main
     page.page = page_number(scope, url)
     page.closed = any(
-        "doesn't allow comments" in clean(notice.text()) for notice in main.css("p.notice")
+        "doesn't allow comments" in clean(notice.text_lexbor()) for notice in main.css("p.notice")
     )
     for thread in _top_threads(scope):
         _walk(thread, page)
@@ -128,7 +128,7 @@ def _cut(item: LexborNode, page: CommentsPage) -> None:
     if link is None:
         return
     target = _THREAD_LINK.search(link.attributes.get("href") or "")
-    more = _MORE.search(clean(link.text()))
+    more = _MORE.search(clean(link.text_lexbor()))
     if target is not None:
         page.cuts.append(
             ThreadCut(int(target.group(1)), to_int(more.group(1)) if more is not None else None)
@@ -158,7 +158,7 @@ def _comment(item: LexborNode, comment_id: int) -> Comment:
 def _commenter(comment: Comment, heading: LexborNode) -> None:
     """Who wrote it, from the byline heading (its chapter and date spans aside)."""
     role = heading.css_first("span.role")
-    role_text = clean(role.text()) if role is not None else ""
+    role_text = clean(role.text_lexbor()) if role is not None else ""
     link = next((child for child in heading.iter() if child.tag == "a"), None)
     if link is not None:
         author = author_from_href(link.attributes.get("href"))
@@ -169,7 +169,7 @@ def _commenter(comment: Comment, heading: LexborNode) -> None:
     if "Guest" in role_text:
         name = next((child for child in heading.iter() if child.tag == "span"), None)
         comment.commenter_kind = "guest"
-        comment.name = clean(name.text()) if name is not None else None
+        comment.name = clean(name.text_lexbor()) if name is not None else None
         return
     own = own_text(heading)
     comment.name = own or None
@@ -180,7 +180,7 @@ def utc_time(node: LexborNode | None) -> str | None:
     """ "Wed 10 Apr 2019 07:09PM UTC" -> "2019-04-10T19:09:00Z"; None unless shown in UTC."""
     if node is None:
         return None
-    match = _WHEN.search(clean(node.text()))
+    match = _WHEN.search(clean(node.text_lexbor()))
     if match is None or match.group(7) not in (None, "UTC"):
         return None
     day, month, year, hour, minute, half = match.group(1, 2, 3, 4, 5, 6)

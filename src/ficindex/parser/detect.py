@@ -68,7 +68,7 @@ def page_kind_and_meta(
 
 def page_title(tree: LexborHTMLParser) -> str:
     node = tree.css_first("title")
-    return clean(node.text()) if node is not None else ""
+    return clean(node.text_lexbor()) if node is not None else ""
 
 
 def is_complete(tree: LexborHTMLParser, ends_like_a_page: bool) -> bool:
@@ -108,7 +108,7 @@ def _error_code(classes: list[str]) -> str | None:
 
 def _is_restricted_login(main: LexborNode) -> bool:
     """The login page a guest gets for a registered-users-only work (AO3-MARKUP 2.2)."""
-    text = clean(main.text())
+    text = clean(main.text_lexbor())
     if "only available to registered users" in text:
         return True
     for form in main.css("form[action*='return_to']"):
@@ -135,7 +135,7 @@ def _work_action_kind(tree: LexborHTMLParser, main: LexborNode) -> tuple[str, Le
 
 
 def _has_unrevealed_notice(main: LexborNode) -> bool:
-    return any("will be revealed" in clean(p.text()) for p in main.css("p.notice"))
+    return any("will be revealed" in clean(p.text_lexbor()) for p in main.css("p.notice"))
 
 
 def _kind_by_structure(main: LexborNode) -> tuple[str, LexborNode | None]:
@@ -144,7 +144,7 @@ def _kind_by_structure(main: LexborNode) -> tuple[str, LexborNode | None]:
     if meta is not None:
         return "work", meta
     heading = main.css_first("h2.heading")
-    heading_text = clean(heading.text()) if heading is not None else ""
+    heading_text = clean(heading.text_lexbor()) if heading is not None else ""
     if heading_text == "Error 429":
         return "rate_limited", None
     if heading_text.startswith("Error "):
@@ -169,7 +169,7 @@ def _kind_without_main(tree: LexborHTMLParser, title: str) -> str:
 def _first_heading_text(tree: LexborHTMLParser) -> str:
     root = tree.body or tree.root
     heading = root.css_first("h1, h2") if root is not None else None
-    return clean(heading.text()) if heading is not None else ""
+    return clean(heading.text_lexbor()) if heading is not None else ""
 
 
 def _kind_by_status(codes: set[str], lowered: str, heading_text: str) -> str:

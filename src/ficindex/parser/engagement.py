@@ -88,10 +88,10 @@ def parse_kudos_page(html: str | bytes, url: str | None = None) -> KudosPage:
         link = heading.css_first("a[href*='/works/']")
         if link is not None:
             page.work_id = work_id_from_href(link.attributes.get("href")) or page.work_id
-        total = _TOTAL.search(clean(heading.text()))
+        total = _TOTAL.search(clean(heading.text_lexbor()))
         page.total_users = to_int(total.group(1)) if total else None
     for sub in main.css("h3.heading"):
-        guests = _GUESTS.search(clean(sub.text()))
+        guests = _GUESTS.search(clean(sub.text_lexbor()))
         if guests:
             page.guests = to_int(guests.group(1)) or 0
     page.users, _ = kudos_paragraph(main)
@@ -108,7 +108,7 @@ def parse_bookmarks_page(html: str | bytes, url: str | None = None) -> Bookmarks
     page.page = page_number(main, url)
     heading = main.css_first("h2.heading")
     if heading is not None:
-        total = _TOTAL.search(clean(heading.text()))
+        total = _TOTAL.search(clean(heading.text_lexbor()))
         page.total = to_int(total.group(1)) if total else None
     blurb = main.css_first("li.work.blurb")
     if blurb is not None:
@@ -126,11 +126,12 @@ def _bookmark(item: LexborNode) -> Bookmark | None:
     if author is None:
         return None
     date_node = item.css_first("p.datetime")
-    date_text = clean(date_node.text()) if date_node is not None else ""
+    date_text = clean(date_node.text_lexbor()) if date_node is not None else ""
     mark = Bookmark(user=author.user, pseud=author.pseud, date=iso_date(date_text) or None)
     mark.date_text = date_text
     mark.rec = item.css_first("p.status span.rec") is not None
-    mark.tags = [clean(a.text()) for a in item.css("ul.meta.tags a.tag") if clean(a.text())]
+    names = (clean(a.text_lexbor()) for a in item.css("ul.meta.tags a.tag"))
+    mark.tags = [name for name in names if name]
     mark.collections = collections_from(item.css("ul.meta a[href*='/collections/']"))
     notes = item.css_first("blockquote.userstuff")
     if notes is not None:
@@ -156,8 +157,8 @@ def own_text(node: LexborNode) -> str:
 def page_number(scope: LexborNode, url: str | None) -> int:
     """This page's number: the pagination's ``span.current``, else ``page=`` in the URL, else 1."""
     current = scope.css_first("ol.pagination span.current")
-    if current is not None and clean(current.text()).isdecimal():
-        return int(clean(current.text()))
+    if current is not None and clean(current.text_lexbor()).isdecimal():
+        return int(clean(current.text_lexbor()))
     match = _PAGE.search(url or "")
     return int(match.group(1)) if match else 1
 

@@ -167,7 +167,7 @@ def parse_listing(
 
 def _heading_text(main: LexborNode) -> str:
     heading = main.css_first("h2.heading")
-    return clean(heading.text()) if heading is not None else ""
+    return clean(heading.text_lexbor()) if heading is not None else ""
 
 
 def _works(main: LexborNode) -> list[Record]:
@@ -186,7 +186,7 @@ def _action(main: LexborNode | None) -> str:
 def _has_search_results(main: LexborNode | None) -> bool:
     """A search page shows results (or "No results found") under an h2 "Search Results"."""
     heading = main.css_first("h2.heading") if main is not None else None
-    return heading is not None and clean(heading.text()) == "Search Results"
+    return heading is not None and clean(heading.text_lexbor()) == "Search Results"
 
 
 def _total(main: LexborNode, heading_text: str) -> int | None:
@@ -195,16 +195,16 @@ def _total(main: LexborNode, heading_text: str) -> int | None:
     if match:
         return to_int(match.group(1))
     for found in main.css("h3.heading"):
-        match = _FOUND_TOTAL.search(clean(found.text()))
+        match = _FOUND_TOTAL.search(clean(found.text_lexbor()))
         if match:
             return to_int(match.group(1))
     if heading_text == "Search Results" and any(
-        clean(p.text()).startswith("No results found") for p in main.css("p")
+        clean(p.text_lexbor()).startswith("No results found") for p in main.css("p")
     ):
         return 0
     series_works = main.css_first("dl.series.meta dd.works")
     if series_works is not None:
-        return to_int(clean(series_works.text()))
+        return to_int(clean(series_works.text_lexbor()))
     return None
 
 
@@ -213,7 +213,7 @@ def _current_page(pagination: list[LexborNode]) -> int | None:
     for block in pagination:
         current = block.css_first("a.current, span.current")
         if current is not None:
-            return to_int(clean(current.text()))
+            return to_int(clean(current.text_lexbor()))
     return None
 
 

@@ -15,6 +15,7 @@ import re
 from selectolax.lexbor import LexborNode
 
 from ficindex.parser.common import (
+    TAG_ID,
     authors_from,
     class_among,
     classes_of,
@@ -31,6 +32,7 @@ from ficindex.parser.common import (
 from ficindex.parser.worktext import chapter_parts, read_texts, work_sections
 from ficindex.record import Record, SeriesRef
 
+_DD, _DL, _DT, _H2, _H3, _INPUT = (TAG_ID[name] for name in ("dd", "dl", "dt", "h2", "h3", "input"))
 #: ``dd`` classes of the meta list that hold tags -> record field.
 _TAG_FIELDS = {
     "warning": "warnings",
@@ -101,7 +103,7 @@ def find_work_id(main: LexborNode, url: str | None = None) -> int | None:
 
 
 def _candidate_work_id(node: LexborNode) -> int | None:
-    if node.tag == "input":
+    if node.tag_id == _INPUT:
         value = node.attributes.get("value") or ""
         return int(value) if is_id(value) else None
     return _work_id_in(node.attributes.get("href") or node.attributes.get("action"))
@@ -121,7 +123,7 @@ def _read_meta(record: Record, meta: LexborNode) -> None:
     """The ``dl.work.meta`` list: tags, language, series, collections and the stats."""
     tags = _tag_names_by_child(meta)
     for dd in meta.iter():
-        if dd.tag != "dd":
+        if dd.tag_id != _DD:
             continue
         kind = class_among(dd, _META_FIELDS)
         if kind is None:
@@ -132,7 +134,7 @@ def _read_meta(record: Record, meta: LexborNode) -> None:
         elif kind in _TAG_FIELDS:
             setattr(record, _TAG_FIELDS[kind], tags.get(dd.mem_id, []))
         elif kind == "language":
-            record.language = clean(dd.text()) or None
+            record.language = clean(dd.text_lexbor()) or None
         elif kind == "series":
             record.series = _series(dd)
         elif kind == "collections":
@@ -151,7 +153,7 @@ def _tag_names_by_child(parent: LexborNode) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {}
     top = parent.mem_id
     for link in parent.css("a.tag"):
-        name = clean(link.text())
+        name = clean(link.text_lexbor())
         if not name:
             continue
         child = link
@@ -167,7 +169,7 @@ def _tag_names_by_child(parent: LexborNode) -> dict[int, list[str]]:
 def _stats_list(dd: LexborNode) -> LexborNode:
     """The ``dl.stats`` in the stats ``dd`` (its first child on AO3), else the ``dd`` itself."""
     first = next(dd.iter(), None)
-    if first is not None and first.tag == "dl" and "stats" in classes_of(first):
+    if first is not None and first.tag_id == _DL and "stats" in classes_of(first):
         return first  # the first element under dd: what the query below would return
     return dd.css_first("dl.stats") or dd
 
@@ -183,11 +185,11 @@ def _series(dd: LexborNode) -> list[SeriesRef]:
         series_id = series_id_from_href(link.attributes.get("href"))
         if series_id is None:
             continue
-        part = _PART.search(clean(position_node.text()))
+        part = _PART.search(clean(position_node.text_lexbor()))
         found.append(
             SeriesRef(
                 id=series_id,
-                title=clean(link.text()),
+                title=clean(link.text_lexbor()),
                 position=to_int(part.group(1)) if part else None,
             )
         )
@@ -199,18 +201,18 @@ def _read_stats(record: Record, stats: LexborNode) -> None:
     values: dict[str, str] = {}
     status_label = ""
     for node in stats.iter():
-        tag = node.tag
-        if tag == "dd":
+        tag = node.tag_id
+        if tag == _DD:
             name = class_among(node, _STATS)
             if name is not None:
-                values[name] = clean(node.text())
+                values[name] = clean(node.text_lexbor())
         # Only the status label is read: other labels' classes need no splitting.
         elif (
-            tag == "dt"
+            tag == _DT
             and "status" in (node.attributes.get("class") or "")
             and class_among(node, _STATS) == "status"
         ):
-            status_label = clean(node.text())
+            status_label = clean(node.text_lexbor())
     record.published = iso_date(values.get("published"))
     read_counts(record, values)
     read_status(record, status_label, iso_date(values.get("status")))
@@ -220,16 +222,16 @@ def _read_preface(record: Record, preface: LexborNode) -> None:
     """Title (and lock icon), byline, gift recipients; summary and notes are read later."""
     title, byline, gifts = _preface_parts(preface)
     if title is not None:
-        record.title = clean(title.text()) or None
+        record.title = clean(title.text_lexbor()) or None
         record.restricted = _has_lock(title)
     if byline is not None:
         record.authors = authors_from(byline)
-        text = clean(byline.text())
+        text = clean(byline.text_lexbor())
         # Anonymous works show the bare word; their creators see "Anonymous [links]".
         record.anonymous = text == "Anonymous" or text.startswith("Anonymous [")
     for item in gifts:
-        if clean(item.text()).startswith("For "):
-            record.gifts.extend(filter(None, (clean(a.text()) for a in item.css("a"))))
+        if clean(item.text_lexbor()).startswith("For "):
+            record.gifts.extend(filter(None, (clean(a.text_lexbor()) for a in item.css("a"))))
 
 
 def _preface_parts(
@@ -243,10 +245,10 @@ def _preface_parts(
     title = byline = None
     gifts: list[LexborNode] = []
     for node in preface.css(_PREFACE_PARTS):
-        tag = node.tag
-        if tag == "h2":
+        tag = node.tag_id
+        if tag == _H2:
             title = node if title is None else title
-        elif tag == "h3":
+        elif tag == _H3:
             byline = node if byline is None else byline
         else:
             gifts.append(node)

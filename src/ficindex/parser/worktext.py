@@ -27,6 +27,7 @@ from ficindex.parser.common import (
     BLOCK_TAG_IDS,
     INLINE_SELECTOR,
     NOT_TEXT_SELECTOR,
+    TAG_ID,
     block_text,
     chapter_id_from_href,
     classes_of,
@@ -48,6 +49,7 @@ _CHAPTER_LABEL = re.compile(r"^Chapter\s+\d+")
 _CHAPTER_NUMBER = re.compile(r"chapter-(\d{1,18})")
 #: Nodes walked in Python before the inline elements are left to a CSS query.
 _WALK_LIMIT = 300
+_A, _BLOCKQUOTE, _DIV, _H3, _P = (TAG_ID[name] for name in ("a", "blockquote", "div", "h3", "p"))
 #: lexbor's tag id of text nodes.
 _TEXT_NODE = LexborHTMLParser("<p>text</p>").css_first("p").first_child.tag_id  # type: ignore[union-attr]
 
@@ -138,7 +140,7 @@ def _kudos_and_junk(main: LexborNode) -> tuple[LexborNode | None, list[LexborNod
     kudos = None
     junk: list[LexborNode] = []
     for node in main.css(_KUDOS_OR_NOT_TEXT):
-        if node.tag != "p":
+        if node.tag_id != _P:
             junk.append(node)
         elif "landmark" in (node.attributes.get("class") or "").lower():
             return main.css_first(KUDOS_PARAGRAPH), None
@@ -209,7 +211,7 @@ def _chapter_texts(chapter: Chapter, nodes: dict[str, LexborNode]) -> None:
 
 
 def _is_chapter_wrapper(node: LexborNode) -> bool:
-    return node.tag == "div" and "chapter" in classes_of(node)
+    return node.tag_id == _DIV and "chapter" in classes_of(node)
 
 
 def _chapter_index(main: LexborNode) -> dict[int, int]:
@@ -219,7 +221,7 @@ def _chapter_index(main: LexborNode) -> dict[int, int]:
     if select is None:
         return index
     for option in select.css("option"):
-        number, _, _ = clean(option.text()).partition(".")
+        number, _, _ = clean(option.text_lexbor()).partition(".")
         value = option.attributes.get("value") or ""
         if is_id(number) and is_id(value):
             index[int(number)] = int(value)
@@ -244,7 +246,7 @@ def _read_chapter(wrapper: LexborNode, position: int, index: dict[int, int]) -> 
             after_text = "text" in parts
             for module in child.iter():
                 module_classes = classes_of(module)
-                if module.tag == "h3" and "title" in module_classes and not after_text:
+                if module.tag_id == _H3 and "title" in module_classes and not after_text:
                     _read_chapter_heading(chapter, module)
                 elif "summary" in module_classes and not after_text:
                     _store_quote(parts, "summary", module)
@@ -256,7 +258,7 @@ def _read_chapter(wrapper: LexborNode, position: int, index: dict[int, int]) -> 
 def _store_quote(parts: dict[str, LexborNode], key: str, module: LexborNode) -> None:
     """Keep the module's ``blockquote.userstuff`` (a notes module may hold only a jump link)."""
     for child in module.iter():
-        if child.tag == "blockquote":
+        if child.tag_id == _BLOCKQUOTE:
             parts[key] = child
             return
 
@@ -265,13 +267,13 @@ def _read_chapter_heading(chapter: Chapter, heading: LexborNode | None) -> None:
     """``<a href=/works/W/chapters/C>Chapter N</a>: Title`` -> chapter id and title (or None)."""
     if heading is None:
         return
-    full = clean(heading.text())
+    full = clean(heading.text_lexbor())
     link = heading.first_child
-    while link is not None and link.tag != "a":
+    while link is not None and link.tag_id != _A:
         link = link.next
     label = ""
     if link is not None:
-        label = clean(link.text())
+        label = clean(link.text_lexbor())
         chapter.chapter_id = chapter_id_from_href(link.attributes.get("href")) or chapter.chapter_id
     if label and full.startswith(label):
         rest = full[len(label) :].strip()
