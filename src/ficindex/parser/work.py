@@ -26,13 +26,16 @@ from ficindex.parser.common import (
     read_counts,
     read_status,
     series_id_from_href,
+    tag_names,
     to_int,
     work_id_from_href,
 )
 from ficindex.parser.worktext import chapter_parts, read_texts, work_sections
 from ficindex.record import Record, SeriesRef
 
-_DD, _DL, _DT, _H2, _H3, _INPUT = (TAG_ID[name] for name in ("dd", "dl", "dt", "h2", "h3", "input"))
+_A, _DD, _DL, _DT, _H2, _H3, _INPUT = (
+    TAG_ID[name] for name in ("a", "dd", "dl", "dt", "h2", "h3", "input")
+)
 #: ``dd`` classes of the meta list that hold tags -> record field.
 _TAG_FIELDS = {
     "warning": "warnings",
@@ -121,7 +124,6 @@ def _work_id_in(href: str | None) -> int | None:
 
 def _read_meta(record: Record, meta: LexborNode) -> None:
     """The ``dl.work.meta`` list: tags, language, series, collections and the stats."""
-    tags = _tag_names_by_child(meta)
     for dd in meta.iter():
         if dd.tag_id != _DD:
             continue
@@ -129,10 +131,10 @@ def _read_meta(record: Record, meta: LexborNode) -> None:
         if kind is None:
             continue
         if kind == "rating":
-            ratings = tags.get(dd.mem_id, [])
+            ratings = _tag_names(dd)
             record.rating = ratings[0] if ratings else None
         elif kind in _TAG_FIELDS:
-            setattr(record, _TAG_FIELDS[kind], tags.get(dd.mem_id, []))
+            setattr(record, _TAG_FIELDS[kind], _tag_names(dd))
         elif kind == "language":
             record.language = clean(dd.text_lexbor()) or None
         elif kind == "series":
@@ -143,27 +145,28 @@ def _read_meta(record: Record, meta: LexborNode) -> None:
             _read_stats(record, _stats_list(dd))
 
 
-def _tag_names_by_child(parent: LexborNode) -> dict[int, list[str]]:
-    """The names of the ``a.tag`` links under each child of ``parent``, by the child's ``mem_id``.
+def _tag_names(dd: LexborNode) -> list[str]:
+    """What :func:`~ficindex.parser.common.tag_names` gives for ``dd``, by a walk in Python.
 
-    What :func:`~ficindex.parser.common.tag_names` gives for each child, in one
-    query for all of them (each query has a fixed cost of several lexbor walks
-    of a tag list): each link is traced up to the child it belongs to.
+    A tag list holds a few nodes, fewer than a CSS query costs to set up. A
+    link whose class is exactly ``tag`` (as AO3 writes it) is one; a class
+    without those letters in any case is not; for any other (``Tag``, ``tag
+    x``), whether lexbor's ``a.tag`` matches depends on the document's quirks
+    mode and its class splitting, so the list is left to the query.
     """
-    found: dict[int, list[str]] = {}
-    top = parent.mem_id
-    for link in parent.css("a.tag"):
-        name = clean(link.text_lexbor())
-        if not name:
+    names: list[str] = []
+    for node in dd.traverse():
+        if node.tag_id != _A:
             continue
-        child = link
-        above = child.parent
-        while above is not None and above.mem_id != top:
-            child = above
-            above = child.parent
-        if above is not None:
-            found.setdefault(child.mem_id, []).append(name)
-    return found
+        classes = node.attributes.get("class")
+        if classes is None or (classes != "tag" and "tag" not in classes.lower()):
+            continue
+        if classes != "tag":
+            return tag_names(dd)
+        name = clean(node.text_lexbor())
+        if name:
+            names.append(name)
+    return names
 
 
 def _stats_list(dd: LexborNode) -> LexborNode:
