@@ -131,10 +131,10 @@ def import_files(
 
 def _in_batch(db: Database, path: Path) -> Outcome:
     """:func:`_import_one` inside a batch; stops the run if the page's error ended the batch."""
-    return _still_open(db, _import_one(db, path), "its batch", "the pages of that batch")
+    return still_open(db, _import_one(db, path), "its batch", "the pages of that batch")
 
 
-def _still_open(db: Database, outcome: Outcome, run: str, lost: str) -> Outcome:
+def still_open(db: Database, outcome: Outcome, run: str, lost: str) -> Outcome:
     """``outcome``, unless its page's error rolled back the whole transaction of ``run``.
 
     Such an error (a trigger's ``RAISE(ROLLBACK)``, SQLite out of memory) takes the
@@ -247,7 +247,7 @@ def reparse_pages(db: Database) -> Iterator[Outcome]:
     ids = [r[0] for r in db.execute("SELECT id FROM raw_pages ORDER BY fetched_at, id")]
     with _run_cache(db), db.atomic(), fts_deferred(db.conn) as deferred:
         for page_id in ids:
-            outcome = _still_open(db, _reparse_one(db, page_id), "the reparse", "its changes")
+            outcome = still_open(db, _reparse_one(db, page_id), "the reparse", "its changes")
             deferred.changed |= outcome.result not in _NO_CONTENT_CHANGE
             yield outcome
 

@@ -9,8 +9,9 @@ record (the body without HTTP headers) under ``urn:ficindex:<sha256>``.
 
 In: the ``response`` (and ``resource``) records of any archiver's WARC (Browsertrix, ``wget
 --warc-file``, a WARC this module wrote) whose target URI is on AO3's host and
-whose body is HTML are stored as ``import`` stores a file: raw page and merged
-record in one transaction, the capture's date as the fetch time, so importing
+whose body is HTML are stored as ``import`` stores files: raw page and merged
+record in a savepoint of their own, pages committed in batches and reported once
+committed, the capture's date as the fetch time, so importing
 the same WARC again changes nothing. Records of other hosts, and AO3 responses
 that are not pages (stylesheets, images), are counted and skipped; a page
 ficindex does not recognise (AO3's front page, a profile) is kept for
@@ -36,8 +37,17 @@ from sqlite_utils import Database
 from ficindex import AO3_URL, __version__
 from ficindex.clock import utc_iso
 from ficindex.errors import BadInput, CannotStart
+from ficindex.index.bulk import fts_batched
 from ficindex.index.export import WORK_URL
-from ficindex.loader import UNSTORABLE, Outcome, store_page
+from ficindex.loader import (
+    IMPORT_BATCH_BYTES,
+    IMPORT_BATCH_PAGES,
+    IMPORT_CHECKPOINT_PAGES,
+    UNSTORABLE,
+    Outcome,
+    still_open,
+    store_page,
+)
 
 INSTALL_HINT = "pip install 'ficindex[warc]'"
 #: File name endings that ``import`` reads as WARC files.
@@ -153,19 +163,28 @@ def _write_page(warcio: ModuleType, writer: Any, db: Database, page_id: int) -> 
     writer.write_record(record)
 
 
-def import_warc(db: Database, path: str | os.PathLike[str]) -> Iterator[Outcome]:
+def import_warc(
+    db: Database,
+    path: str | os.PathLike[str],
+    *,
+    batch_pages: int = IMPORT_BATCH_PAGES,
+    batch_bytes: int = IMPORT_BATCH_BYTES,
+) -> Iterator[Outcome]:
     """Store every AO3 page of a WARC; one :class:`Outcome` per response record.
 
     Results beyond the store's: ``not AO3`` (another host), ``not a page`` (an
     AO3 resource that is not HTML), ``unrecognised`` (an AO3 page ficindex
-    cannot read, kept for reparse).
+    cannot read, kept for reparse). Pages are committed ``batch_pages`` at a
+    time (sooner after ``batch_bytes`` of them), as ``import`` commits files.
     """
     warcio = require_warcio()
     with open(path, "rb") as stream:
         if not _looks_like_warc(stream):
             raise BadInput(f"{path} is not a WARC file (no WARC/1.x record at its start)")
         try:
-            yield from _import_stream(warcio, db, stream, Path(path).name)
+            yield from _import_stream(
+                warcio, db, stream, Path(path).name, batch_pages, batch_bytes
+            )
         except warcio.exceptions.ArchiveLoadFailed as exc:
             raise BadInput(f"{path} is not a readable WARC file ({exc})") from exc
 
@@ -182,9 +201,40 @@ def _looks_like_warc(stream: IO[bytes]) -> bool:
     return head.startswith(b"WARC/")
 
 
+@dataclass(slots=True)
+class _Capture:
+    """One AO3 page of a WARC, read off its record (the stream moves on after it)."""
+
+    uri: str
+    fetched_at: str
+    status: int | None
+    body: bytes
+    content_type: str
+
+
 def _import_stream(
-    warcio: ModuleType, db: Database, stream: IO[bytes], name: str
+    warcio: ModuleType,
+    db: Database,
+    stream: IO[bytes],
+    name: str,
+    batch_pages: int,
+    batch_bytes: int,
 ) -> Iterator[Outcome]:
+    """Store the captures in batches, as ``import`` stores files (see
+    :func:`~ficindex.loader.import_files`): one transaction and one search-index
+    update per batch, a savepoint per page, outcomes reported once their batch is
+    committed, so a rerun after a crash stores what was never reported."""
+    db.conn.execute(f"PRAGMA wal_autocheckpoint = {IMPORT_CHECKPOINT_PAGES}")
+    for batch in _batches(_entries(warcio, stream), batch_pages, batch_bytes):
+        with db.atomic(), fts_batched(db.conn):
+            outcomes = [
+                entry if isinstance(entry, Outcome) else _stored(db, entry, name) for entry in batch
+            ]
+        yield from outcomes
+
+
+def _entries(warcio: ModuleType, stream: IO[bytes]) -> Iterator[Outcome | _Capture]:
+    """Each response or resource record: an AO3 page to store, or the reason it is skipped."""
     for record in warcio.archiveiterator.ArchiveIterator(stream):
         if record.rec_type not in ("response", "resource"):
             continue
@@ -201,7 +251,39 @@ def _import_stream(
         status = int(http.get_statuscode() or 0) or None if http else None
         fetched_at = utc_iso(record.rec_headers.get_header("WARC-Date"))
         body = record.content_stream().read()
-        yield _store(db, uri, fetched_at, status, body, name, content_type)
+        yield _Capture(uri, fetched_at, status, body, content_type)
+
+
+def _batches(
+    entries: Iterator[Outcome | _Capture], pages: int, size: int
+) -> Iterator[list[Outcome | _Capture]]:
+    """``entries`` in runs of at most ``pages`` captures, cut sooner after ``size`` bytes."""
+    batch: list[Outcome | _Capture] = []
+    count = total = 0
+    for entry in entries:
+        batch.append(entry)
+        if isinstance(entry, _Capture):
+            count += 1
+            total += len(entry.body)
+            if count >= pages or total >= size:
+                yield batch
+                batch, count, total = [], 0, 0
+    if batch:
+        yield batch
+
+
+def _stored(db: Database, capture: _Capture, name: str) -> Outcome:
+    """:func:`_store` inside a batch; stops the run if the page's error ended the batch."""
+    outcome = _store(
+        db,
+        capture.uri,
+        capture.fetched_at,
+        capture.status,
+        capture.body,
+        name,
+        capture.content_type,
+    )
+    return still_open(db, outcome, "its batch", "the pages of that batch")
 
 
 def _store(
