@@ -150,7 +150,7 @@ def export_bytes(db: Path, out: Path, *args: str) -> bytes:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--with", "likes"), "engagement kinds are a comma-separated subset of kudos,comments"),
+        (("--with", "likes"), "--with: engagement kinds are a comma-separated subset of kudos,"),
         (("--format", "csv", "--with", "kudos"), "--with adds engagement to --format jsonl or "),
         (("--metadata-only", "--with", "kudos"), "the SQLite public copy holds every engagement"),
     ],

@@ -143,9 +143,9 @@ def export_kinds(text: str, fmt: str) -> tuple[str, ...]:
     """``--with``'s kinds (same words as ``crawl --with``); only jsonl and parquet carry them."""
     if not text:
         return ()
-    from ficindex.crawl.engagement import parse_kinds
+    from ficindex.cli.fetch_options import kinds_option
 
-    kinds = parse_kinds(text)
+    kinds = kinds_option(text)
     if fmt not in ("jsonl", "parquet"):
         raise BadInput(f"--with adds engagement to --format jsonl or parquet, not {fmt}")
     return kinds
