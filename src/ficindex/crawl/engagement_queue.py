@@ -74,8 +74,15 @@ class Cursor:
 
 
 def has_table(db: sqlite_utils.Database) -> bool:
-    """Whether the index has the engagement frontier (a read-only dry run may lack it)."""
-    return "crawl_engagement" in db.table_names()
+    """Whether the index has the engagement frontier (a read-only dry run may lack it).
+
+    One lookup of that name: it is asked per work, and listing every table (search
+    indexes and their shadow tables included) cost more than the question.
+    """
+    found = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'crawl_engagement'"
+    ).fetchone()
+    return found is not None
 
 
 def target_kinds(db: sqlite_utils.Database, key: str | None) -> tuple[str, ...]:
