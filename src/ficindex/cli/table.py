@@ -80,7 +80,7 @@ def draw(
     if style not in GRID_STYLES or count == 0 or not rows:
         return render(rows, headers)
     natural = [
-        max([len(h) for h in headers[i : i + 1]] + [len(str(r[i])) for r in rows])
+        max([_width(h) for h in headers[i : i + 1]] + [_width(str(r[i])) for r in rows])
         for i in range(count)
     ]
     budget = width - _overhead(count, style)
@@ -99,20 +99,81 @@ def draw(
 
 def as_blocks(rows: list[list[Any]], columns: list[str], width: int) -> str:
     """Each row as a block of ``column | value`` lines, values wrapped to ``width``."""
-    label = max(len(c) for c in columns)
+    label = max(_width(c) for c in columns)
     room = max(width - label - 3, READABLE)
     out = []
     for number, row in enumerate(rows, 1):
         out.append(f"-[ {number} ]".ljust(min(width, label + 3 + room), "-"))
         for name, value in zip(columns, row, strict=True):
-            lines = textwrap.wrap(str(value), room) or [""]
-            out.append(f"{name.ljust(label)} | {lines[0]}")
+            lines = _wrap(str(value), room) or [""]
+            out.append(f"{name}{' ' * (label - _width(name))} | {lines[0]}")
             out += [f"{'':{label}} | {line}" for line in lines[1:]]
     return "\n".join(out)
 
 
 def _widest(drawn: str) -> int:
-    return max((len(line) for line in drawn.splitlines()), default=0)
+    return max((_width(line) for line in drawn.splitlines()), default=0)
+
+
+def _width(text: str) -> int:
+    """Terminal columns ``text`` takes: a wide East Asian character two, a combining mark none.
+
+    (What tabulate aligns by, since wcwidth is installed with ficindex. Counting
+    characters instead made a Chinese title's table twice the terminal's width.)
+    """
+    if text.isascii():
+        return len(text)
+    from wcwidth import wcswidth
+
+    width = wcswidth(text)
+    return width if width >= 0 else len(text)  # control characters: no width is right
+
+
+def _prefix(text: str, columns: int) -> int:
+    """How many characters of ``text`` (not all ASCII) fit in ``columns``."""
+    from wcwidth import wcwidth
+
+    used = 0
+    for at, char in enumerate(text):
+        used += max(wcwidth(char), 0)
+        if used > columns:
+            return at
+    return len(text)
+
+
+def _fit(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` columns, the cut marked by "…"."""
+    if _width(text) <= limit:
+        return text
+    if text.isascii():
+        return text[: limit - 1] + "…"
+    return text[: _prefix(text, limit - 1)] + "…"
+
+
+def _wrap(text: str, room: int) -> list[str]:
+    """``text`` in lines of at most ``room`` columns, broken between words where it can be
+    (as ``textwrap.wrap``, which counts characters, does for ASCII text)."""
+    if text.isascii():
+        return textwrap.wrap(text, room)
+    lines: list[str] = []
+    line, used = "", 0
+    for word in text.split():
+        size = _width(word)
+        if line and used + 1 + size <= room:
+            line, used = f"{line} {word}", used + 1 + size
+            continue
+        if line:
+            lines.append(line)
+        line, used = "", 0
+        while size > room:  # a word (or a run of Chinese) longer than a line
+            cut = max(_prefix(word, room), 1)
+            lines.append(word[:cut])
+            word = word[cut:]
+            size = _width(word)
+        line, used = word, size
+    if line:
+        lines.append(line)
+    return lines
 
 
 #: The default style's overhead per column: tabulate pads each header by 2 and puts 2 spaces
@@ -145,10 +206,7 @@ def _limits(natural: list[int], budget: int) -> list[int]:
 
 def _cut(cells: list[Any], limits: list[int]) -> list[Any]:
     """Text longer than its column, cut to it; numbers are never cut (they are short)."""
-    return [
-        c if not isinstance(c, str) or len(c) <= n else c[: n - 1] + "…"
-        for c, n in zip(cells, limits, strict=True)
-    ]
+    return [_fit(c, n) if isinstance(c, str) else c for c, n in zip(cells, limits, strict=True)]
 
 
 #: Characters one column wide however tabulate measures them (``len``, or ``wcwidth`` when that
