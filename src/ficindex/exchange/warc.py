@@ -182,9 +182,7 @@ def import_warc(
         if not _looks_like_warc(stream):
             raise BadInput(f"{path} is not a WARC file (no WARC/1.x record at its start)")
         try:
-            yield from _import_stream(
-                warcio, db, stream, Path(path).name, batch_pages, batch_bytes
-            )
+            yield from _import_stream(warcio, db, stream, Path(path).name, batch_pages, batch_bytes)
         except warcio.exceptions.ArchiveLoadFailed as exc:
             raise BadInput(f"{path} is not a readable WARC file ({exc})") from exc
 
