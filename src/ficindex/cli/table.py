@@ -121,7 +121,7 @@ def _width(text: str) -> int:
     (What tabulate aligns by, since wcwidth is installed with ficindex. Counting
     characters instead made a Chinese title's table twice the terminal's width.)
     """
-    if text.isascii():
+    if _narrow(text):
         return len(text)
     from wcwidth import wcswidth
 
@@ -145,15 +145,15 @@ def _fit(text: str, limit: int) -> str:
     """``text`` cut to at most ``limit`` columns, the cut marked by "…"."""
     if _width(text) <= limit:
         return text
-    if text.isascii():
+    if _narrow(text):
         return text[: limit - 1] + "…"
     return text[: _prefix(text, limit - 1)] + "…"
 
 
 def _wrap(text: str, room: int) -> list[str]:
     """``text`` in lines of at most ``room`` columns, broken between words where it can be
-    (as ``textwrap.wrap``, which counts characters, does for ASCII text)."""
-    if text.isascii():
+    (as ``textwrap.wrap``, which counts characters, does for narrow text)."""
+    if _narrow(text):
         return textwrap.wrap(text, room)
     lines: list[str] = []
     line, used = "", 0
@@ -219,6 +219,11 @@ _NARROW = frozenset(
     for c in range(*span)
     if chr(c).isprintable()  # not the unassigned code points between Greek letters
 ) | {"\u20ac"}
+
+
+def _narrow(text: str) -> bool:
+    """Whether every character of ``text`` is one column wide (wcwidth is not imported)."""
+    return text.isascii() or _plain(text)
 
 
 def _plain(text: str) -> bool:
