@@ -50,12 +50,14 @@ HEAVY = (
     "csv",
 )
 
-#: Runs the program as the console script does and prints the modules it loaded.
+#: Runs the program as the console script does and prints the modules it loaded (the fast
+#: start ends the process with os._exit once its output is written: here that raises instead).
 MODULES_AFTER = """
-import io, json, sys
+import io, json, os, sys
 sys.argv = ["ficindex", *sys.argv[1:]]
 from ficindex.cli import main
 out, sys.stdout = sys.stdout, io.StringIO()
+os._exit = sys.exit
 try:
     main()
 except SystemExit as exc:
