@@ -286,8 +286,9 @@ def search(
         sort = "updated"
     if not 1 <= limit <= MAX_LIMIT:
         raise BadInput(f"the limit must be between 1 and {MAX_LIMIT:,}")
-    where, params = (filters or Filters()).where("w")
-    by_id, by_row, _ = (filters or Filters()).split("w", ids="+" + WORK_ID)
+    by_id, by_row, params = (filters or Filters()).split("w", ids="+" + WORK_ID)
+    tests = [test.replace("+" + WORK_ID, "w.id") for test in (by_id, by_row) if test != "1"]
+    where = " AND ".join(tests) or "1"  # Filters.where("w"), without splitting them again
     named = {**_query_params(db, text, query), "limit": limit, **params}
     try:
         cut = query.fts is not None and not query.cjk
