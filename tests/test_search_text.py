@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from ficindex.index import reading_connection
 from ficindex.index.fts import _BAREWORD, _PIECE, _pieces, _word, read_query
 from ficindex.index.queries import FOLDER, _is_name, canned_queries
-from ficindex.index.search import SORTS, _reads, _steps, search_sql
+from ficindex.index.search import SORTS, search_sql
+from ficindex.index.search_steps import reads, steps
 from index_fixtures import fixture_index
 
 #: Letters, digits, FTS5 punctuation, spaces of several kinds, and a few non-ASCII letters.
@@ -85,8 +86,8 @@ def test_every_form_of_the_statement_prepares_and_reads_every_step_it_keeps(
 ) -> None:
     sql = search_sql("w.kudos >= :f0", sort, cut=cut, early=("1", "1"), cjk=cjk, listing=listing)
     code = [line.split("-- ", 1)[0] for line in sql.splitlines()]
-    for start, end, name in _steps(code):
-        assert _reads(" ".join(code[:start] + code[end:]), name), name
+    for start, end, name in steps(code):
+        assert reads(" ".join(code[:start] + code[end:]), name), name
     with reading_connection(db) as conn:
         named = {
             "works_q": "tea",
@@ -102,7 +103,7 @@ def test_every_form_of_the_statement_prepares_and_reads_every_step_it_keeps(
 
 def test_a_word_search_leaves_out_the_listing_and_the_side_indexes() -> None:
     words = search_sql("1", "relevance", cjk=False, listing=False)
-    names = {name for _, _, name in _steps([line.split("-- ")[0] for line in words.splitlines()])}
+    names = {name for _, _, name in steps([line.split("-- ")[0] for line in words.splitlines()])}
     assert {"listed", "parts", "query", "cjk_work_hits", "cjk_chapter_scores"} & names == set()
     assert {"work_hits", "chapter_scores", "matched", "shown", "texts", "found"} <= names
     full = search_sql("1", "relevance")
@@ -110,6 +111,6 @@ def test_a_word_search_leaves_out_the_listing_and_the_side_indexes() -> None:
 
 
 def test_a_step_is_read_only_by_its_whole_name() -> None:
-    assert _reads("select * from shown", "shown")
-    assert not _reads("select shown_id from x", "shown")
-    assert not _reads("select :few from x", "few")
+    assert reads("select * from shown", "shown")
+    assert not reads("select shown_id from x", "shown")
+    assert not reads("select :few from x", "few")

@@ -25,6 +25,12 @@ from ficindex.index import is_busy
 from ficindex.index.filters import Filters
 from ficindex.index.fts import Query, hint, read_query
 from ficindex.index.queries import canned_query
+from ficindex.index.search_steps import (
+    with_query_step,
+    without_cjk,
+    without_mark,
+    without_unread_steps,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -61,8 +67,6 @@ RESULT_COLUMNS = (
 #: Largest ``--limit``: more rows than any index holds, small enough for SQLite's integers.
 MAX_LIMIT = 1_000_000
 
-#: Where the canned query's ``query`` step starts and ends (the CLI writes its own).
-_QUERY_STEP = ("with query as materialized (\n", "\n),  -- end of query\n")
 _CLI_QUERY = (
     "with\nquery as materialized (select :works_q as works_q, :chapters_q as chapters_q, "
     ":works_cjk_q as works_cjk_q, :chapters_cjk_q as chapters_cjk_q, :cjk_word as cjk_word, "
@@ -146,12 +150,12 @@ def search_sql(
         past = "(select cut from query)"
         by_row = f"{by_row} and (w.{column} >= {past} or {past} is null)"
     cte = _CLI_QUERY.format(cut=_CUT.format(column=column, where=where) if column else "null")
-    body, found = _with_query_step(_canned_search(), cte), 1
+    body, found = with_query_step(_canned_search(), cte), 1
     for read, bound in _BOUND.items():
         body = body.replace(read, bound)
-    lines = body.splitlines() if cjk else _without_cjk(body.splitlines())
+    lines = body.splitlines() if cjk else without_cjk(body.splitlines())
     if not listing:
-        lines = _without_mark(lines, "-- listing", 1)
+        lines = without_mark(lines, "-- listing", 1)
     for i, line in enumerate(lines):
         written = _marked(line, sort, where, by_id, by_row)
         if written is not None:
@@ -159,82 +163,7 @@ def search_sql(
             found += 1
     if found != 10:
         raise RuntimeError("queries/search.sql lost one of its marked lines")
-    return "\n".join(_without_unread_steps(lines))
-
-
-def _with_query_step(body: str, step: str) -> str:
-    """``body`` with ``step`` in place of the canned query's ``query`` step."""
-    start, end = body.find(_QUERY_STEP[0]), body.find(_QUERY_STEP[1])
-    if start < 0 or end < start:
-        raise RuntimeError("queries/search.sql lost its query step")
-    return body[:start] + step + "\n" + body[end + len(_QUERY_STEP[1]) :]
-
-
-def _without_cjk(lines: list[str]) -> list[str]:
-    """The canned query's lines without the trigram side indexes: the ``-- cjk`` lines
-    dropped, the ``-- cjk text`` expression (to its ``end as cjk_text``) made NULL."""
-    out: list[str] = []
-    skipping = False
-    for line in lines:
-        if line.endswith("-- cjk text"):
-            skipping = True
-            out.append(line[: len(line) - len(line.lstrip())] + "null as cjk_text")
-        elif skipping:
-            skipping = not line.endswith("end as cjk_text")
-        else:
-            out.append(line)
-    # 27 lines go in all: the 18 marked, and 9 of the text's 10
-    return _without_mark(out, "-- cjk", 27 - (len(lines) - len(out)))
-
-
-def _without_mark(lines: list[str], mark: str, count: int) -> list[str]:
-    """``lines`` without the ``count`` lines that end with ``mark``."""
-    kept = [line for line in lines if not line.endswith(mark)]
-    if len(lines) - len(kept) != count:
-        raise RuntimeError(f"queries/search.sql lost one of its {mark} marks")
-    return kept
-
-
-def _without_unread_steps(lines: list[str]) -> list[str]:
-    """``lines`` without the steps (CTEs) nothing reads, until every step left is read.
-
-    A step starts at a line ``name as ...`` and ends where its parentheses close; a
-    step that ends the list (no comma after it) is always kept. Comments are not read.
-    """
-    code = [line.split("-- ", 1)[0] for line in lines]
-    for start, end, name in _steps(code):
-        if code[end - 1].rstrip().endswith(",") and not _reads(
-            " ".join(code[:start] + code[end:]), name
-        ):  # drop it, then look again: it may have been the last reader of another
-            return _without_unread_steps(lines[:start] + lines[end:])
-    return lines
-
-
-def _steps(code: list[str]) -> list[tuple[int, int, str]]:
-    """Each step of ``code`` (lines without comments): first line, line after last, name."""
-    steps = []
-    for start, line in enumerate(code):
-        name, as_, _ = line.partition(" as ")
-        if not as_ or not name.isidentifier():
-            continue
-        depth = 0
-        for end in range(start, len(code)):
-            depth += code[end].count("(") - code[end].count(")")
-            if depth == 0:
-                steps.append((start, end + 1, name))
-                break
-    return steps
-
-
-def _reads(text: str, name: str) -> bool:
-    """Whether ``text`` names the step ``name`` (as a whole word)."""
-    at = text.find(name)
-    while at >= 0:
-        before, after = text[at - 1 : at], text[at + len(name) : at + len(name) + 1]
-        if not (before.isalnum() or before in ("_", ":")) and not (after.isalnum() or after == "_"):
-            return True
-        at = text.find(name, at + 1)
-    return False
+    return "\n".join(without_unread_steps(lines))
 
 
 def _marked(line: str, sort: str, where: str, by_id: str, by_row: str) -> str | None:
@@ -286,9 +215,7 @@ def search(
         sort = "updated"
     if not 1 <= limit <= MAX_LIMIT:
         raise BadInput(f"the limit must be between 1 and {MAX_LIMIT:,}")
-    by_id, by_row, params = (filters or Filters()).split("w", ids="+" + WORK_ID)
-    tests = [test.replace("+" + WORK_ID, "w.id") for test in (by_id, by_row) if test != "1"]
-    where = " AND ".join(tests) or "1"  # Filters.where("w"), without splitting them again
+    where, by_id, by_row, params = _filter_sql(filters or Filters())
     named = {**_query_params(db, text, query), "limit": limit, **params}
     try:
         cut = query.fts is not None and not query.cjk
@@ -318,6 +245,14 @@ def search(
             record["snippet"] = " ".join(record["snippet"].split())
         results.append(record)
     return results
+
+
+def _filter_sql(filters: Filters) -> tuple[str, str, str, dict[str, Any]]:
+    """``filters.where("w")``, the two parts of it (``filters.split``, on ``+WORK_ID``) and
+    their parameters, from one split."""
+    by_id, by_row, params = filters.split("w", ids="+" + WORK_ID)
+    tests = [test.replace("+" + WORK_ID, "w.id") for test in (by_id, by_row) if test != "1"]
+    return " AND ".join(tests) or "1", by_id, by_row, params
 
 
 def _query_params(db: Readable, text: str, query: Query) -> dict[str, str | None]:
