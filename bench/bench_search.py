@@ -11,7 +11,11 @@ joined to ``chapters`` and ``works`` with bm25, the same filters written in
 the join and the same sort, LIMIT 20, then ``snippet`` for those 20
 (``bench_index.raw_fts``). CPU time of this process (``time.process_time``)
 in medians of interleaved rounds: the work is single-threaded and in-process,
-and on a shared machine wall time measures the neighbours. Then each figure
+and on a shared machine wall time measures the neighbours. The rounds are made
+even (``--rounds 7`` runs 8), so that each side runs first in half of them: of
+two searches run one after the other, the second finds the file's pages in the
+CPU caches (a rare word at 1,000 works: about 0.1 ms of 1 ms faster), and with
+an odd count one side's median would be a first run and the other's a second. Then each figure
 extrapolated to 100,000 works by a least-squares line through the sizes.
 
 ``--cjk [--works N]``: the CJK side index instead: index size and import time
@@ -246,7 +250,7 @@ def bench_search(path: Path, cases: list[tuple[str, str, str, str]], rounds: int
         ours, floor = _pair(db, label, query, table, raw)
         a: list[float] = []
         b: list[float] = []
-        for i in range(rounds):
+        for i in range(even(rounds)):
             pair = (ours, floor) if i % 2 == 0 else (floor, ours)
             for fn in pair:
                 (a if fn is ours else b).append(median_ms(fn, 1))
@@ -413,8 +417,14 @@ def scale_filters(db: Database) -> Filters:
     return Filters(fandoms=[second], rating="Teen And Up Audiences", kudos_min=20)
 
 
+def even(rounds: int) -> int:
+    """``rounds`` made even: each side of an interleaved pair runs first in half the rounds."""
+    return rounds + rounds % 2
+
+
 def scale_run(path: Path, rounds: int) -> dict[str, tuple[float, float]]:
     """Label -> (ours, floor) median CPU ms on the index at ``path``; printed as it goes."""
+    rounds = even(rounds)
     db = open_index(path, create=False, read_only=True)
     raw = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     works = db.execute("SELECT count(*) FROM works").fetchone()[0]

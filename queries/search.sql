@@ -56,8 +56,9 @@ matched as not materialized (  -- a co-routine: its rows are sorted once, by ran
     select work,
         coalesce(sum(case when kind = 1 then score end), 0)
             + coalesce(min(case when kind = 2 then score end), 0)
-            + (coalesce(sum(case when kind = 3 then score end), 0)
-                + coalesce(min(case when kind = 4 then score end), 0)) as score,
+            + (coalesce(sum(case when kind = 3 then score end), 0)  -- cjk
+                + coalesce(min(case when kind = 4 then score end), 0))  -- cjk
+            as score,
         max(case when kind = 2 then chapter end) as chapter,
         max(case when kind = 4 then chapter end) as cjk_chapter
     from (
@@ -67,10 +68,12 @@ matched as not materialized (  -- a co-routine: its rows are sorted once, by ran
         union all select work, score, chapter, 4 from cjk_chapter_scores  -- cjk
     )
     group by work
-    having (sum(case when kind = 1 then score end) is not null
-            or min(case when kind = 2 then score end) is not null)
-        + (sum(case when kind = 3 then score end) is not null
-            or min(case when kind = 4 then score end) is not null) = (select needed from parts)
+    -- words and CJK words: a work must match both (without CJK words every group matches)
+    having (sum(case when kind = 1 then score end) is not null  -- cjk
+            or min(case when kind = 2 then score end) is not null)  -- cjk
+        + (sum(case when kind = 3 then score end) is not null  -- cjk
+            or min(case when kind = 4 then score end) is not null)  -- cjk
+        = (select needed from parts)  -- cjk
 ),
 ranked as (
     select m.work as id, m.score as score, m.chapter as chapter, m.cjk_chapter as cjk_chapter
@@ -88,7 +91,10 @@ listed as (
     order by id  -- listing sort
     limit (select case when needed = 0 then 100 else 0 end from parts)  -- listing limit
 ),
-shown as materialized (select * from ranked union all select * from listed),
+shown as materialized (
+    select * from ranked
+    union all select * from listed  -- listing
+),
 -- Snippets of the shown chapters. Each snippet query of its own costs a full-text lookup, and
 -- so does each full-text cursor opened. When 6 or more rows are shown and few chapters match
 -- (fewer than 50 per row shown, and under 1,000), one pass over the matches takes the snippets
@@ -128,20 +134,22 @@ texts as materialized (
     from shown r join works w on w.id = r.id
 ),
 found as materialized (
-    select t.*, (select cjk_word from query) as word,
-        instr(t.cjk_text, (select cjk_word from query)) as at
+    select
+        (select cjk_word from query) as word,  -- cjk
+        instr(t.cjk_text, (select cjk_word from query)) as at,  -- cjk
+        t.*
     from texts t
 )
 select id, title, authors, fandoms, rating, words, kudos, hits, updated, completed, score,
     coalesce(
         case when instr(chapter_snippet, '[') > 0 then chapter_snippet end,
-        case when at > 0 then
-            case when at > 25 then '…' else '' end
-            || substr(cjk_text, max(1, at - 24), min(at - 1, 24))
-            || '[' || word || ']'
-            || substr(cjk_text, at + length(word), 40)
-            || case when length(cjk_text) >= at + length(word) + 40 then '…' else '' end
-        end,
+        case when at > 0 then  -- cjk
+            case when at > 25 then '…' else '' end  -- cjk
+            || substr(cjk_text, max(1, at - 24), min(at - 1, 24))  -- cjk
+            || '[' || word || ']'  -- cjk
+            || substr(cjk_text, at + length(word), 40)  -- cjk
+            || case when length(cjk_text) >= at + length(word) + 40 then '…' else '' end  -- cjk
+        end,  -- cjk
         (select snippet(works_fts, -1, '[', ']', '…', 16) from works_fts
             where works_fts match (select coalesce(works_q, '""') from query)
                 and rowid = found.id)

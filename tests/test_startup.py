@@ -50,12 +50,14 @@ HEAVY = (
     "csv",
 )
 
-#: Runs the program as the console script does and prints the modules it loaded.
+#: Runs the program as the console script does and prints the modules it loaded (the fast
+#: start ends the process with os._exit once its output is written: here that raises instead).
 MODULES_AFTER = """
-import io, json, sys
+import io, json, os, sys
 sys.argv = ["ficindex", *sys.argv[1:]]
 from ficindex.cli import main
 out, sys.stdout = sys.stdout, io.StringIO()
+os._exit = sys.exit
 try:
     main()
 except SystemExit as exc:
@@ -283,6 +285,32 @@ def test_a_command_line_left_to_click_gets_clicks_answer(
 def test_an_option_set_in_the_environment_goes_to_click(files: dict[str, str]) -> None:
     code, out, _ = program(["search", files["db"], "burn"], FICINDEX_SEARCH_LIMIT="1")
     assert code == 0 and len(json.loads(out)) == 1
+
+
+def test_a_long_output_is_whole_when_the_program_ends_without_teardown(
+    files: dict[str, str],
+) -> None:
+    # More than the pipe and stdout buffers hold: everything is flushed before os._exit.
+    sql = "with recursive n(i) as (select 1 union all select i + 1 from n limit 30000) select i"
+    code, out, err = program(["query", files["db"], f"{sql} from n", "--nl"])
+    assert (code, err) == (0, "")
+    assert [json.loads(line)["i"] for line in out.splitlines()] == list(range(1, 30001))
+
+
+def test_exit_functions_still_run_after_a_read_command(files: dict[str, str]) -> None:
+    # Something registered an exit function: the program leaves the ordinary way, which runs it.
+    script = (
+        "import atexit, sys\n"
+        "atexit.register(print, 'exit function ran')\n"
+        "sys.argv = ['ficindex', 'query', sys.argv[1], 'select 1 as one']\n"
+        "from ficindex.cli import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, files["db"]], capture_output=True, text=True, env=env()
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == '[{"one": 1}]\nexit function ran\n'
 
 
 # ------------------------------------------------------------------------------ --version

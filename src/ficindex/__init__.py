@@ -16,7 +16,7 @@ client or sqlite-utils.
 
 from __future__ import annotations
 
-import importlib
+import sys
 
 #: ``typing`` costs every command 5-10 ms to import, so type checkers alone see these names.
 TYPE_CHECKING = False
@@ -123,7 +123,8 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     """Load a public name on first use, and keep it (later lookups never come here)."""
     if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
+        __import__(_LAZY[name])  # importlib.import_module would import importlib (0.5 ms)
+        value = getattr(sys.modules[_LAZY[name]], name)
     else:
         raise AttributeError(f"module 'ficindex' has no attribute {name!r}")
     globals()[name] = value

@@ -21,13 +21,15 @@ would read as "finished, some items failed".
 from __future__ import annotations
 
 import os
-import signal
 import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import signal
     from types import FrameType
     from typing import Any
+else:  # the C module under :mod:`signal`: the same functions without building its three enums
+    import _signal as signal  # (0.7 ms of a 30 ms search)
 
 #: Exit code of a command stopped by Ctrl-C or SIGTERM (the shell's convention for SIGINT).
 EXIT_INTERRUPTED = 130
@@ -86,11 +88,11 @@ def main() -> None:
 
         sys.stdout.write(f"ficindex, version {__version__}\n")
         sys.exit(0)
-    from ficindex.cli.fast import run
+    from ficindex.cli.fast import leave, run
 
     code = run(sys.argv[1:])
     if code is not None:
-        sys.exit(code)
+        leave(code)
     from ficindex.cli.group import cli
 
     cli()

@@ -18,10 +18,18 @@ compare both readings of the same command lines).
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 
-from ficindex.cli import EXIT_INTERRUPTED, FORCE_CLICK, INTERRUPTED, failure, internal_error
+from ficindex.cli import (
+    EXIT_INTERRUPTED,
+    FORCE_CLICK,
+    INTERRUPTED,
+    _running_as_program,
+    failure,
+    internal_error,
+)
 from ficindex.cli import raise_on_stop_signals as _raise_on_stop_signals
 from ficindex.cli.options import FILTERS, OUTPUT, QUERY, SEARCH, Option
 from ficindex.cli.output import Output
@@ -31,7 +39,7 @@ from ficindex.errors import BadInput
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-    from typing import Any
+    from typing import Any, NoReturn
 
 
 def _search(values: dict[str, Any]) -> None:
@@ -98,6 +106,26 @@ def run(argv: list[str]) -> int | None:
         sys.stderr.write(f"Error: {line}\n")
         return code
     return 0
+
+
+def leave(code: int) -> NoReturn:
+    """End the program with ``code`` once its output is flushed, without the interpreter's
+    teardown.
+
+    A read command has closed its index by now and holds nothing else; clearing every
+    module and collecting the garbage would add 2-3 ms to a 30 ms search. The ordinary
+    exit runs instead when this is not the ``ficindex`` program (code calling
+    :func:`ficindex.cli.main`), when anything registered an exit function, or when the
+    output cannot be flushed (a closed pipe: the ordinary exit reports it as it always has).
+    """
+    if _running_as_program() and not atexit._ncallbacks():
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            sys.exit(code)
+        os._exit(code)
+    sys.exit(code)
 
 
 def _click_wanted(command: str) -> bool:

@@ -19,7 +19,6 @@ one boolean expression together.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 
 from ficindex.errors import BadInput
 from ficindex.index.layout import CHAPTERS_FTS_COLUMNS, CJK_RANGES, WORKS_FTS_COLUMNS
@@ -29,15 +28,18 @@ from ficindex.index.layout import CHAPTERS_FTS_COLUMNS, CJK_RANGES, WORKS_FTS_CO
 #: compile, longer than the rest of a search's start-up.)
 _CJK_BOUNDS = tuple(ord(c) + (i % 2) for lo_hi in CJK_RANGES for i, c in enumerate(lo_hi))
 
+# The patterns below are compiled on first use (through re's cache), not at import: a query
+# of plain words needs none of them, and compiling them would cost its start-up 0.5 ms.
+
 #: What FTS5 accepts as a bareword: ASCII letters, digits, ``_``, ``\x1a`` and any non-ASCII
 #: character, written as the ASCII characters it excludes (the positive class spanning
 #: U+0080-U+10FFFF takes 4 ms to compile).
-_BAREWORD = re.compile(r"[^\x00-\x19\x1b-/:-@\[-^`{-\x7f]+")
+_BAREWORD = r"[^\x00-\x19\x1b-/:-@\[-^`{-\x7f]+"
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
 _COLUMNS = frozenset(WORKS_FTS_COLUMNS + CHAPTERS_FTS_COLUMNS)
 #: One lexical piece: a quoted phrase (maybe unclosed), a parenthesis, or a run of other text.
-_PIECE = re.compile(r'"(?:[^"]|"")*"?|[()]|-?\{[^}]*\}:[^\s"()]*|[^\s"()]+')
-_COLUMN_FILTER = re.compile(r"^(-?)(\{[^}]*\}|[A-Za-z_]+):(.*)$")
+_PIECE = r'"(?:[^"]|"")*"?|[()]|-?\{[^}]*\}:[^\s"()]*|[^\s"()]+'
+_COLUMN_FILTER = r"^(-?)(\{[^}]*\}|[A-Za-z_]+):(.*)$"
 
 _HINT = (
     "cannot read the search query {query!r}: {reason}; "
@@ -47,7 +49,11 @@ _HINT = (
 
 def has_cjk(text: str) -> bool:
     """True when ``text`` holds a Chinese, Japanese or Korean character."""
-    return not text.isascii() and any(bisect_right(_CJK_BOUNDS, ord(c)) % 2 for c in text)
+    if text.isascii():
+        return False
+    from bisect import bisect_right  # imported only for text that is not ASCII
+
+    return any(bisect_right(_CJK_BOUNDS, ord(c)) % 2 for c in text)
 
 
 class Query:
@@ -78,7 +84,7 @@ def read_query(text: str) -> Query:
     parts: list[str] = []
     cjk: list[str] = []
     operators = False
-    for piece in _PIECE.findall(stripped):
+    for piece in _pieces(stripped):
         converted = _piece(text, piece, cjk)
         if converted is not None:
             parts.append(converted)
@@ -98,9 +104,21 @@ def read_query(text: str) -> Query:
     return Query(fts=" ".join(parts) or None, cjk=[w for w in cjk if w])
 
 
+def _pieces(text: str) -> list[str]:
+    """The lexical pieces of ``text``: for ASCII words of letters and digits alone (most
+    queries), the words, which is what the pattern finds in them."""
+    if text.isascii() and "".join(text.split()).isalnum():
+        return text.split()
+    return re.findall(_PIECE, text)
+
+
 def _is_operator(piece: str) -> bool:
     """True for FTS5 syntax that joins or scopes terms (not a plain word or phrase)."""
-    return piece in ("(", ")", "NEAR") or piece in _OPERATORS or bool(_COLUMN_FILTER.match(piece))
+    return (
+        piece in ("(", ")", "NEAR")
+        or piece in _OPERATORS
+        or (":" in piece and re.match(_COLUMN_FILTER, piece) is not None)
+    )
 
 
 def _piece(text: str, piece: str, cjk: list[str]) -> str | None:
@@ -115,6 +133,8 @@ def _piece(text: str, piece: str, cjk: list[str]) -> str | None:
         return piece
     if piece in ("(", ")", "NEAR") or piece in _OPERATORS:
         return piece
+    if piece.isascii() and piece.isalnum():
+        return piece  # a bareword as it is (what _word makes of it, without its patterns)
     return _word(piece, cjk)
 
 
@@ -126,7 +146,7 @@ def _ends_in_escape(piece: str) -> bool:
 
 def _word(piece: str, cjk: list[str]) -> str | None:
     """One unquoted word as FTS5 should read it (None: drop it; CJK words go to ``cjk``)."""
-    column = _COLUMN_FILTER.match(piece)
+    column = re.match(_COLUMN_FILTER, piece) if ":" in piece else None
     if column and (column.group(2).startswith("{") or column.group(2) in _COLUMNS):
         rest = _word(column.group(3), cjk) if column.group(3) else None
         return f"{column.group(1)}{column.group(2)}:" + (f" {rest}" if rest else "")
@@ -139,9 +159,9 @@ def _word(piece: str, cjk: list[str]) -> str | None:
     body = body[len(caret) :]
     star = "*" if body.endswith("*") else ""
     body = body.rstrip("*")
-    if _BAREWORD.fullmatch(body):
+    if re.fullmatch(_BAREWORD, body):
         return caret + body + star + comma
-    if not _BAREWORD.search(body):
+    if not re.search(_BAREWORD, body):
         return comma or None  # only punctuation: nothing FTS5 could match
     return caret + '"' + body.replace('"', '""') + '"' + star + comma
 

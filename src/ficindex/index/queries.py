@@ -28,12 +28,11 @@ if TYPE_CHECKING:
 
 #: The ``queries`` folder of the package (a link to the source tree's ``queries/``).
 FOLDER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "queries")
-#: What a canned query's name may be: its file name without ``.sql``.
-_NAME = re.compile(r"[\w-]+")
-
-_HEADER = re.compile(r"^--\s*(title|description):\s*(.*)$")
-#: ``:name`` outside string literals (the canned files keep colons out of their strings).
-_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+#: The header lines of a canned query that say something: ``-- title:``, ``-- description:``.
+_HEADER_KEYS = ("title", "description")
+#: ``:name`` outside string literals (the canned files keep colons out of their strings);
+#: compiled on first use (through re's cache): ``search`` and ``query`` start without it.
+_PARAM = r"(?<![:\w]):([A-Za-z_]\w*)"
 
 
 class UnknownQuery(BadInput):
@@ -71,7 +70,7 @@ class CannedQuery:
     @property
     def params(self) -> list[str]:
         """The named parameters the query needs, in order of first use."""
-        return list(dict.fromkeys(_PARAM.findall(self.body)))
+        return list(dict.fromkeys(re.findall(_PARAM, self.body)))
 
 
 def canned_queries() -> dict[str, CannedQuery]:
@@ -82,9 +81,15 @@ def canned_queries() -> dict[str, CannedQuery]:
 
 def canned_query(name: str) -> CannedQuery | None:
     """The canned query called ``name``, None when there is none."""
-    if not _NAME.fullmatch(name) or not os.path.isfile(os.path.join(FOLDER, f"{name}.sql")):
+    if not _is_name(name) or not os.path.isfile(os.path.join(FOLDER, f"{name}.sql")):
         return None
     return _read(name)
+
+
+def _is_name(text: str) -> bool:
+    """Whether ``text`` can be a canned query's name: its file name without ``.sql``, letters,
+    digits, ``_`` and ``-`` (what the pattern ``[\\w-]+`` takes, without compiling it)."""
+    return text != "" and all(c.isalnum() or c in "_-" for c in text)
 
 
 def _read(name: str) -> CannedQuery:
@@ -94,9 +99,9 @@ def _read(name: str) -> CannedQuery:
     header = {}
     start = 0
     while start < len(lines) and (lines[start].startswith("--") or not lines[start].strip()):
-        match = _HEADER.match(lines[start])
-        if match:
-            header[match.group(1)] = match.group(2).strip()
+        key, colon, value = lines[start][2:].lstrip().partition(":")
+        if lines[start].startswith("--") and colon and key in _HEADER_KEYS:
+            header[key] = value.strip()
         start += 1
     return CannedQuery(
         name=name,
@@ -112,7 +117,7 @@ def resolve(name_or_sql: str) -> str:
     query = canned_query(name_or_sql)
     if query is not None:
         return query.sql
-    if _NAME.fullmatch(name_or_sql.strip()):
+    if _is_name(name_or_sql.strip()):
         raise UnknownQuery(name_or_sql, canned_queries())
     return name_or_sql
 
