@@ -118,7 +118,8 @@ def leave(code: int) -> NoReturn:
     :func:`ficindex.cli.main`), when anything registered an exit function, or when the
     output cannot be flushed (a closed pipe: the ordinary exit reports it as it always has).
     """
-    if _running_as_program() and not atexit._ncallbacks():
+    registered = getattr(atexit, "_ncallbacks", None)  # CPython's; elsewhere: exit as usual
+    if _running_as_program() and registered is not None and not registered():
         try:
             sys.stdout.flush()
             sys.stderr.flush()
