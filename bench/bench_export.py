@@ -102,6 +102,8 @@ def floor_export(db_path: str, out_path: str) -> int:
                 "updated": w["updated"],
                 "completed": bool(w["completed"]),
                 **{name: w[name] for name in COUNTERS},
+                "kudos_users": loads(w["kudos_users"] or "[]"),
+                "kudos_guests": w["kudos_guests"],
                 "chapters_total": w["chapters_total"],
                 "summary": w["summary"],
                 "notes": w["notes"],
@@ -120,6 +122,8 @@ def floor_export(db_path: str, out_path: str) -> int:
                     for _, number, cid, title, summary, notes, end_notes, text in mine
                 ],
                 "listing": None,
+                **{name: w[name] for name in ("status", "status_at", "first_seen", "last_fetched")},
+                "url": f"https://archiveofourown.org/works/{wid}",
             }
             out.write(orjson.dumps(record) + b"\n")
             count += 1
@@ -144,9 +148,12 @@ def same_records(a: Path, b: Path) -> None:
 
 
 def interleave(rounds: int, runs: dict[str, Callable[[], object]]) -> dict[str, float]:
+    """Median seconds of each run; the order flips every round, over an even number of rounds
+    (an odd count is rounded up), so that each side runs first as often as the other: the run
+    that goes second finds the file in the caches."""
     times: dict[str, list[float]] = {name: [] for name in runs}
     names = list(runs)
-    for r in range(rounds):
+    for r in range(rounds + rounds % 2):
         for name in names if r % 2 == 0 else reversed(names):
             start = time.perf_counter()
             runs[name]()
@@ -208,7 +215,7 @@ def main() -> None:
             },
         )
     print(f"export --format jsonl: {count} works, {size:.1f} MB of JSON Lines, "
-          f"median of {args.rounds} interleaved rounds")  # fmt: skip
+          f"median of {args.rounds + args.rounds % 2} interleaved rounds")  # fmt: skip
     for label, t in (("in process", inproc), ("whole process", procs)):
         print(f"  {label:14} ficindex {t['ficindex']:6.2f} s {size / t['ficindex']:6.1f} MB/s   "
               f"floor {t['floor']:6.2f} s {size / t['floor']:6.1f} MB/s   "
