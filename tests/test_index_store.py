@@ -10,7 +10,7 @@ from ficindex.errors import BadInput
 from ficindex.index import open_index
 from ficindex.index.export import work_record
 from ficindex.index.store import mark_status, save_record, synthetic_chapter_id
-from ficindex.record import Chapter, Listing, Record
+from ficindex.record import Chapter, CollectionRef, Listing, Record, SeriesRef
 from index_fixtures import dump, work
 
 T1, T2, T3 = "2024-01-01T00:00:00Z", "2024-02-01T00:00:00Z", "2024-03-01T00:00:00Z"
@@ -280,3 +280,39 @@ def test_page_older_than_the_last_full_page_keeps_only_unknown_chapter_text(db):
         (13, T3),
     ]
     assert rows(db, "SELECT title FROM works") == [("Work 1",)]
+
+
+def _in_series_and_collection(work_id: int, title: str) -> Record:
+    record = work(work_id)
+    record.series = [SeriesRef(id=7, title=f"{title} Series", position=work_id)]
+    record.collections = [CollectionRef(name="fest", title=f"{title} Fest")]
+    return record
+
+
+@pytest.mark.parametrize("order", ["oldest first", "newest first"])
+def test_a_shared_series_or_collection_title_is_the_newest_pages(tmp_path, order):
+    """Two works of one series and collection, whose pages show the titles of their
+    fetch times: the newest page's titles are kept, in whichever order the pages come."""
+    pages = [(_in_series_and_collection(1, "Old"), T1), (_in_series_and_collection(2, "New"), T2)]
+    path = tmp_path / f"{order}.db"
+    db = open_index(path)
+    for record, at in pages if order == "oldest first" else pages[::-1]:
+        assert save_record(db, record, fetched_at=at) == "new"
+    assert rows(db, "SELECT title, title_at FROM series") == [("New Series", T2)]
+    assert rows(db, "SELECT name, title, title_at FROM collections") == [("fest", "New Fest", T2)]
+    for work_id in (1, 2):  # both works' records read the shared titles
+        assert [s.title for s in work_record(db, work_id).series] == ["New Series"]
+    db.close()
+    before = dump(path)
+    db = open_index(path)  # the older page again changes nothing
+    assert save_record(db, pages[0][0], fetched_at=T1) == "unchanged"
+    db.close()
+    assert dump(path) == before
+
+
+def test_a_newer_page_of_the_same_work_retitles_its_series(db):
+    save_record(db, _in_series_and_collection(1, "Old"), fetched_at=T1)
+    assert save_record(db, _in_series_and_collection(1, "New"), fetched_at=T2) == "updated"
+    assert rows(db, "SELECT title FROM series") == [("New Series",)]
+    assert rows(db, "SELECT title FROM collections") == [("New Fest",)]
+    assert rows(db, "SELECT series, position FROM work_series") == [(7, 1)]

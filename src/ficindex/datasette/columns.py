@@ -101,12 +101,14 @@ COLUMN_DESCRIPTIONS: dict[str, dict[str, str]] = {
     },
     "series": {
         "id": "AO3 series id (the number in /series/ID)",
-        "title": "Series title",
+        "title": "Series title, as the most recently fetched page showing it gave it",
+        "title_at": "When that page was fetched (UTC)",
     },
     "collections": {
         "id": "Row id of the collection in this index",
         "name": "AO3 collection name (the part after /collections/)",
-        "title": "Collection title",
+        "title": "Collection title, as the most recently fetched page showing it gave it",
+        "title_at": "When that page was fetched (UTC)",
     },
     "work_authors": {"work": "The work (works.id)", "author": "A creator (authors.id)"},
     "work_tags": {"work": "The work (works.id)", "tag": "A tag (tags.id)"},

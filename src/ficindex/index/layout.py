@@ -20,6 +20,7 @@ STEPS = (
     "m003_cjk_side_index",
     "m004_engagement",
     "m005_raw_content_type",
+    "m006_link_title_times",
 )
 
 #: ``works`` columns indexed in ``works_fts``. The list columns hold JSON arrays;

@@ -42,7 +42,9 @@ LINK_SQL = {
 }
 
 
-def save_related(db: Database, record: Record, work_id: int, *, mode: str) -> bool:
+def save_related(
+    db: Database, record: Record, work_id: int, *, mode: str, at: str | None = None
+) -> bool:
     """Keep the many-to-many tables in step with the record; True when anything changed.
 
     ``mode`` is ``"replace"`` (a full page: its lists, even empty ones, are the
@@ -50,11 +52,19 @@ def save_related(db: Database, record: Record, work_id: int, *, mode: str) -> bo
     stored one, an empty one leaves it alone) or ``"fill"`` (a page older than
     the stored data: its lists only fill lists stored empty).
 
+    A series' or collection's title is shared by every work in it: the page's
+    fetch time ``at`` replaces it only when no page fetched later gave it, so the
+    title does not depend on the order pages are stored in. The work's links are
+    compared by series id and position, and by collection name.
+
     Plain prepared statements (no schema reads): this runs for every page stored.
     """
     conn = db.conn
     tags = [(record.rating, "rating")] if record.rating else []
     tags += [(name, TAG_TYPES[field]) for field in TAG_FIELDS for name in getattr(record, field)]
+    series = _dedupe([(s.id, s.title, s.position) for s in record.series], key=0)
+    collections = _dedupe([(c.name, c.title) for c in record.collections], key=0)
+    changed = _save_titles(conn, series, collections, at)
 
     def author_link(item: tuple[Any, ...]) -> tuple[Any, ...]:
         return (_lookup(conn, "authors", "user", "pseud", item[0], item[1]),)
@@ -62,34 +72,46 @@ def save_related(db: Database, record: Record, work_id: int, *, mode: str) -> bo
     def tag_link(item: tuple[Any, ...]) -> tuple[Any, ...]:
         return (_lookup(conn, "tags", "name", "type", item[0], item[1]),)
 
-    def series_link(item: tuple[Any, ...]) -> tuple[Any, ...]:
-        conn.execute(_SERIES_UPSERT, item[:2])
-        return (item[0], item[2])
-
     def collection_link(item: tuple[Any, ...]) -> tuple[Any, ...]:
-        conn.execute(_COLLECTION_UPSERT, item[:2])
-        cid = conn.execute("SELECT id FROM collections WHERE name = ?", item[:1]).fetchone()[0]
-        return (cid,)
+        return (conn.execute("SELECT id FROM collections WHERE name = ?", item).fetchone()[0],)
 
     links: list[tuple[str, list[tuple[Any, ...]], Link]] = [
         ("authors", _dedupe([(a.user, a.pseud) for a in record.authors]), author_link),
         ("tags", _dedupe(tags), tag_link),
-        (
-            "series",
-            _dedupe([(s.id, s.title, s.position) for s in record.series], key=0),
-            series_link,
-        ),
-        (
-            "collections",
-            _dedupe([(c.name, c.title) for c in record.collections], key=0),
-            collection_link,
-        ),
+        ("series", [(i, position) for i, _, position in series], tuple),
+        ("collections", [(name,) for name, _ in collections], collection_link),
     ]
-    changed = False
     for name, wanted, link in links:
         changed |= _sync(conn, work_id, name, wanted, mode, link)
     return changed
 
+
+def _save_titles(
+    conn: sqlite3.Connection,
+    series: list[tuple[Any, ...]],
+    collections: list[tuple[Any, ...]],
+    at: str | None,
+) -> bool:
+    """Add or retitle the page's series and collections; True when a stored title changed."""
+    changed = False
+    for upsert, read, key, title in [
+        *((_SERIES_UPSERT, _SERIES_TITLE, i, title) for i, title, _ in series),
+        *((_COLLECTION_UPSERT, _COLLECTION_TITLE, name, title) for name, title in collections),
+    ]:
+        before = conn.execute(read, (key,)).fetchone()
+        conn.execute(upsert, (key, title, at))
+        if before is not None and before[0] != title:
+            changed |= conn.execute(read, (key,)).fetchone()[0] == title
+    return changed
+
+
+#: The stored links a page's are compared with, where :data:`LINK_SQL` also reads a shared
+#: title (which :func:`_save_titles` keeps, whichever work's page gave it).
+_KEY_SQL = {
+    "series": "SELECT series, position FROM work_series WHERE work = ? ORDER BY rowid",
+    "collections": "SELECT c.name FROM work_collections l JOIN collections c "
+    "ON c.id = l.collection WHERE l.work = ? ORDER BY l.rowid",
+}
 
 #: Each link table and its columns after ``work``, by the name of its list in :data:`LINK_SQL`.
 _LINK_TABLES = {
@@ -99,13 +121,18 @@ _LINK_TABLES = {
     "collections": ("work_collections", ("collection",)),
 }
 
+_SERIES_TITLE = "SELECT title FROM series WHERE id = ?"
+_COLLECTION_TITLE = "SELECT title FROM collections WHERE name = ?"
+#: The newest page's title wins (a page without a time only fills a title never timed).
 _SERIES_UPSERT = (
-    "INSERT INTO series (id, title) VALUES (?, ?) "
-    "ON CONFLICT (id) DO UPDATE SET title = excluded.title"
+    "INSERT INTO series (id, title, title_at) VALUES (?, ?, ?) "
+    "ON CONFLICT (id) DO UPDATE SET title = excluded.title, title_at = excluded.title_at "
+    "WHERE series.title_at IS NULL OR excluded.title_at >= series.title_at"
 )
 _COLLECTION_UPSERT = (
-    "INSERT INTO collections (name, title) VALUES (?, ?) "
-    "ON CONFLICT (name) DO UPDATE SET title = excluded.title"
+    "INSERT INTO collections (name, title, title_at) VALUES (?, ?, ?) "
+    "ON CONFLICT (name) DO UPDATE SET title = excluded.title, title_at = excluded.title_at "
+    "WHERE collections.title_at IS NULL OR excluded.title_at >= collections.title_at"
 )
 
 
@@ -145,7 +172,7 @@ def _sync(
     """Rewrite the work's ``name`` links when ``wanted`` differs from what is stored."""
     if not wanted and mode != "replace":
         return False
-    current = [tuple(r) for r in conn.execute(LINK_SQL[name], (work_id,)).fetchall()]
+    current = [tuple(r) for r in conn.execute(_KEY_SQL.get(name) or LINK_SQL[name], (work_id,))]
     if current == wanted or (current and mode == "fill"):
         return False
     rows = [(work_id, *link(item)) for item in wanted]

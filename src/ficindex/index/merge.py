@@ -41,7 +41,7 @@ def save_work(db: Database, record: Record, work_id: int, at: str, replay: bool)
     else:
         row, content_changed = _update_work(db, existing, incoming, kind, at)
     mode = "replace" if kind == "full" else "merge"
-    related_changed = save_related(db, record, work_id, mode=mode)
+    related_changed = save_related(db, record, work_id, mode=mode, at=at)
     chapters_changed = False
     if kind != "blurb":
         chapters_changed = save_chapters(db, work_id, record.chapters, kind == "full", at)
@@ -84,7 +84,7 @@ def _save_older(
         update_work(db, work_id, changes)
     changed = any(k in CONTENT_COLUMNS for k in changes)
     if not stale:
-        changed |= save_related(db, record, work_id, mode="fill")
+        changed |= save_related(db, record, work_id, mode="fill", at=at)
     if kind != "blurb":
         absent_at = last_full if stale else None
         changed |= add_older_chapters(

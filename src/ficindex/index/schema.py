@@ -333,3 +333,12 @@ def m005_raw_content_type(db: Database) -> None:
     """The ``Content-Type`` a kept page came with: its charset decides how ``reparse`` reads
     a page that has no byte order mark or ``<meta charset>`` (NULL: unknown, as for files)."""
     db.execute("ALTER TABLE raw_pages ADD COLUMN content_type TEXT")
+
+
+@_migration
+def m006_link_title_times(db: Database) -> None:
+    """When the stored title of each series and collection was shown: a title is replaced
+    only by one a page fetched as late or later showed, so the title does not depend on
+    the order pages are stored in (NULL: not known yet, replaced by the next page)."""
+    db.execute("ALTER TABLE series ADD COLUMN title_at TEXT")
+    db.execute("ALTER TABLE collections ADD COLUMN title_at TEXT")
