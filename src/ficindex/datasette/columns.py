@@ -34,8 +34,10 @@ _WORK_COLUMNS = {
     "characters": "JSON array of character tags",
     "freeforms": "JSON array of additional (freeform) tags",
     "language": "Language as displayed",
-    "series": "JSON array of series titles (see work_series for ids and positions)",
-    "collections": "JSON array of collection titles",
+    "series": "JSON array of series titles as this work's page showed them (series.title: the "
+    "newest; work_series: ids and positions)",
+    "collections": "JSON array of collection titles as this work's page showed them "
+    "(collections.title: the newest)",
     "published": "First publication date (YYYY-MM-DD)",
     "updated": "Latest update or completion date (YYYY-MM-DD)",
     "completed": "1 when complete",
