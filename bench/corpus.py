@@ -7,8 +7,8 @@ the same 12 KB copied a thousand times. Each work here has its own text drawn
 from a Zipf-like vocabulary (a few hundred common English words, then tens of
 thousands of made-up words ever rarer), its own title, authors, fandoms, tags,
 dates and counters, and 1-3 chapters of 5-20 KB of text, as most AO3 works
-have. About a fifth are parts of a series (a few of two), 8 % are in one or two
-collections and 5 % are gifts, so the link tables and columns these fill are
+have. About a fifth are parts of a series (a few of two), 8-9 % are in one or
+two collections and 5 % are gifts, so the link tables and columns these fill are
 benchmarked too.
 
 A work is made once as a :class:`ficindex.record.Record` and rendered from it
@@ -314,7 +314,7 @@ def _work(rng: random.Random, vocab: Vocabulary, cast: _Cast, index: int) -> Rec
 # of every work as it was: each work's from its own ``random.Random`` (seeded by
 # the corpus seed and the work id), and where a series goes on from one seeded by
 # the series id and the part. The shares are AO3's rough ones: about a fifth of
-# works in a series (a few in two), 8 % in one or two collections, 5 % gifts.
+# works in a series (a few in two), 8-9 % in one or two collections, 5 % gifts.
 
 #: The series a work starts has id ``SERIES_BASE + index`` (the work's 0-based index).
 SERIES_BASE = 2_400_000
@@ -409,6 +409,7 @@ def _next_part(series_id: int, position: int) -> int | None:
 
 
 def _series_title(rng: random.Random, vocab: Vocabulary) -> str:
+    """A work-like title, now and then with "Series", "'verse", an ampersand or an emoji."""
     title = _title(rng, vocab)
     roll = rng.random()
     if roll < 0.2:
@@ -584,24 +585,25 @@ def _series_dd(r: Record) -> str:
     spans = []
     for ref in r.series:
         position = ref.position or 1
-        html_ = ""
+        inner = ""
         if position > 1:
+            # (a record made elsewhere, whose part before "did not go on", links the work before)
             back = _next_part(ref.id, position - 1) or 1
-            html_ += (
+            inner += (
                 f'<a class="previous" href="/works/{wid - back}">&#8592; Previous Work</a>'
                 '<span class="divider"> </span>'
             )
-        html_ += (
+        inner += (
             f'<span class="position">Part {position} of '
             f'<a href="/series/{ref.id}">{_e(ref.title)}</a></span>'
         )
         ahead = _next_part(ref.id, position)
         if ahead is not None:
-            html_ += (
+            inner += (
                 '<span class="divider"> </span>'
                 f'<a class="next" href="/works/{wid + ahead}">Next Work &#8594;</a>'
             )
-        spans.append(f'<span class="series">{html_}</span>')
+        spans.append(f'<span class="series">{inner}</span>')
     return (
         '      <dt class="series">\n        Series:\n      </dt>\n'
         f'      <dd class="series">\n        {", ".join(spans)}\n      </dd>\n\n'
