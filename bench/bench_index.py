@@ -25,10 +25,13 @@ written as saved page files; ``--large N`` adds N works of 50 chapters
   trigram side indexes of CJK rows). The floor takes the metadata from the
   generator (it parses no metadata): it is the cost of the storage work done
   the plain way, plus the cheapest parse that reads all the text. After the
-  import rounds both indexes are compared (row counts of every table, rows of
-  every full-text index, bytes of compressed raw pages) and a difference is
-  printed as a WARNING. The parse alone of each side is timed in the same
-  rounds, so the figures are also printed without it ("excl. parse").
+  import rounds, and again after the reparse rounds, both indexes are compared
+  (row counts of every table, rows of every full-text index, bytes of
+  compressed raw pages, and every table but the chapters row for row: works
+  with their JSON list columns, tags, authors, series, collections and the
+  links to them) and a difference is printed as a WARNING. The parse alone of
+  each side is timed in the same rounds, so the figures are also printed
+  without it ("excl. parse").
 * **reparse**: ``loader.reparse_pages`` over ficindex's index after every
   stored chapter was made to differ (as after a parser upgrade that reads text
   differently: every chapter is rewritten), and ``reparse=`` over an index
@@ -173,7 +176,14 @@ def prepare_floor(db_path: Path) -> sqlite3.Connection:
 
 
 class FloorRows:
-    """The rows of every table, built plainly, with per-run id caches for tags and authors."""
+    """The rows of every table, built plainly, with per-run id caches.
+
+    Tags, authors and collections get ids the way SQLite gives ficindex's rows
+    theirs (the next integer, in the order the pages first name them); series
+    keep AO3's id. Series and collection titles are stored as the first page
+    naming them gives them (ficindex keeps the last page's; the corpus gives a
+    series or collection one title everywhere).
+    """
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.work_columns = [r[1] for r in conn.execute("PRAGMA table_info(works)")]
@@ -181,11 +191,17 @@ class FloorRows:
         self.authors = {
             (u, p): i for i, u, p in conn.execute("SELECT id, user, pseud FROM authors")
         }
+        self.series = {i for (i,) in conn.execute("SELECT id FROM series")}
+        self.collections = {n: i for i, n in conn.execute("SELECT id, name FROM collections")}
         self.new_tags: list[tuple[int, str, str]] = []
         self.new_authors: list[tuple[int, str, str]] = []
+        self.new_series: list[tuple[int, str]] = []
+        self.new_collections: list[tuple[int, str, str]] = []
         self.works: list[tuple[Any, ...]] = []
         self.work_tags: list[tuple[int, int]] = []
         self.work_authors: list[tuple[int, int]] = []
+        self.work_series: list[tuple[int, int, int | None]] = []
+        self.work_collections: list[tuple[int, int]] = []
         self.chapters: list[tuple[Any, ...]] = []
         self.history: list[tuple[Any, ...]] = []
 
@@ -205,6 +221,19 @@ class FloorRows:
             self.new_authors.append((author, user, pseud))
         return author
 
+    def _series(self, series_id: int, title: str) -> int:
+        if series_id not in self.series:
+            self.series.add(series_id)
+            self.new_series.append((series_id, title))
+        return series_id
+
+    def _collection(self, name: str, title: str) -> int:
+        collection = self.collections.get(name)
+        if collection is None:
+            collection = self.collections[name] = len(self.collections) + 1
+            self.new_collections.append((collection, name, title))
+        return collection
+
     def add(self, r: Record, texts: list[str], at: str) -> None:
         wid = r.work_id
         assert wid is not None
@@ -214,11 +243,11 @@ class FloorRows:
             "title": r.title,
             "authors": dumps([corpus.author_label(a.pseud, a.user) for a in r.authors]),
             "anonymous": int(r.anonymous),
-            "gifts": "[]",
+            "gifts": dumps(r.gifts, ensure_ascii=False),
             "rating": r.rating,
             "language": r.language,
-            "series": "[]",
-            "collections": "[]",
+            "series": dumps([s.title for s in r.series], ensure_ascii=False),
+            "collections": dumps([c.title for c in r.collections], ensure_ascii=False),
             "published": r.published,
             "updated": r.updated,
             "completed": int(r.completed),
@@ -241,6 +270,8 @@ class FloorRows:
         tags += [(n, kind) for field, kind in TAG_TYPES.items() for n in getattr(r, field)]
         self.work_tags += [(wid, self._tag(n, kind)) for n, kind in tags]
         self.work_authors += [(wid, self._author(a.user, a.pseud)) for a in r.authors]
+        self.work_series += [(wid, self._series(s.id, s.title), s.position) for s in r.series]
+        self.work_collections += [(wid, self._collection(c.name, c.title)) for c in r.collections]
         for ch, text in zip(r.chapters, texts, strict=True):
             cid = ch.chapter_id or -(wid * 100_000 + ch.number)
             self.chapters.append(
@@ -256,6 +287,16 @@ class FloorRows:
         conn.executemany("INSERT INTO authors (id, user, pseud) VALUES (?, ?, ?)", self.new_authors)
         conn.executemany("INSERT INTO work_tags (work, tag) VALUES (?, ?)", self.work_tags)
         conn.executemany("INSERT INTO work_authors (work, author) VALUES (?, ?)", self.work_authors)
+        conn.executemany("INSERT INTO series (id, title) VALUES (?, ?)", self.new_series)
+        conn.executemany(
+            "INSERT INTO collections (id, name, title) VALUES (?, ?, ?)", self.new_collections
+        )
+        conn.executemany(
+            "INSERT INTO work_series (work, series, position) VALUES (?, ?, ?)", self.work_series
+        )
+        conn.executemany(
+            "INSERT INTO work_collections (work, collection) VALUES (?, ?)", self.work_collections
+        )
         conn.executemany(
             "INSERT INTO chapters (id, work, number, title, summary, notes, end_notes, text) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -339,6 +380,8 @@ def _floor_reparse(conn: sqlite3.Connection, c: Corpus) -> None:
     with conn:
         conn.execute("DELETE FROM work_tags")
         conn.execute("DELETE FROM work_authors")
+        conn.execute("DELETE FROM work_series")
+        conn.execute("DELETE FROM work_collections")
         conn.execute("DELETE FROM chapters")
         rows.write(conn)
         rebuild_fts(conn)
@@ -410,7 +453,7 @@ def bench_import_reparse(c: Corpus, tmp: Path, rounds: int, goal: float) -> tupl
             "floor parse": (nothing, lambda: floor_parse(c.paths)),
         },
     )
-    same_rows(ours_db, floor_db)
+    same_rows(ours_db, floor_db, "import")
     unchanged = interleaved(
         rounds,
         {
@@ -425,6 +468,7 @@ def bench_import_reparse(c: Corpus, tmp: Path, rounds: int, goal: float) -> tupl
             "floor": (nothing, lambda: floor_reparse(floor_db, c)),
         },
     )
+    same_rows(ours_db, floor_db, "reparse")
     pages = len(c.records)
     load = os.getloadavg()[0]
     print(f"{c.name}: {pages} works, {c.megabytes:.1f} MB of chapter text, "
@@ -462,6 +506,10 @@ SAME_ROWS = {
             "authors",
             "work_tags",
             "work_authors",
+            "series",
+            "work_series",
+            "collections",
+            "work_collections",
             "stats_history",
             "raw_pages",
         )
@@ -471,19 +519,50 @@ SAME_ROWS = {
 }
 
 
-def same_rows(ours: Path, floor: Path) -> None:
-    """Say whether the floor's index holds what ficindex's does (counts, see SAME_ROWS)."""
+#: Tables both indexes must hold row for row, each with the order its rows are compared
+#: in: every table written but the chapters, whose text each side reads its own way. A
+#: work's links keep the order its page lists them in (export rebuilds lists from it).
+SAME_CONTENT = {
+    "works": "id",
+    "tags": "id",
+    "authors": "id",
+    "series": "id",
+    "collections": "id",
+    "work_tags": "work, rowid",
+    "work_authors": "work, rowid",
+    "work_series": "work, rowid",
+    "work_collections": "work, rowid",
+    "stats_history": "work, fetched_at",
+}
+
+
+def table_digest(conn: sqlite3.Connection, table: str, order: str) -> str:
+    digest = hashlib.sha256()
+    for row in conn.execute(f"SELECT * FROM {table} ORDER BY {order}"):
+        digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+def same_rows(ours: Path, floor: Path, when: str) -> None:
+    """Say whether the floor's index holds what ficindex's does (SAME_ROWS, SAME_CONTENT)."""
     got = []
     for path in (ours, floor):
         conn = sqlite3.connect(path)
-        got.append({k: conn.execute(q).fetchone()[0] for k, q in SAME_ROWS.items()})
+        got.append(
+            {k: conn.execute(q).fetchone()[0] for k, q in SAME_ROWS.items()}
+            | {f"{t} row for row": table_digest(conn, t, o) for t, o in SAME_CONTENT.items()}
+        )
         conn.close()
-    differ = [f"{k}: {got[0][k]} vs {got[1][k]}" for k in SAME_ROWS if got[0][k] != got[1][k]]
+    differ = [k if "row for row" in k else f"{k}: {got[0][k]} vs {got[1][k]}"
+              for k in got[0] if got[0][k] != got[1][k]]  # fmt: skip
     if differ:
-        print("  WARNING: the floor's index differs from ficindex's: " + "; ".join(differ))
+        print(f"  WARNING: after {when}, the floor's index differs from ficindex's: "
+              + "; ".join(differ))  # fmt: skip
     else:
-        print(f"  same rows in both indexes ({got[0]['works']} works, {got[0]['chapters']} "
-              f"chapters, {got[0]['raw page bytes'] / 1e6:.1f} MB of raw pages)")  # fmt: skip
+        print(f"  after {when}, same rows in both indexes ({got[0]['works']} works, "
+              f"{got[0]['work_series']} series and {got[0]['work_collections']} collection "
+              f"links, {got[0]['chapters']} chapters, {got[0]['raw page bytes'] / 1e6:.1f} MB "
+              "of raw pages; every table but chapters row for row)")  # fmt: skip
 
 
 def age_chapters(db_path: Path) -> None:

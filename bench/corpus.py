@@ -7,7 +7,9 @@ the same 12 KB copied a thousand times. Each work here has its own text drawn
 from a Zipf-like vocabulary (a few hundred common English words, then tens of
 thousands of made-up words ever rarer), its own title, authors, fandoms, tags,
 dates and counters, and 1-3 chapters of 5-20 KB of text, as most AO3 works
-have.
+have. About a fifth are parts of a series (a few of two), 8-9 % are in one or
+two collections and 5 % are gifts, so the link tables and columns these fill are
+benchmarked too.
 
 A work is made once as a :class:`ficindex.record.Record` and rendered from it
 as the HTML of an AO3 work page (the full-work view: ``div.chapter`` per
@@ -33,13 +35,15 @@ import html
 import itertools
 import os
 import random
+import re
 import subprocess
 import sys
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
-from ficindex.record import Author, Chapter, Record
+from ficindex.record import Author, Chapter, CollectionRef, Record, SeriesRef
 
 #: ../shared/bench/make_work_page.py writes the 1.2 MB page of earlier benchmarks.
 MAKE_PAGE = Path(__file__).resolve().parents[2] / "shared" / "bench" / "make_work_page.py"
@@ -304,13 +308,179 @@ def _work(rng: random.Random, vocab: Vocabulary, cast: _Cast, index: int) -> Rec
     )
 
 
+# ------------------------------------------------ series, collections, gifts
+#
+# Drawn apart from everything above, so that adding them left every other field
+# of every work as it was: each work's from its own ``random.Random`` (seeded by
+# the corpus seed and the work id), and where a series goes on from one seeded by
+# the series id and the part. The shares are AO3's rough ones: about a fifth of
+# works in a series (a few in two), 8-9 % in one or two collections, 5 % gifts.
+
+#: The series a work starts has id ``SERIES_BASE + index`` (the work's 0-based index).
+SERIES_BASE = 2_400_000
+#: Chance that a work starts a series: one in no series yet, one already in a series.
+SERIES_START = (0.11, 0.05)
+#: Chance that a series goes on after a part, and how many works on (in corpus order)
+#: the next part lies at most; a part past the corpus's last work is not in it.
+SERIES_GOES_ON = 0.55
+SERIES_GAP = 150
+#: Share of works that are gifts, of gift works posted to an exchange's collection
+#: (exchange works are most gifts), and of the other works that are in collections.
+GIFT_SHARE = 0.05
+GIFT_IN_EXCHANGE = 0.4
+COLLECTION_SHARE = 0.065
+#: Gift recipients who are not users: AO3 links them to ``/gifts?recipient=NAME``.
+_NON_USERS = ["my sister", "Everyone at Dragon Con", "the Discord crew", "Mia K."]
+_EXCHANGES = [
+    "Yuletide",
+    "Trick or Treat",
+    "Chocolate Box",
+    "Fandom Stocking",
+    "Femslash Exchange",
+    "Rarepair Swap",
+    "Holiday Gift Exchange",
+]
+_EVENTS = ["Week", "Big Bang", "Reverse Bang", "Bingo", "Flash Fic", "Kink Meme", "Prompt Fest"]
+_EVENT_FANDOMS = [
+    "Harry Potter",
+    "MCU",
+    "BNHA",
+    "Good Omens",
+    "Sherlock",
+    "SPN",
+    "Star Wars",
+    "Witcher",
+    "Genshin",
+    "Stranger Things",
+    "Hades",
+    "OFMD",
+    "Teen Wolf",
+    "MDZS",
+    "Doctor Who",
+]
+#: Collections whose titles need escaping or are not ASCII, as some real ones.
+_ODD_COLLECTIONS = [
+    ("Omens_and_Ineffables", "Omens & Ineffables"),
+    ("tiny_fics", "Tiny Fics <3"),
+    ("fete_des_fics", "Fête des fics 2022"),
+    ("mdzs_week_cn", "魔道祖师 Week 2021"),
+    ("Explicit_Fandom", "Explicit Stories"),
+]
+
+
+class _Collections:
+    """Collections works are posted to: exchanges and fandom events (one set for all corpora)."""
+
+    def __init__(self) -> None:
+        rng = random.Random(20_240_202)
+        exchanges = [
+            CollectionRef(name=f"{name.replace(' ', '')}{year}", title=f"{name} {year}")
+            for name in _EXCHANGES
+            for year in sorted(rng.sample(range(2010, 2026), 5))
+        ]
+        events = [
+            CollectionRef(
+                name=re.sub(r"[^A-Za-z0-9]+", "_", f"{fandom} {event} {year}"),
+                title=f"{fandom} {event} {year}",
+            )
+            for fandom in _EVENT_FANDOMS
+            for event in rng.sample(_EVENTS, 3)
+            for year in rng.sample(range(2012, 2026), 2)
+        ]
+        events += [CollectionRef(name=n, title=t) for n, t in _ODD_COLLECTIONS]
+        rng.shuffle(exchanges)
+        rng.shuffle(events)
+        self.exchanges = exchanges
+        self.events = events
+        self.exchange_cum = _zipf_cum(len(exchanges), s=0.8)
+        self.event_cum = _zipf_cum(len(events), s=0.9)
+
+
+def _next_part(series_id: int, position: int) -> int | None:
+    """How many works on (in corpus order) part ``position + 1`` is; None after the last part.
+
+    A function of the series and the part alone, so that :func:`render` finds a
+    part's previous and next works from its record.
+    """
+    rng = random.Random(f"series {series_id} part {position}")
+    if rng.random() >= SERIES_GOES_ON:
+        return None
+    return rng.randint(1, SERIES_GAP)
+
+
+def _series_title(rng: random.Random, vocab: Vocabulary) -> str:
+    """A work-like title, now and then with "Series", "'verse", an ampersand or an emoji."""
+    title = _title(rng, vocab)
+    roll = rng.random()
+    if roll < 0.2:
+        return f"{title} Series"
+    if roll < 0.3:
+        return f"the {title} 'verse"
+    if roll < 0.35:
+        return f"{title} & {_title(rng, vocab)}"
+    if roll < 0.38:
+        return f"{title} ✨"
+    return title
+
+
+def _recipients(rng: random.Random, cast: _Cast, authors: list[Author]) -> list[str]:
+    """One or two recipients as AO3 shows them: a user, ``Pseud (user)``, or a plain name."""
+    own = {a.user for a in authors}
+    names = []
+    for _ in range(1 if rng.random() < 0.85 else 2):
+        if rng.random() < 0.08:
+            names.append(rng.choice(_NON_USERS))
+            continue
+        user = rng.choices(cast.users, cum_weights=cast.user_cum)[0]
+        if user not in own:
+            names.append(user if rng.random() < 0.85 else f"{user.capitalize()}Reads ({user})")
+    return list(dict.fromkeys(names))
+
+
+def _add_links(
+    record: Record,
+    index: int,
+    rng: random.Random,
+    vocab: Vocabulary,
+    cast: _Cast,
+    pool: _Collections,
+    parts: dict[int, list[SeriesRef]],
+) -> None:
+    """Give ``record`` its series, gifts and collections (``parts``: later works' series parts)."""
+    series = parts.pop(index, [])
+    if rng.random() < SERIES_START[bool(series)]:
+        title = _series_title(rng, vocab)
+        series.append(SeriesRef(id=SERIES_BASE + index, title=title, position=1))
+    for ref in series:
+        gap = _next_part(ref.id, ref.position or 1)
+        if gap is not None:
+            later = SeriesRef(id=ref.id, title=ref.title, position=(ref.position or 1) + 1)
+            parts.setdefault(index + gap, []).append(later)
+    record.series = series
+    if rng.random() < GIFT_SHARE:
+        record.gifts = _recipients(rng, cast, record.authors)
+    if record.gifts and rng.random() < GIFT_IN_EXCHANGE:
+        chosen = rng.choices(pool.exchanges, cum_weights=pool.exchange_cum)
+    elif rng.random() < COLLECTION_SHARE:
+        chosen = rng.choices(pool.events, cum_weights=pool.event_cum, k=rng.choice((1, 1, 1, 2)))
+    else:
+        return
+    by_name = {c.name: c for c in chosen}
+    record.collections = [CollectionRef(name=c.name, title=c.title) for c in by_name.values()]
+
+
 def records(count: int, seed: int = 1) -> Iterator[Record]:
     """``count`` generated works, as the records their pages parse to (deterministic)."""
     vocab = Vocabulary()
     rng = random.Random(seed)
     cast = _Cast(rng, vocab, count)
+    pool = _Collections()
+    parts: dict[int, list[SeriesRef]] = {}
     for index in range(count):
-        yield _work(rng, vocab, cast, index)
+        record = _work(rng, vocab, cast, index)
+        links = random.Random(f"links {seed} {record.work_id}")
+        _add_links(record, index, links, vocab, cast, pool, parts)
+        yield record
 
 
 # ---------------------------------------------------------------- rendering
@@ -402,6 +572,87 @@ def _chapter_html(r: Record, ch: Chapter, rng: random.Random) -> str:
 <!-- end of cache -->"""
 
 
+def _series_dd(r: Record) -> str:
+    """``dd.series`` as AO3 writes it (SeriesHelper): one ``span.series`` a series, ", "-joined.
+
+    Each is "Part N of <a href=/series/ID>Title</a>", after a link to the previous
+    part when N > 1 and before one to the next part when the series goes on
+    (see :func:`_next_part`).
+    """
+    if not r.series:
+        return ""
+    wid = r.work_id or 0
+    spans = []
+    for ref in r.series:
+        position = ref.position or 1
+        inner = ""
+        if position > 1:
+            # (a record made elsewhere, whose part before "did not go on", links the work before)
+            back = _next_part(ref.id, position - 1) or 1
+            inner += (
+                f'<a class="previous" href="/works/{wid - back}">&#8592; Previous Work</a>'
+                '<span class="divider"> </span>'
+            )
+        inner += (
+            f'<span class="position">Part {position} of '
+            f'<a href="/series/{ref.id}">{_e(ref.title)}</a></span>'
+        )
+        ahead = _next_part(ref.id, position)
+        if ahead is not None:
+            inner += (
+                '<span class="divider"> </span>'
+                f'<a class="next" href="/works/{wid + ahead}">Next Work &#8594;</a>'
+            )
+        spans.append(f'<span class="series">{inner}</span>')
+    return (
+        '      <dt class="series">\n        Series:\n      </dt>\n'
+        f'      <dd class="series">\n        {", ".join(spans)}\n      </dd>\n\n'
+    )
+
+
+def _collections_dd(r: Record) -> str:
+    """``dd.collections``: a link to ``/collections/NAME`` a collection, ", "-joined."""
+    if not r.collections:
+        return ""
+    links = ", ".join(
+        f'<a href="/collections/{quote(c.name)}">{_e(c.title)}</a>' for c in r.collections
+    )
+    return (
+        '      <dt class="collections">\n        Collections:\n      </dt>\n'
+        f'      <dd class="collections">\n        {links}\n      </dd>\n\n'
+    )
+
+
+def _gift_link(name: str) -> str:
+    """A recipient's link: a user's gifts page, or ``/gifts?recipient=`` for a plain name.
+
+    The name is what AO3 shows: a pseud's byline (``user``, or ``Pseud (user)``)
+    or a name that is no user's (with spaces, which user names never have).
+    """
+    byline = re.fullmatch(r".+ \((\w+)\)", name)
+    if byline:
+        href = f"/users/{byline.group(1)}/gifts"
+    elif " " in name:
+        href = f"/gifts?recipient={quote_plus(name)}"
+    else:
+        href = f"/users/{quote(name)}/gifts"
+    return f'<a href="{_e(href)}">{_e(name)}</a>'
+
+
+def _work_notes(r: Record) -> str:
+    """The preface's notes module: the gift line in ``ul.associations``, then the notes."""
+    if not r.notes and not r.gifts:
+        return ""
+    gifts = ""
+    if r.gifts:
+        gifts = (
+            '\n    <ul class="associations">\n'
+            f"      <li>For {', '.join(_gift_link(n) for n in r.gifts)}.</li>\n    </ul>\n"
+        )
+    notes = f'<blockquote class="userstuff"><p>{_e(r.notes)}</p></blockquote>' if r.notes else ""
+    return f'<div class="notes module"><h3 class="heading">Notes:</h3>{gifts}{notes}</div>'
+
+
 def render(r: Record) -> str:
     """The AO3 work page (full-work view) that ``parse_page`` reads back as ``r``."""
     rng = random.Random(r.work_id)
@@ -420,12 +671,7 @@ def render(r: Record) -> str:
         f"{_e(author_label(a.pseud, a.user))}</a>"
         for a in r.authors
     )
-    notes = ""
-    if r.notes:
-        notes = (
-            '<div class="notes module"><h3 class="heading">Notes:</h3>'
-            f'<blockquote class="userstuff"><p>{_e(r.notes)}</p></blockquote></div>'
-        )
+    notes = _work_notes(r)
     if len(r.chapters) == 1:
         body = (
             '<h3 class="landmark heading" id="work">Work Text:</h3>\n'
@@ -479,7 +725,7 @@ def render(r: Record) -> str:
   <dl class="work meta group">
 {meta}    <dt class="language">Language:</dt>
     <dd class="language" lang="en">{_e(r.language or "")}</dd>
-    <dt class="stats">Stats:</dt>
+{_series_dd(r)}{_collections_dd(r)}    <dt class="stats">Stats:</dt>
     <dd class="stats">{_stats(r)}</dd>
   </dl>
 </div>
