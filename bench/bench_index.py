@@ -195,8 +195,8 @@ class FloorRows:
         self.collections = {n: i for i, n in conn.execute("SELECT id, name FROM collections")}
         self.new_tags: list[tuple[int, str, str]] = []
         self.new_authors: list[tuple[int, str, str]] = []
-        self.new_series: list[tuple[int, str]] = []
-        self.new_collections: list[tuple[int, str, str]] = []
+        self.new_series: dict[int, list[Any]] = {}  # id -> [id, title, title_at]
+        self.new_collections: dict[str, list[Any]] = {}  # name -> [id, name, title, title_at]
         self.works: list[tuple[Any, ...]] = []
         self.work_tags: list[tuple[int, int]] = []
         self.work_authors: list[tuple[int, int]] = []
@@ -221,17 +221,24 @@ class FloorRows:
             self.new_authors.append((author, user, pseud))
         return author
 
-    def _series(self, series_id: int, title: str) -> int:
+    def _series(self, series_id: int, title: str, at: str) -> int:
+        """The series' id; its title is the one the newest page gave (as ficindex keeps it)."""
         if series_id not in self.series:
             self.series.add(series_id)
-            self.new_series.append((series_id, title))
+            self.new_series[series_id] = [series_id, title, at]
+        row = self.new_series.get(series_id)
+        if row is not None and at >= row[2]:
+            row[1:] = [title, at]
         return series_id
 
-    def _collection(self, name: str, title: str) -> int:
+    def _collection(self, name: str, title: str, at: str) -> int:
         collection = self.collections.get(name)
         if collection is None:
             collection = self.collections[name] = len(self.collections) + 1
-            self.new_collections.append((collection, name, title))
+            self.new_collections[name] = [collection, name, title, at]
+        row = self.new_collections.get(name)
+        if row is not None and at >= row[3]:
+            row[2:] = [title, at]
         return collection
 
     def add(self, r: Record, texts: list[str], at: str) -> None:
@@ -270,8 +277,10 @@ class FloorRows:
         tags += [(n, kind) for field, kind in TAG_TYPES.items() for n in getattr(r, field)]
         self.work_tags += [(wid, self._tag(n, kind)) for n, kind in tags]
         self.work_authors += [(wid, self._author(a.user, a.pseud)) for a in r.authors]
-        self.work_series += [(wid, self._series(s.id, s.title), s.position) for s in r.series]
-        self.work_collections += [(wid, self._collection(c.name, c.title)) for c in r.collections]
+        self.work_series += [(wid, self._series(s.id, s.title, at), s.position) for s in r.series]
+        self.work_collections += [
+            (wid, self._collection(c.name, c.title, at)) for c in r.collections
+        ]
         for ch, text in zip(r.chapters, texts, strict=True):
             cid = ch.chapter_id or -(wid * 100_000 + ch.number)
             self.chapters.append(
@@ -287,9 +296,12 @@ class FloorRows:
         conn.executemany("INSERT INTO authors (id, user, pseud) VALUES (?, ?, ?)", self.new_authors)
         conn.executemany("INSERT INTO work_tags (work, tag) VALUES (?, ?)", self.work_tags)
         conn.executemany("INSERT INTO work_authors (work, author) VALUES (?, ?)", self.work_authors)
-        conn.executemany("INSERT INTO series (id, title) VALUES (?, ?)", self.new_series)
         conn.executemany(
-            "INSERT INTO collections (id, name, title) VALUES (?, ?, ?)", self.new_collections
+            "INSERT INTO series (id, title, title_at) VALUES (?, ?, ?)", self.new_series.values()
+        )
+        conn.executemany(
+            "INSERT INTO collections (id, name, title, title_at) VALUES (?, ?, ?, ?)",
+            self.new_collections.values(),
         )
         conn.executemany(
             "INSERT INTO work_series (work, series, position) VALUES (?, ?, ?)", self.work_series
