@@ -125,6 +125,16 @@ def varied_pages(tmp_path: Path) -> list[Path]:
     return saved(tmp_path / "pages", pages)
 
 
+def rollback_at_work_1010(db_path: Path) -> None:
+    """An error that rolls back the whole transaction when work 1010 is stored."""
+    with writable_index(db_path) as db:
+        db.execute(
+            "CREATE TRIGGER gone BEFORE INSERT ON works WHEN new.id = 1010 "
+            "BEGIN SELECT RAISE(ROLLBACK, 'gone'); END"
+        )
+        db.conn.commit()
+
+
 def one_by_one(path: Path, pages: list[Path]) -> list[Outcome]:
     with writable_index(path) as db:
         return [import_file(db, page) for page in pages]
@@ -268,12 +278,7 @@ def test_an_error_that_ends_the_batch_stops_the_run_and_keeps_the_index_whole(
 ) -> None:
     pages = varied_pages(tmp_path)[:12]
     db_path = tmp_path / "fics.db"
-    with writable_index(db_path) as db:  # an error that rolls back the whole transaction
-        db.execute(
-            "CREATE TRIGGER gone BEFORE INSERT ON works WHEN new.id = 1010 "
-            "BEGIN SELECT RAISE(ROLLBACK, 'gone'); END"
-        )
-        db.conn.commit()
+    rollback_at_work_1010(db_path)
     reported: list[Outcome] = []
     with writable_index(db_path) as db:
         with pytest.raises(sqlite3.OperationalError, match="ended the transaction of its batch"):

@@ -19,7 +19,7 @@ import pytest
 from ficindex.exchange.warc import import_warc
 from ficindex.index import writable_index
 from ficindex.loader import Outcome
-from test_batched_import import index_state, varied_pages
+from test_batched_import import index_state, rollback_at_work_1010, varied_pages
 
 pytest.importorskip("warcio", reason="the warc extra (warcio) is not installed")
 from warcio.statusandheaders import StatusAndHeaders  # noqa: E402
@@ -74,12 +74,7 @@ def test_every_page_reported_is_stored_and_an_error_ending_a_batch_stops_the_run
 ) -> None:
     warc = warc_of(tmp_path)
     db_path = tmp_path / "fics.db"
-    with writable_index(db_path) as db:  # an error that rolls back the whole transaction
-        db.execute(
-            "CREATE TRIGGER gone BEFORE INSERT ON works WHEN new.id = 1010 "
-            "BEGIN SELECT RAISE(ROLLBACK, 'gone'); END"
-        )
-        db.conn.commit()
+    rollback_at_work_1010(db_path)
     reported: list[Outcome] = []
     stored = 0
     with writable_index(db_path) as db:
