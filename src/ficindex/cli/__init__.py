@@ -45,7 +45,7 @@ def _stop_while_starting(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(EXIT_INTERRUPTED)
 
 
-def _running_as_program() -> bool:
+def running_as_program() -> bool:
     """Whether this process is the ``ficindex`` program (not a library importing the CLI)."""
     main = sys.modules.get("__main__")
     spec = getattr(main, "__spec__", None)
@@ -54,7 +54,7 @@ def _running_as_program() -> bool:
     return bool(sys.argv) and os.path.splitext(os.path.basename(sys.argv[0]))[0] == "ficindex"
 
 
-if _running_as_program():  # before importing click, so an early Ctrl-C is covered too
+if running_as_program():  # before importing click, so an early Ctrl-C is covered too
     for _sig in _STOP_SIGNALS:
         signal.signal(_sig, _stop_while_starting)
 

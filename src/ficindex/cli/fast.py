@@ -26,9 +26,9 @@ from ficindex.cli import (
     EXIT_INTERRUPTED,
     FORCE_CLICK,
     INTERRUPTED,
-    _running_as_program,
     failure,
     internal_error,
+    running_as_program,
 )
 from ficindex.cli import raise_on_stop_signals as _raise_on_stop_signals
 from ficindex.cli.options import FILTERS, OUTPUT, QUERY, SEARCH, Option
@@ -119,7 +119,7 @@ def leave(code: int) -> NoReturn:
     output cannot be flushed (a closed pipe: the ordinary exit reports it as it always has).
     """
     registered = getattr(atexit, "_ncallbacks", None)  # CPython's; elsewhere: exit as usual
-    if _running_as_program() and registered is not None and not registered():
+    if running_as_program() and registered is not None and not registered():
         try:
             sys.stdout.flush()
             sys.stderr.flush()
