@@ -131,6 +131,27 @@ def fixture_index(path: Path) -> Path:
     return path
 
 
+#: The tables a stored record writes (every index test that compares two indexes reads these).
+RECORD_TABLES = (
+    "works",
+    "chapters",
+    "tags",
+    "authors",
+    "work_tags",
+    "work_authors",
+    "series",
+    "work_series",
+    "collections",
+    "work_collections",
+    "stats_history",
+)
+
+
+def table_rows(conn: sqlite3.Connection, tables: tuple[str, ...]) -> dict[str, list[tuple]]:
+    """Every row of each of ``tables``, in rowid order."""
+    return {t: conn.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall() for t in tables}
+
+
 def dump(path: Path) -> list[str]:
     """Every statement of a full SQL dump of the file (FTS shadow tables included)."""
     conn = sqlite3.connect(path)

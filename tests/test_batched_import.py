@@ -26,23 +26,10 @@ from ao3site import Site, SiteChapter, make_site
 from ficindex.index import writable_index
 from ficindex.index.bulk import fts_batched
 from ficindex.loader import Outcome, import_file, import_files, reparse_pages
-from index_fixtures import dump
+from index_fixtures import RECORD_TABLES, dump, table_rows
 
 FIXTURES = Path(__file__).parent / "fixtures"
-CONTENT = (
-    "works",
-    "chapters",
-    "tags",
-    "authors",
-    "work_tags",
-    "work_authors",
-    "series",
-    "work_series",
-    "collections",
-    "work_collections",
-    "stats_history",
-    "raw_pages",
-)
+CONTENT = (*RECORD_TABLES, "raw_pages")
 FULL_TEXT = ("works_fts", "chapters_fts", "works_cjk", "chapters_cjk")
 #: ``FICINDEX_KILL_SEED`` picks the kill moments (default: a new seed each run, printed).
 SEED = int(os.environ.get("FICINDEX_KILL_SEED", str(random.randrange(1_000_000))))
@@ -52,7 +39,7 @@ def index_state(path: Path) -> dict[str, list[tuple[object, ...]]]:
     """Content tables, every term occurrence of every full-text index, and the triggers."""
     conn = sqlite3.connect(path)
     try:
-        state = {t: conn.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall() for t in CONTENT}
+        state = table_rows(conn, CONTENT)
         for index in FULL_TEXT:
             conn.execute(f"INSERT INTO {index} ({index}) VALUES ('integrity-check')")
             conn.execute(

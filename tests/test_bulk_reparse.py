@@ -13,22 +13,9 @@ from pathlib import Path
 
 from ficindex.index import writable_index
 from ficindex.loader import import_file, reparse_pages
-from index_fixtures import dump
+from index_fixtures import RECORD_TABLES, dump, table_rows
 
 FIXTURES = Path(__file__).parent / "fixtures"
-CONTENT = (
-    "works",
-    "chapters",
-    "tags",
-    "authors",
-    "work_tags",
-    "work_authors",
-    "series",
-    "work_series",
-    "collections",
-    "work_collections",
-    "stats_history",
-)
 WORDS = ("the", "love", "said", "door", "night", "Harry", "tea", "rain")
 
 
@@ -42,7 +29,7 @@ def imported(path: Path) -> Path:
 def content(path: Path) -> dict[str, list[tuple[object, ...]]]:
     conn = sqlite3.connect(path)
     try:
-        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall() for t in CONTENT}
+        return table_rows(conn, RECORD_TABLES)
     finally:
         conn.close()
 
