@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from ao3server import AO3Server, Trigger, make_site
+from ao3site import Site
 from ficindex.crawl.config import FetchConfig
 from ficindex.crawl.crawler import CrawlOptions, CrawlResult, run_crawl
 from ficindex.crawl.refresh import run_plan, run_refresh
@@ -118,6 +119,13 @@ def test_a_capped_user_listing_reports_what_it_cannot_reach(tmp_path: Path) -> N
         "200 works were unreachable (split the listing, e.g. by sub-tag or date filter, "
         "to reach them)"
     ]
+
+
+def post_150_new_works(site: Site) -> None:
+    """Works 7000-7149, one a day in 2025: newer than every work of ``make_site``."""
+    for n in range(150):
+        day = (dt.date(2025, 1, 1) + dt.timedelta(days=n)).isoformat()
+        site.add_work(7000 + n, freeforms=["Test Tag"], published=day)
 
 
 def test_a_single_day_over_the_cap_is_reported_with_its_count(tmp_path: Path) -> None:
@@ -346,9 +354,7 @@ def test_a_refresh_with_more_new_works_than_the_cap_reads_on_in_the_windows(
     db = tmp_path / "i.db"
     with AO3Server(site) as server:
         assert crawl(server, db, metadata_only=True).exit_code == 0
-        for n in range(150):  # one a day in 2025, after every work crawled
-            day = (dt.date(2025, 1, 1) + dt.timedelta(days=n)).isoformat()
-            site.add_work(7000 + n, freeforms=["Test Tag"], published=day)
+        post_150_new_works(site)
         server.clear_log()
         config = FetchConfig(base_url=server.url, rate=200.0, backoff_initial=0.02)
         options = RefreshOptions(metadata_only=True, everything=everything)
@@ -372,9 +378,7 @@ def test_a_refresh_cut_short_in_the_windows_goes_on_from_there(tmp_path: Path) -
     db = tmp_path / "i.db"
     with AO3Server(site) as server:
         assert crawl(server, db, metadata_only=True).exit_code == 0
-        for n in range(150):
-            day = (dt.date(2025, 1, 1) + dt.timedelta(days=n)).isoformat()
-            site.add_work(7000 + n, freeforms=["Test Tag"], published=day)
+        post_150_new_works(site)
         config = FetchConfig(base_url=server.url, rate=200.0, backoff_initial=0.02)
         first = run_refresh(db, config, RefreshOptions(metadata_only=True, max_pages=6))
         assert first.pages == 6 and len(stored(db)) < 450
@@ -418,9 +422,7 @@ def test_the_dry_run_reads_on_in_the_windows_as_the_refresh_does(tmp_path: Path)
     db = tmp_path / "i.db"
     with AO3Server(site) as server:
         assert crawl(server, db, metadata_only=True).exit_code == 0
-        for n in range(150):
-            day = (dt.date(2025, 1, 1) + dt.timedelta(days=n)).isoformat()
-            site.add_work(7000 + n, freeforms=["Test Tag"], published=day)
+        post_150_new_works(site)
         config = FetchConfig(base_url=server.url, rate=200.0, backoff_initial=0.02)
         options = RefreshOptions(metadata_only=True)
         server.clear_log()
@@ -440,9 +442,7 @@ def test_a_window_failing_in_a_refresh_is_read_on_from_by_the_next(tmp_path: Pat
     db = tmp_path / "i.db"
     with AO3Server(site) as server:
         assert crawl(server, db, metadata_only=True).exit_code == 0
-        for n in range(150):
-            day = (dt.date(2025, 1, 1) + dt.timedelta(days=n)).isoformat()
-            site.add_work(7000 + n, freeforms=["Test Tag"], published=day)
+        post_150_new_works(site)
         site.add_fault("work_search", "status", status=404)  # the first window page read on
         config = FetchConfig(base_url=server.url, rate=200.0, backoff_initial=0.02)
         first = run_refresh(db, config, RefreshOptions(metadata_only=True))
