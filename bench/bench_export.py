@@ -37,6 +37,8 @@ from typing import Any
 
 import orjson
 
+from rounds import balanced, orders
+
 TAG_LISTS = ("warnings", "categories", "fandoms", "relationships", "characters", "freeforms")
 COUNTERS = ("words", "comments", "kudos", "bookmarks", "hits", "chapters_posted")
 CHAPTERS = (
@@ -148,13 +150,10 @@ def same_records(a: Path, b: Path) -> None:
 
 
 def interleave(rounds: int, runs: dict[str, Callable[[], object]]) -> dict[str, float]:
-    """Median seconds of each run; the order flips every round, over an even number of rounds
-    (an odd count is rounded up), so that each side runs first as often as the other: the run
-    that goes second finds the file in the caches."""
+    """Median seconds of each run, in the order of :func:`rounds.orders`."""
     times: dict[str, list[float]] = {name: [] for name in runs}
-    names = list(runs)
-    for r in range(rounds + rounds % 2):
-        for name in names if r % 2 == 0 else reversed(names):
+    for order in orders(list(runs), rounds):
+        for name in order:
             start = time.perf_counter()
             runs[name]()
             times[name].append(time.perf_counter() - start)
@@ -215,7 +214,7 @@ def main() -> None:
             },
         )
     print(f"export --format jsonl: {count} works, {size:.1f} MB of JSON Lines, "
-          f"median of {args.rounds + args.rounds % 2} interleaved rounds")  # fmt: skip
+          f"median of {balanced(args.rounds, 2)} interleaved rounds")  # fmt: skip
     for label, t in (("in process", inproc), ("whole process", procs)):
         print(f"  {label:14} ficindex {t['ficindex']:6.2f} s {size / t['ficindex']:6.1f} MB/s   "
               f"floor {t['floor']:6.2f} s {size / t['floor']:6.1f} MB/s   "

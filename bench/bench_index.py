@@ -6,9 +6,10 @@ Measured on a busy 2-core machine (load 7-10): one round of 1,000 works
 about 7; the default run (1000,5000, 3 rounds, 4 large works, search, memory)
 about 30 minutes, ``--sizes 1000 --large 0`` about 6. ``--sizes
 1000,5000,20000`` adds the big one (an hour or more). Everything is measured
-in one run, on the same pages, contenders interleaved round by round
-(ficindex first in odd rounds, the floor first in even ones), and the median
-of the rounds is printed.
+in one run, on the same pages, contenders interleaved round by round in the
+order of ``rounds.orders`` (rotating; the rounds rounded up to a multiple of the
+contenders, so each runs first as often: ``--rounds 3`` runs 4), and the
+median of the rounds is printed.
 
 Corpus: ``bench/corpus.py`` works (1-3 chapters of 5-20 KB, Zipf vocabulary),
 written as saved page files; ``--large N`` adds N works of 50 chapters
@@ -84,6 +85,7 @@ from ficindex.index.store import RAW_PAGE_LEVEL
 from ficindex.loader import IMPORT_CHECKPOINT_PAGES, reparse_pages
 from ficindex.parser import parse_page
 from ficindex.record import Record
+from rounds import balanced, orders
 
 #: Tag list field of a record -> ``tags.type``.
 TAG_TYPES = {
@@ -413,9 +415,8 @@ def interleaved(
     """
     times: dict[str, list[float]] = {name: [] for name in contenders}
     cpu: dict[str, list[float]] = {name: [] for name in contenders}
-    names = list(contenders)
-    for r in range(rounds):
-        for name in names if r % 2 == 0 else reversed(names):
+    for order in orders(list(contenders), rounds):
+        for name in order:
             setup, run = contenders[name]
             setup()
             start, start_cpu = time.perf_counter(), time.process_time()
@@ -443,6 +444,7 @@ def bench_import_reparse(c: Corpus, tmp: Path, rounds: int, goal: float) -> tupl
     share can be read without the parser's (printed as "excl. parse").
     """
     ours_db, floor_db = tmp / f"{c.name}-ficindex.db", tmp / f"{c.name}-floor.db"
+    rounds = balanced(rounds, 4)  # every timing below has 2 or 4 contenders
 
     def fresh_ours() -> None:
         # An empty index made untimed, as the floor's is: both time the import alone.
@@ -732,13 +734,13 @@ def bench_search(c: Corpus, db_path: Path, rounds: int) -> None:
     db = open_index(db_path, create=False, read_only=True)
     raw = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        for r in range(rounds):
+        for order in orders(("ours", "raw"), rounds):
             for name, (query, filters, sort) in cases.items():
-                pair: list[tuple[str, Callable[[], list[Any]]]] = [
-                    ("ours", partial(search, db, query, filters, sort=sort)),
-                    ("raw", partial(raw_fts, raw, query, filters, sort)),
-                ]
-                for side, run in pair if r % 2 == 0 else reversed(pair):
+                runs: dict[str, Callable[[], list[Any]]] = {
+                    "ours": partial(search, db, query, filters, sort=sort),
+                    "raw": partial(raw_fts, raw, query, filters, sort),
+                }
+                for side, run in ((side, runs[side]) for side in order):
                     start = time.perf_counter()
                     found = run()
                     times[name][side].append(time.perf_counter() - start)
@@ -749,7 +751,7 @@ def bench_search(c: Corpus, db_path: Path, rounds: int) -> None:
         raw.close()
     matching = chapter_matches(db_path, {k: v[0] for k, v in cases.items()})
     print(f"search ({c.name}, {len(c.records)} works), top 20 with snippets, "
-          f"median of {rounds} interleaved rounds, ms:")  # fmt: skip
+          f"median of {balanced(rounds, 2)} interleaved rounds, ms:")  # fmt: skip
     for name, (query, _, _) in cases.items():
         ours = statistics.median(times[name]["ours"]) * 1000
         floor = statistics.median(times[name]["raw"]) * 1000

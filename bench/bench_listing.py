@@ -11,7 +11,7 @@ Compares, on the same real tag listing page (``../shared/fixtures/ao3-real``):
   listings only for work ids, so it has no blurb extraction to compare.
 
 Run: ``python bench/bench_listing.py [PAGE.html] [--rounds N]`` (a few
-seconds). The contenders are interleaved round by round (rotating order);
+seconds). The contenders are interleaved round by round (``rounds.orders``);
 prints the median time per page of each and the ratios. Without ../shared
 (the default page) give a page; without the ``bench`` extra the
 BeautifulSoup row is skipped. A benchmark, not a test.
@@ -29,6 +29,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from ficindex.parser import parse_page
 from ficindex.parser.listing import parse_listing
+from rounds import orders
 
 DEFAULT_PAGE = (
     Path(__file__).resolve().parents[1].parent
@@ -63,9 +64,8 @@ def interleaved(
     for _, fn in rows:
         fn(source)  # warm-up
     times: dict[str, list[float]] = {label: [] for label, _ in rows}
-    for r in range(rounds):
-        shift = r % len(rows)
-        for label, fn in rows[shift:] + rows[:shift]:
+    for order in orders(rows, rounds):
+        for label, fn in order:
             start = time.perf_counter()
             fn(source)
             times[label].append(time.perf_counter() - start)

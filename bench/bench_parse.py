@@ -2,7 +2,8 @@
 
 About a minute on a quiet 2-core machine (more with the BeautifulSoup
 baselines). Two corpora, timed in one run, contenders interleaved round by
-round (rotating order), medians of the rounds. In-process figures are CPU time of
+round (``rounds.orders``: rotating, each contender first as often as the
+others), medians of the rounds. In-process figures are CPU time of
 this process (``time.process_time``): on a shared machine, wall time also counts
 the moments another process held the core, which swamps differences of 10%.
 
@@ -53,6 +54,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 import corpus
 from ficindex.parser import parse_page
+from rounds import balanced, orders
 
 HERE = Path(__file__).resolve().parent
 REAL_PAGES = HERE.parent.parent / "shared" / "fixtures" / "ao3-real"
@@ -117,10 +119,8 @@ def soup_parsers() -> dict[str, Parser]:
 def interleaved_ms(funcs: dict[str, Parser], pages: list[bytes], rounds: int) -> dict[str, float]:
     """Median over ``rounds`` of each parser's mean CPU ms per page; parsers rotate each round."""
     times: dict[str, list[float]] = {name: [] for name in funcs}
-    names = list(funcs)
-    for r in range(rounds):
-        shift = r % len(names)
-        for name in names[shift:] + names[:shift]:
+    for order in orders(list(funcs), rounds):
+        for name in order:
             func = funcs[name]
             start = time.process_time()
             for data in pages:
@@ -132,10 +132,8 @@ def interleaved_ms(funcs: dict[str, Parser], pages: list[bytes], rounds: int) ->
 def interleaved_process_ms(argvs: dict[str, list[str]], rounds: int) -> dict[str, float]:
     """Median wall time of whole processes (output discarded), interleaved, in ms."""
     times: dict[str, list[float]] = {name: [] for name in argvs}
-    names = list(argvs)
-    for r in range(rounds):
-        shift = r % len(names)
-        for name in names[shift:] + names[:shift]:
+    for order in orders(list(argvs), rounds):
+        for name in order:
             start = time.perf_counter()
             subprocess.run(argvs[name], check=True, stdout=subprocess.DEVNULL, timeout=600)
             times[name].append((time.perf_counter() - start) * 1000)
@@ -214,8 +212,9 @@ def main() -> None:
     if soups:
         small_ms.update(interleaved_ms(soups, small, slow))
     size = sum(map(len, small)) / len(small) / 1e3
+    rounds = balanced(args.rounds, len(contenders))
     table(f"{len(small)} small generated one-chapter pages ({size:.0f} KB each), "
-          f"in process, ms per page (median of {args.rounds} rounds):", small_ms)  # fmt: skip
+          f"in process, ms per page (median of {rounds} rounds):", small_ms)  # fmt: skip
 
     page = corpus.large_page()
     check_large(page, soups)
@@ -241,7 +240,8 @@ def main() -> None:
             argvs["soup_baselines.py ao3scraper"] = [*baselines, "ao3scraper", *names]
         procs = interleaved_process_ms(argvs, 3)
     ours = procs["ficindex parse"]
-    print(f"whole processes on the {len(pages)} large pages, ms (median of 3):")
+    print(f"whole processes on the {len(pages)} large pages, ms "
+          f"(median of {balanced(3, len(argvs))}):")  # fmt: skip
     for label, value in procs.items():
         print(f"  {label:46s} {value:9.2f}   {value / ours:6.2f}x ficindex")
 

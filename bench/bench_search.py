@@ -11,11 +11,11 @@ joined to ``chapters`` and ``works`` with bm25, the same filters written in
 the join and the same sort, LIMIT 20, then ``snippet`` for those 20
 (``bench_index.raw_fts``). CPU time of this process (``time.process_time``)
 in medians of interleaved rounds: the work is single-threaded and in-process,
-and on a shared machine wall time measures the neighbours. The rounds are made
-even (``--rounds 7`` runs 8), so that each side runs first in half of them: of
-two searches run one after the other, the second finds the file's pages in the
-CPU caches (a rare word at 1,000 works: about 0.1 ms of 1 ms faster), and with
-an odd count one side's median would be a first run and the other's a second. Then each figure
+and on a shared machine wall time measures the neighbours. The order of each
+round is that of ``rounds.orders``: rotating, over an even number of rounds (``--rounds
+7`` runs 8), so that each side runs first in half of them: of two searches run
+one after the other, the second finds the file's pages in the CPU caches (a rare
+word at 1,000 works: about 0.1 ms of 1 ms faster). Then each figure
 extrapolated to 100,000 works by a least-squares line through the sizes.
 
 ``--cjk [--works N]``: the CJK side index instead: index size and import time
@@ -57,6 +57,7 @@ from ficindex.index.filters import Filters
 from ficindex.index.search import search
 from ficindex.index.store import save_record
 from ficindex.record import Author, Chapter, Record
+from rounds import balanced, orders
 
 ENGLISH_COMMON = re.findall(
     r"\w+",
@@ -207,8 +208,8 @@ def bench_import(name: str, records: list[Record], rounds: int, folder: Path) ->
     """Print size and import-time ratios; return the path of an index with the side index."""
     times: dict[bool, list[float]] = {True: [], False: []}
     sizes: dict[bool, int] = {}
-    for i in range(rounds):
-        for side in (False, True) if i % 2 == 0 else (True, False):
+    for i, order in enumerate(orders((False, True), rounds)):
+        for side in order:
             path = folder / f"{name}-{side}-{i}.db"
             times[side].append(build(path, records, side))
             sizes[side] = path.stat().st_size
@@ -250,8 +251,7 @@ def bench_search(path: Path, cases: list[tuple[str, str, str, str]], rounds: int
         ours, floor = _pair(db, label, query, table, raw)
         a: list[float] = []
         b: list[float] = []
-        for i in range(even(rounds)):
-            pair = (ours, floor) if i % 2 == 0 else (floor, ours)
+        for pair in orders((ours, floor), rounds):
             for fn in pair:
                 (a if fn is ours else b).append(median_ms(fn, 1))
         mine, base = statistics.median(a), statistics.median(b)
@@ -417,27 +417,24 @@ def scale_filters(db: Database) -> Filters:
     return Filters(fandoms=[second], rating="Teen And Up Audiences", kudos_min=20)
 
 
-def even(rounds: int) -> int:
-    """``rounds`` made even: each side of an interleaved pair runs first in half the rounds."""
-    return rounds + rounds % 2
-
-
 def scale_run(path: Path, rounds: int) -> dict[str, tuple[float, float]]:
     """Label -> (ours, floor) median CPU ms on the index at ``path``; printed as it goes."""
-    rounds = even(rounds)
+    rounds = balanced(rounds, 2)
     db = open_index(path, create=False, read_only=True)
     raw = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     works = db.execute("SELECT count(*) FROM works").fetchone()[0]
     filters = scale_filters(db)
     times: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in SCALE_CASES}
-    for r in range(rounds):
+    for order in orders((0, 1), rounds):  # 0: ficindex, 1: the floor
         for label, (query, sort) in SCALE_CASES.items():
             wanted = filters if label == "filters" else Filters()
-            ours = partial(search, db, query, wanted, sort=sort)
-            floor = partial(raw_fts, raw, query, wanted, sort)
-            for fn, into in ((ours, 0), (floor, 1)) if r % 2 == 0 else ((floor, 1), (ours, 0)):
+            sides = (
+                partial(search, db, query, wanted, sort=sort),
+                partial(raw_fts, raw, query, wanted, sort),
+            )
+            for into in order:
                 start = time.process_time()
-                fn()
+                sides[into]()
                 times[label][into].append(time.process_time() - start)
     print(f"{works:,} works ({path.stat().st_size / 1e6:,.0f} MB): search() top 20 with "
           f"snippets vs raw FTS5, CPU ms, median of {rounds} interleaved rounds")  # fmt: skip

@@ -2,8 +2,9 @@
 
 Run by hand: ``python bench/bench_startup.py [--rounds 15] [--works 300]``
 (about a minute: a small generated index is imported first, then every
-process runs ``--rounds`` times, the contenders interleaved in each round, in
-a rotating order).
+process runs ``--rounds`` times (rounded up to a multiple of the contenders),
+the contenders interleaved in each round in the rotating order of
+``rounds.orders``).
 
 ``ficindex`` is run as an installed console script runs: a script written
 the way pip writes one for the entry point in ``pyproject.toml`` (so the
@@ -50,6 +51,7 @@ import corpus
 import ficindex
 from ficindex.index import writable_index
 from ficindex.loader import import_file
+from rounds import balanced, orders
 
 BARE_FTS = (
     "import sqlite3, sys\n"
@@ -181,13 +183,13 @@ def main() -> None:
         }
         names = list(contenders)
         times: dict[str, list[float]] = {n: [] for n in names}
-        for r in range(args.rounds):
-            shift = r % len(names)
-            for n in names[shift:] + names[:shift]:
+        for order in orders(names, args.rounds):
+            for n in order:
                 times[n].append(run_ms(*contenders[n]))
         medians = {n: statistics.median(t) for n, t in times.items()}
         floor, fts = medians[names[0]], medians[names[1]]
-        print(f"whole processes, median of {args.rounds} interleaved rounds, ms:")
+        rounds = balanced(args.rounds, len(names))
+        print(f"whole processes, median of {rounds} interleaved rounds, ms:")
         for n in names:
             print(f"  {n:40} {medians[n]:8.1f}   {medians[n] / floor:5.2f}x import sqlite3   "
                   f"{medians[n] / fts:5.2f}x bare FTS process")  # fmt: skip
