@@ -16,9 +16,10 @@ import os
 import sqlite3
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from sqlite_utils import Database
 
@@ -29,6 +30,8 @@ from ficindex.index.store import save_raw_page, save_record
 from ficindex.parser import parse_page
 from ficindex.parser.common import work_id_from_href
 from ficindex.record import Record
+
+T = TypeVar("T")
 
 #: File name endings taken when an import walks a directory (a file named outright is always read).
 PAGE_SUFFIXES = (".html", ".htm", ".xhtml", ".txt")
@@ -122,19 +125,43 @@ def import_files(
     them. Full-text search is brought up to date once per batch
     (:func:`~ficindex.index.bulk.fts_batched`), not row by row.
     """
+    yield from store_in_batches(
+        db,
+        paths,
+        lambda path: _import_one(db, path),
+        _file_size,
+        batch_pages=batch_pages,
+        batch_bytes=batch_bytes,
+    )
+
+
+def store_in_batches(
+    db: Database,
+    items: Iterable[T],
+    store: Callable[[T], Outcome],
+    weigh: Callable[[T], int | None],
+    *,
+    batch_pages: int,
+    batch_bytes: int,
+) -> Iterator[Outcome]:
+    """``store`` each item, committing batches of at most ``batch_pages`` pages (sooner after
+    ``batch_bytes`` of them), and yield each batch's outcomes once it is committed.
+
+    ``weigh`` gives an item's bytes, or None for an item that is no page (an archive
+    record that is only counted): it rides in the batch without counting. A page whose
+    error ends the batch's transaction stops the run (see :func:`_still_open`).
+    """
     db.conn.execute(f"PRAGMA wal_autocheckpoint = {IMPORT_CHECKPOINT_PAGES}")
-    for batch in _batches(paths, batch_pages, batch_bytes):
+    for batch in _batches(items, batch_pages, batch_bytes, weigh):
         with db.atomic(), fts_batched(db.conn):
-            outcomes = [_in_batch(db, path) for path in batch]
+            outcomes = [
+                _still_open(db, store(item), "its batch", "the pages of that batch")
+                for item in batch
+            ]
         yield from outcomes
 
 
-def _in_batch(db: Database, path: Path) -> Outcome:
-    """:func:`_import_one` inside a batch; stops the run if the page's error ended the batch."""
-    return still_open(db, _import_one(db, path), "its batch", "the pages of that batch")
-
-
-def still_open(db: Database, outcome: Outcome, run: str, lost: str) -> Outcome:
+def _still_open(db: Database, outcome: Outcome, run: str, lost: str) -> Outcome:
     """``outcome``, unless its page's error rolled back the whole transaction of ``run``.
 
     Such an error (a trigger's ``RAISE(ROLLBACK)``, SQLite out of memory) takes the
@@ -149,19 +176,32 @@ def still_open(db: Database, outcome: Outcome, run: str, lost: str) -> Outcome:
     return outcome
 
 
-def _batches(paths: Iterable[Path], pages: int, size: int) -> Iterator[list[Path]]:
-    """``paths`` in runs of at most ``pages`` files, cut sooner after ``size`` bytes of them."""
-    batch: list[Path] = []
-    total = 0
-    for path in paths:
-        batch.append(path)
-        with contextlib.suppress(OSError):  # _import_one reports it
-            total += path.stat().st_size
-        if len(batch) >= pages or total >= size:
+def _batches(
+    items: Iterable[T], pages: int, size: int, weigh: Callable[[T], int | None]
+) -> Iterator[list[T]]:
+    """``items`` in runs of at most ``pages`` pages, cut sooner after ``size`` bytes of them."""
+    batch: list[T] = []
+    count = total = 0
+    for item in items:
+        batch.append(item)
+        weight = weigh(item)
+        if weight is None:
+            continue
+        count += 1
+        total += weight
+        if count >= pages or total >= size:
             yield batch
-            batch, total = [], 0
+            batch, count, total = [], 0, 0
     if batch:
         yield batch
+
+
+def _file_size(path: Path) -> int:
+    """A saved page's bytes (0 when it cannot be read: :func:`_import_one` reports that)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def import_file(db: Database, path: Path) -> Outcome:
@@ -247,7 +287,7 @@ def reparse_pages(db: Database) -> Iterator[Outcome]:
     ids = [r[0] for r in db.execute("SELECT id FROM raw_pages ORDER BY fetched_at, id")]
     with _run_cache(db), db.atomic(), fts_deferred(db.conn) as deferred:
         for page_id in ids:
-            outcome = still_open(db, _reparse_one(db, page_id), "the reparse", "its changes")
+            outcome = _still_open(db, _reparse_one(db, page_id), "the reparse", "its changes")
             deferred.changed |= outcome.result not in _NO_CONTENT_CHANGE
             yield outcome
 

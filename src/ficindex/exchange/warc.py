@@ -37,15 +37,13 @@ from sqlite_utils import Database
 from ficindex import AO3_URL, __version__
 from ficindex.clock import utc_iso
 from ficindex.errors import BadInput, CannotStart
-from ficindex.index.bulk import fts_batched
 from ficindex.index.export import WORK_URL
 from ficindex.loader import (
     IMPORT_BATCH_BYTES,
     IMPORT_BATCH_PAGES,
-    IMPORT_CHECKPOINT_PAGES,
     UNSTORABLE,
     Outcome,
-    still_open,
+    store_in_batches,
     store_page,
 )
 
@@ -219,16 +217,15 @@ def _import_stream(
     batch_bytes: int,
 ) -> Iterator[Outcome]:
     """Store the captures in batches, as ``import`` stores files (see
-    :func:`~ficindex.loader.import_files`): one transaction and one search-index
-    update per batch, a savepoint per page, outcomes reported once their batch is
-    committed, so a rerun after a crash stores what was never reported."""
-    db.conn.execute(f"PRAGMA wal_autocheckpoint = {IMPORT_CHECKPOINT_PAGES}")
-    for batch in _batches(_entries(warcio, stream), batch_pages, batch_bytes):
-        with db.atomic(), fts_batched(db.conn):
-            outcomes = [
-                entry if isinstance(entry, Outcome) else _stored(db, entry, name) for entry in batch
-            ]
-        yield from outcomes
+    :func:`~ficindex.loader.store_in_batches`); skipped records ride along, uncounted."""
+    yield from store_in_batches(
+        db,
+        _entries(warcio, stream),
+        lambda entry: entry if isinstance(entry, Outcome) else _store(db, entry, name),
+        lambda entry: None if isinstance(entry, Outcome) else len(entry.body),
+        batch_pages=batch_pages,
+        batch_bytes=batch_bytes,
+    )
 
 
 def _entries(warcio: ModuleType, stream: IO[bytes]) -> Iterator[Outcome | _Capture]:
@@ -252,58 +249,19 @@ def _entries(warcio: ModuleType, stream: IO[bytes]) -> Iterator[Outcome | _Captu
         yield _Capture(uri, fetched_at, status, body, content_type)
 
 
-def _batches(
-    entries: Iterator[Outcome | _Capture], pages: int, size: int
-) -> Iterator[list[Outcome | _Capture]]:
-    """``entries`` in runs of at most ``pages`` captures, cut sooner after ``size`` bytes."""
-    batch: list[Outcome | _Capture] = []
-    count = total = 0
-    for entry in entries:
-        batch.append(entry)
-        if isinstance(entry, _Capture):
-            count += 1
-            total += len(entry.body)
-            if count >= pages or total >= size:
-                yield batch
-                batch, count, total = [], 0, 0
-    if batch:
-        yield batch
-
-
-def _stored(db: Database, capture: _Capture, name: str) -> Outcome:
-    """:func:`_store` inside a batch; stops the run if the page's error ended the batch."""
-    outcome = _store(
-        db,
-        capture.uri,
-        capture.fetched_at,
-        capture.status,
-        capture.body,
-        name,
-        capture.content_type,
-    )
-    return still_open(db, outcome, "its batch", "the pages of that batch")
-
-
-def _store(
-    db: Database,
-    uri: str,
-    fetched_at: str,
-    status: int | None,
-    body: bytes,
-    source: str,
-    content_type: str,
-) -> Outcome:
-    """One page, as ``import`` stores a file: raw bytes and record in one transaction; the
+def _store(db: Database, capture: _Capture, source: str) -> Outcome:
+    """One page, as ``import`` stores a file: raw bytes and record in a savepoint; the
     record's Content-Type gives the charset of a page that declares none, as in a crawl."""
+    uri = capture.uri
     stored = store_page(
         db,
-        body,
+        capture.body,
         name=uri,
-        fetched_at=fetched_at,
+        fetched_at=capture.fetched_at,
         url=uri,
         source=source,
-        http_status=status,
-        content_type=content_type,
+        http_status=capture.status,
+        content_type=capture.content_type,
     )
     if isinstance(stored, Outcome):
         return stored
