@@ -92,16 +92,24 @@ def _save_titles(
     collections: list[tuple[Any, ...]],
     at: str | None,
 ) -> bool:
-    """Add or retitle the page's series and collections; True when a stored title changed."""
+    """Add or retitle the page's series and collections; True when a stored title changed.
+
+    A stored title is replaced by the page's when the page is as new or newer (or the
+    stored one has no time), and only when title or time differ: nothing is written for
+    a page stored again.
+    """
     changed = False
-    for upsert, read, key, title in [
-        *((_SERIES_UPSERT, _SERIES_TITLE, i, title) for i, title, _ in series),
-        *((_COLLECTION_UPSERT, _COLLECTION_TITLE, name, title) for name, title in collections),
+    for table, key, title in [
+        *(("series", i, title) for i, title, _ in series),
+        *(("collections", name, title) for name, title in collections),
     ]:
-        before = conn.execute(read, (key,)).fetchone()
-        conn.execute(upsert, (key, title, at))
-        if before is not None and before[0] != title:
-            changed |= conn.execute(read, (key,)).fetchone()[0] == title
+        read, insert, update = _TITLE_SQL[table]
+        row = conn.execute(read, (key,)).fetchone()
+        if row is None:
+            conn.execute(insert, (title, at, key))
+        elif (row[1] is None or (at is not None and at >= row[1])) and row != (title, at):
+            conn.execute(update, (title, at, key))
+            changed |= row[0] != title
     return changed
 
 
@@ -121,19 +129,19 @@ _LINK_TABLES = {
     "collections": ("work_collections", ("collection",)),
 }
 
-_SERIES_TITLE = "SELECT title FROM series WHERE id = ?"
-_COLLECTION_TITLE = "SELECT title FROM collections WHERE name = ?"
-#: The newest page's title wins (a page without a time only fills a title never timed).
-_SERIES_UPSERT = (
-    "INSERT INTO series (id, title, title_at) VALUES (?, ?, ?) "
-    "ON CONFLICT (id) DO UPDATE SET title = excluded.title, title_at = excluded.title_at "
-    "WHERE series.title_at IS NULL OR excluded.title_at >= series.title_at"
-)
-_COLLECTION_UPSERT = (
-    "INSERT INTO collections (name, title, title_at) VALUES (?, ?, ?) "
-    "ON CONFLICT (name) DO UPDATE SET title = excluded.title, title_at = excluded.title_at "
-    "WHERE collections.title_at IS NULL OR excluded.title_at >= collections.title_at"
-)
+#: A shared title's table: its row (title, title_at) by key, and adding or retitling it.
+_TITLE_SQL = {
+    "series": (
+        "SELECT title, title_at FROM series WHERE id = ?",
+        "INSERT INTO series (title, title_at, id) VALUES (?, ?, ?)",
+        "UPDATE series SET title = ?, title_at = ? WHERE id = ?",
+    ),
+    "collections": (
+        "SELECT title, title_at FROM collections WHERE name = ?",
+        "INSERT INTO collections (title, title_at, name) VALUES (?, ?, ?)",
+        "UPDATE collections SET title = ?, title_at = ? WHERE name = ?",
+    ),
+}
 
 
 def _lookup(conn: sqlite3.Connection, table: str, a: str, b: str, va: Any, vb: Any) -> int:
