@@ -159,13 +159,12 @@ def _tag_names(dd: LexborNode) -> list[str]:
         if node.tag_id != _A:
             continue
         classes = node.attributes.get("class")
-        if classes is None or (classes != "tag" and "tag" not in classes.lower()):
-            continue
-        if classes != "tag":
+        if classes == "tag":
+            name = clean(node.text_lexbor())
+            if name:
+                names.append(name)
+        elif classes is not None and "tag" in classes.lower():
             return tag_names(dd)
-        name = clean(node.text_lexbor())
-        if name:
-            names.append(name)
     return names
 
 
